@@ -1,0 +1,89 @@
+"""The typer application, its global options and the helpers every command shares."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from kg.errors import KGError
+
+__all__ = ["app", "console", "err_console", "get_kg", "print_json", "JsonOpt", "fail"]
+
+console = Console(emoji=False, highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, emoji=False, highlight=False, soft_wrap=True)
+
+
+class _Group(TyperGroup):
+    """Turns library errors into one line on stderr and the documented exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KGError as e:
+            fail(str(e), e.exit_code)
+        except BrokenPipeError:  # `kg ... | head`
+            sys.stderr.close()
+            raise typer.Exit(0)
+
+
+def fail(message: str, code: int = 2):
+    """Print ``Error: message`` on stderr and exit with ``code``."""
+    err_console.print(f"[red]Error:[/red] {_escape(message)}")
+    raise typer.Exit(code)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="kg",
+    help=(
+        "Who connects to whom in the chip industry: a sourced knowledge graph of people, "
+        "firms and capital.\n\nExit codes: 0 success; 1 nothing found, no path, or data "
+        "does not conform; 2 bad input (usage, unreadable file, malformed Turtle or SPARQL)."
+    ),
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    data: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--data", "-d",
+            help="Data file or folder to load instead of the bundled data (repeatable). "
+            "Default: $KG_DATA (paths joined by the OS path separator), else data/triples.",
+            metavar="PATH",
+        ),
+    ] = None,
+):
+    ctx.obj = {"data": data or None}
+
+
+def get_kg(ctx: typer.Context):
+    """Load (once per process) the graph named by ``--data`` / ``KG_DATA`` / the bundled data."""
+    from kg.loader import load
+
+    root = ctx.find_root()
+    return load((root.obj or {}).get("data"))
+
+
+def print_json(value) -> None:
+    """Write ``value`` as indented UTF-8 JSON on stdout."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")

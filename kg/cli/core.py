@@ -1,0 +1,88 @@
+"""Commands about the graph itself: info, validate, entity."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from kg.cli.app import JsonOpt, app, console, get_kg, print_json
+
+
+@app.command()
+def info(ctx: typer.Context, as_json: JsonOpt = False):
+    """Count what is loaded: entities and relations by class, sources, triples, files.
+
+    Example: kg info
+    """
+    from kg.info import summary
+
+    s = summary(get_kg(ctx))
+    if as_json:
+        return print_json(s)
+    console.print(
+        f"{s['triples']:,} triples ({s['asserted']:,} asserted, {s['derived']:,} derived by rules) "
+        f"from {len(s['files'])} data file(s); {s['entities']} entities, {s['relations']} relations, "
+        f"{s['corrections']} corrections."
+    )
+    table = Table("Entity class", "Count", title="Entities")
+    for cls, n in s["entities_by_class"].items():
+        table.add_row(cls, str(n))
+    relations = Table("Relation class", "Count", title="Relations")
+    for cls, n in s["relations_by_class"].items():
+        relations.add_row(cls, str(n))
+    console.print(table, relations)
+    sources = Table("Source", "Published", "Entities", "Relations", title="Sources")
+    for src in s["sources"]:
+        sources.add_row(Text(src["label"]), src["published"], str(src["entities"]), str(src["relations"]))
+    console.print(sources)
+
+
+@app.command()
+def validate(ctx: typer.Context, as_json: JsonOpt = False):
+    """Check all data against the SHACL shapes; exit 1 when it does not conform.
+
+    Example: kg validate
+    """
+    from kg.validation import validate as run
+
+    kg = get_kg(ctx)
+    report = run(kg)
+    if as_json:
+        print_json(report.as_dict())
+    elif report.conforms:
+        console.print(f"The data conforms to the shapes ({len(kg.files)} file(s), {len(kg.graph):,} triples).")
+    else:
+        table = Table("Focus node", "Property", "Message", title=f"{len(report.violations)} violation(s)")
+        for v in report.violations:
+            table.add_row(Text(v.focus), Text(v.path), Text(v.message))
+        console.print(table)
+    if not report.conforms:
+        raise typer.Exit(1)
+
+
+@app.command()
+def entity(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Any name or alias, English or Chinese; small misspellings are fine.")],
+    as_json: JsonOpt = False,
+):
+    """Show everything known about one entity, each fact with its source.
+
+    Example: kg entity "Jim Keller"   ·   kg entity 拟未科技
+    """
+    from kg.facts import describe
+
+    info = describe(get_kg(ctx), name)
+    if as_json:
+        return print_json(info)
+    console.print(Text(f"{info['label']}  ({', '.join(info['types'])})", style="bold"))
+    console.print(Text(info["iri"], style="dim"))
+    for lang, names in sorted(info["labels"].items()):
+        console.print(Text(f"  {lang or '-'}: {' / '.join(names)}"))
+    table = Table("Fact", "Source", show_lines=False, expand=False)
+    for fact in info["facts"]:
+        table.add_row(Text(fact["text"]), Text(", ".join(s.rsplit("/", 1)[-1] for s in fact["sources"])))
+    console.print(table)

@@ -1,0 +1,325 @@
+"""Spell out facts in plain sentences: relation nodes, money, dates, whole entities."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import PROV, SKOS
+
+from kg.names import class_of, label_of
+from kg.vocab import CHIPS
+
+__all__ = [
+    "format_money",
+    "money_of",
+    "relation_facts",
+    "relation_sentence",
+    "relation_classes",
+    "describe",
+    "predicate_label",
+]
+
+_CURRENCY_SIGNS = {"USD": "US$", "CNY": "CN¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
+_MONEY_KINDS = ((CHIPS.amount, ""), (CHIPS.minimumAmount, "more than "), (CHIPS.approximateAmount, "about "))
+
+
+def format_money(value, currency: str = "USD", qualifier: str = "") -> str:
+    """Format a sum of money compactly.
+
+    Examples
+    --------
+    >>> format_money(676000000)
+    'US$676M'
+    >>> format_money(5_000_000_000, qualifier="more than ")
+    'more than US$5B'
+    >>> format_money(62300000, "CNY")
+    'CN¥62.3M'
+    """
+    value = Decimal(str(value))
+    sign = _CURRENCY_SIGNS.get(currency, currency + " ")
+    for size, suffix in ((Decimal(10) ** 12, "T"), (Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "K")):
+        if abs(value) >= size:
+            number = f"{value / size:.3f}".rstrip("0").rstrip(".")
+            return f"{qualifier}{sign}{number}{suffix}"
+    return f"{qualifier}{sign}{value:f}"
+
+
+def money_of(graph: Graph, node) -> dict | None:
+    """Return ``{"value", "currency", "bound", "text"}`` for the money stated on ``node``.
+
+    ``bound`` is ``"exact"``, ``"minimum"`` or ``"approximate"``; None when no money is stated.
+    """
+    currency = str(graph.value(node, CHIPS.currency) or "USD")
+    for prop, qualifier in _MONEY_KINDS:
+        value = graph.value(node, prop)
+        if value is not None:
+            bound = {"": "exact", "more than ": "minimum", "about ": "approximate"}[qualifier]
+            return {
+                "value": float(value.toPython()),
+                "currency": currency,
+                "bound": bound,
+                "text": format_money(value.toPython(), currency, qualifier),
+            }
+    return None
+
+
+def predicate_label(graph: Graph, predicate, lang: str = "en") -> str:
+    """The label of a property (``"invested in"``), falling back to its local name."""
+    return label_of(graph, predicate, lang)
+
+
+def relation_classes(graph: Graph) -> set[URIRef]:
+    """Return ``chips:Relation`` and every class stated below it."""
+    classes, frontier = {CHIPS.Relation}, [CHIPS.Relation]
+    while frontier:
+        for sub in graph.subjects(RDFS.subClassOf, frontier.pop()):
+            if sub not in classes:
+                classes.add(sub)
+                frontier.append(sub)
+    return classes
+
+
+def _relation_class(graph: Graph, node, classes) -> URIRef | None:
+    for cls in graph.objects(node, RDF.type):
+        if cls in classes and cls != CHIPS.Relation:
+            return cls
+    return None
+
+
+def _names(graph: Graph, nodes) -> str:
+    labels = sorted(label_of(graph, n) for n in nodes)
+    return " and ".join(labels) if len(labels) < 3 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _when(graph: Graph, node) -> str:
+    date, start, end = (graph.value(node, p) for p in (CHIPS.date, CHIPS.start, CHIPS.end))
+    if date is not None:
+        return str(date)
+    if start is not None and end is not None:
+        return f"{start} – {end}"
+    if start is not None:
+        return f"from {start}"
+    if end is not None:
+        return f"until {end}"
+    return ""
+
+
+def _round_details(graph: Graph, rnd) -> list[str]:
+    parts = []
+    series = graph.value(rnd, CHIPS.series)
+    if series is not None:
+        parts.append(f"Series {series}")
+    if when := _when(graph, rnd):
+        parts.append(when)
+    if money := money_of(graph, rnd):
+        parts.append(money["text"])
+    valuation = graph.value(rnd, CHIPS.resultingValuation)
+    if valuation is not None and (money := money_of(graph, valuation)):
+        parts.append(f"post-money valuation {money['text']}")
+    total = graph.value(rnd, CHIPS.resultingTotal)
+    if total is not None and (money := money_of(graph, total)):
+        parts.append(f"total raised {money['text']}")
+    return parts
+
+
+def relation_sentence(graph: Graph, node, classes=None) -> str:
+    """Describe one relation node in a sentence.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> kg = load()
+    >>> from kg.vocab import RES
+    >>> relation_sentence(kg.graph, RES["acquisition-amd-seamicro"])
+    'AMD acquired SeaMicro · 2012 · US$357M'
+    """
+    classes = classes or relation_classes(graph)
+    cls = _relation_class(graph, node, classes)
+    g = graph
+    if cls == CHIPS.FundingRound:
+        company = label_of(g, g.value(node, CHIPS.fundedCompany))
+        investors = []
+        for inv in sorted(g.subjects(CHIPS.round, node)):
+            name = label_of(g, g.value(inv, CHIPS.investor))
+            investors.append(f"{name} (lead)" if g.value(inv, CHIPS.isLead) == Literal(True) else name)
+        parts = [f"{company} raised a funding round"] + _round_details(g, node)
+        if investors:
+            parts.append("investors: " + ", ".join(investors))
+        return " · ".join(parts)
+    if cls in (CHIPS.Valuation, CHIPS.FundingTotal):
+        company = label_of(g, g.value(node, CHIPS.company))
+        money = money_of(g, node)
+        verb = "valued at" if cls == CHIPS.Valuation else "had raised"
+        parts = [f"{company} {verb} {money['text'] if money else 'an undisclosed sum'}"]
+        if when := _when(g, node):
+            parts.append(when)
+        count = g.value(node, CHIPS.roundCount)
+        if count is not None:
+            parts.append(f"in {count} rounds")
+        return " · ".join(parts)
+
+    shortcut = g.value(cls, CHIPS.shortcut) if cls is not None else None
+    if shortcut is None:
+        return label_of(g, node)
+    from kg.rules import parse_path
+
+    subjects = list(g.objects(node, parse_path(str(g.value(cls, CHIPS.subjectPath)))))
+    objects = list(g.objects(node, parse_path(str(g.value(cls, CHIPS.objectPath)))))
+    verb = predicate_label(g, shortcut)
+    if set(subjects) == set(objects):  # symmetric: partners, competitors, people who know each other
+        sentence = f"{_names(g, subjects)}: {verb}"
+    else:
+        sentence = f"{_names(g, subjects)} {verb} {_names(g, objects)}"
+    roles = sorted(label_of(g, r) for r in g.objects(node, CHIPS.role))
+    if roles and roles != ["employee"]:
+        sentence += " as " + " and ".join(roles)
+    parts = [sentence]
+    for prop in (CHIPS.team, CHIPS.nature):
+        value = _lang_value(g, node, prop)
+        if value:
+            parts.append(value)
+    products = sorted(label_of(g, p) for p in g.objects(node, CHIPS.product))
+    if products:
+        parts.append(", ".join(products))
+    if when := _when(g, node):
+        parts.append(when)
+    rnd = g.value(node, CHIPS.round)
+    if rnd is not None:
+        parts += _round_details(g, rnd)
+        if g.value(node, CHIPS.isLead) == Literal(True):
+            parts.append("lead investor")
+    elif money := money_of(g, node):
+        parts.append(money["text"])
+    return " · ".join(parts)
+
+
+def _lang_value(graph: Graph, node, prop, lang: str = "en") -> str | None:
+    best = None
+    for value in graph.objects(node, prop):
+        if getattr(value, "language", None) == lang:
+            return str(value)
+        best = best or str(value)
+    return best
+
+
+def _quotes(graph: Graph, node) -> list[str]:
+    return sorted(str(q) for q in graph.objects(node, CHIPS.quote))
+
+
+def _sources(graph: Graph, node) -> list[str]:
+    return sorted(str(s) for s in graph.objects(node, PROV.wasDerivedFrom))
+
+
+def relation_facts(graph: Graph, node, classes=None) -> dict:
+    """Return a relation node as a dict: iri, class, sentence, date, money, quotes, sources."""
+    classes = classes or relation_classes(graph)
+    cls = _relation_class(graph, node, classes)
+    return {
+        "kind": "relation",
+        "iri": str(node),
+        "class": str(cls).split("#")[-1] if cls else None,
+        "text": relation_sentence(graph, node, classes),
+        "date": _when(graph, node) or None,
+        "money": money_of(graph, node),
+        "quotes": _quotes(graph, node),
+        "sources": _sources(graph, node),
+    }
+
+
+def _literal_value(value) -> object:
+    python = value.toPython() if isinstance(value, Literal) else value
+    if isinstance(python, (bool, int, float, str)):
+        return python
+    return str(value)
+
+
+def describe(kg, name: str) -> dict:
+    """Return everything the graph says about the entity ``name``.
+
+    The result has ``iri``, ``label``, ``labels`` (language → names),
+    ``types``, and ``facts``: the entity's own properties, its links to and
+    from other entities, and every relation node it takes part in, spelled
+    out as a sentence, each with its sources.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> info = describe(load(), "SeaMicro")
+    >>> any("AMD acquired SeaMicro" in f["text"] for f in info["facts"])
+    True
+    """
+    g = kg.graph
+    entity = kg.resolve(name)
+    node = entity.iri
+    classes = relation_classes(g)
+    labels: dict[str, list[str]] = {}
+    for prop in (RDFS.label, SKOS.altLabel):
+        for value in sorted(g.objects(node, prop)):
+            labels.setdefault(getattr(value, "language", None) or "", []).append(str(value))
+    entity_sources = _sources(g, node)
+    facts = []
+    skip = {RDF.type, RDFS.label, SKOS.altLabel, PROV.wasDerivedFrom, CHIPS.quote}
+    for p, o in sorted(g.predicate_objects(node)):
+        if p in skip:
+            continue
+        if isinstance(o, Literal):
+            facts.append({
+                "kind": "attribute", "predicate": str(p), "label": predicate_label(g, p),
+                "value": _literal_value(o), "text": f"{predicate_label(g, p)}: {o}",
+                "sources": entity_sources,
+            })
+        elif o in kg.names:
+            other = kg.names.entities[o]
+            facts.append({
+                "kind": "link", "direction": "out", "predicate": str(p), "label": predicate_label(g, p),
+                "other": other.as_dict(), "text": f"{entity.label} {predicate_label(g, p)} {other.label}",
+                "sources": entity_sources, "derived": _is_shortcut(g, p),
+            })
+    for s, p in sorted(g.subject_predicates(node)):
+        if s in kg.names and p not in skip:
+            other = kg.names.entities[s]
+            facts.append({
+                "kind": "link", "direction": "in", "predicate": str(p), "label": predicate_label(g, p),
+                "other": other.as_dict(), "text": f"{other.label} {predicate_label(g, p)} {entity.label}",
+                "sources": _sources(g, s), "derived": _is_shortcut(g, p),
+            })
+    seen = set()
+    for s, p in sorted(g.subject_predicates(node)):
+        if _relation_class(g, s, classes) is not None and s not in seen:
+            seen.add(s)
+            facts.append(relation_facts(g, s, classes))
+            # an investment's round is itself a relation worth spelling out
+            for rnd in g.objects(s, CHIPS.round):
+                if rnd not in seen:
+                    seen.add(rnd)
+                    facts.append(relation_facts(g, rnd, classes))
+    facts = [f for f in facts if not f.get("derived")]
+    corrections = [
+        {"kind": "correction", "iri": str(c), "text": _correction_text(g, c), "sources": _sources(g, c)}
+        for c in sorted(g.subjects(CHIPS.corrects, node))
+    ]
+    return {
+        "iri": str(node),
+        "label": entity.label,
+        "class": entity.cls,
+        "labels": labels,
+        "types": sorted(class_of([t]) for t in g.objects(node, RDF.type)),
+        "quotes": _quotes(g, node),
+        "sources": entity_sources,
+        "facts": facts + corrections,
+    }
+
+
+def _is_shortcut(graph: Graph, predicate) -> bool:
+    return (None, CHIPS.shortcut, predicate) in graph
+
+
+def _correction_text(graph: Graph, node) -> str:
+    stated = graph.value(node, CHIPS.statedText)
+    corrected = graph.value(node, CHIPS.correctedText)
+    reason = _lang_value(graph, node, CHIPS.reason)
+    text = f"Correction: the source says “{stated}”"
+    if corrected is not None:
+        text += f"; read “{corrected}”"
+    return text + (f" — {reason}" if reason else "")

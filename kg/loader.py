@@ -1,0 +1,189 @@
+"""Load the ontology, the shapes and the data files into one knowledge graph."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from rdflib import Graph
+from rdflib.util import guess_format
+
+from kg.bundled import DATA_DIR, ONTOLOGY, SHAPES
+from kg.errors import DataError
+from kg.vocab import bind_prefixes
+
+__all__ = ["KnowledgeGraph", "load", "data_files", "parse_file", "RDF_SUFFIXES"]
+
+#: File suffixes read as RDF when a folder is given; other files are ignored.
+RDF_SUFFIXES = (".ttl", ".turtle", ".nt", ".n3", ".jsonld", ".rdf", ".owl", ".xml", ".trig")
+
+
+@dataclass(eq=False)
+class KnowledgeGraph:
+    """The loaded graph and the structures built from it, each built once.
+
+    Attributes
+    ----------
+    graph : rdflib.Graph
+        Ontology + data + the shortcut triples derived by :mod:`kg.rules`.
+    files : list of Path
+        The data files loaded (not counting ontology and shapes).
+    asserted : int
+        Number of triples read from ontology and data files.
+    derived : int
+        Number of shortcut triples the rules added.
+    """
+
+    graph: Graph
+    files: list[Path]
+    asserted: int = 0
+    derived: int = 0
+    _shapes: Graph | None = field(default=None, repr=False)
+
+    @property
+    def shapes(self) -> Graph:
+        """The SHACL shapes graph (``ontology/shapes.ttl``)."""
+        if self._shapes is None:
+            self._shapes = parse_file(SHAPES)
+        return self._shapes
+
+    @cached_property
+    def names(self):
+        """The name index used to resolve user-typed names (:class:`kg.names.NameIndex`)."""
+        from kg.names import NameIndex
+
+        return NameIndex(self.graph)
+
+    @cached_property
+    def network(self):
+        """The networkx projection of the graph (:func:`kg.network.project`)."""
+        from kg.network import project
+
+        return project(self.graph)
+
+    def resolve(self, name: str):
+        """Return the :class:`kg.names.Entity` that ``name`` denotes.
+
+        Raises :class:`kg.errors.UnknownEntity` or :class:`kg.errors.AmbiguousEntity`.
+        """
+        return self.names.resolve(name)
+
+
+def data_files(paths=None) -> list[Path]:
+    """Return the data files to load, sorted, from files and folders.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path, optional
+        Files or folders (searched recursively for RDF files). When omitted,
+        the ``KG_DATA`` environment variable (paths separated by
+        ``os.pathsep``) is used, and failing that the bundled ``data/triples``.
+
+    Raises
+    ------
+    DataError
+        If a path does not exist or a folder holds no RDF file.
+
+    Examples
+    --------
+    >>> [p.name for p in data_files()]  # doctest: +ELLIPSIS
+    [...'cnbeta-2021-12-11-ai-chip-unicorns.ttl'...]
+    """
+    if paths is None:
+        env = os.environ.get("KG_DATA", "")
+        paths = [p for p in env.split(os.pathsep) if p] or [DATA_DIR]
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RDF_SUFFIXES)
+            if not inside:
+                raise DataError(f"{path}: folder holds no RDF file ({', '.join(RDF_SUFFIXES)})")
+            found.extend(inside)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise DataError(f"{path}: no such file or folder")
+    return list(dict.fromkeys(p.resolve() for p in found))
+
+
+def parse_file(path: Path, graph: Graph | None = None) -> Graph:
+    """Parse one RDF file into a new graph, or raise :class:`DataError`.
+
+    The error names the file, the line and the column of a syntax error.
+    ``graph`` is only used to choose the graph class; nothing is added to it.
+    """
+    fmt = guess_format(str(path)) or "turtle"
+    target = Graph()
+    try:
+        target.parse(path, format=fmt)
+    except OSError as e:
+        raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+    except Exception as e:  # rdflib raises many exception types for bad syntax
+        raise DataError(_syntax_message(path, e)) from None
+    return target
+
+
+def _syntax_message(path: Path, error: Exception) -> str:
+    why = getattr(error, "_why", None)
+    text = getattr(error, "_str", None)
+    offset = getattr(error, "_i", None)
+    if why is not None and isinstance(text, bytes) and offset is not None:
+        line = text.count(b"\n", 0, offset) + 1
+        column = offset - (text.rfind(b"\n", 0, offset) + 1) + 1
+        return f"{path}:{line}:{column}: malformed RDF: {why}"
+    message = " ".join(str(error).split())
+    return f"{path}: malformed RDF: {message}"
+
+
+_CACHE: dict[tuple, KnowledgeGraph] = {}
+
+
+def load(paths=None, *, derive: bool = True, cache: bool = True) -> KnowledgeGraph:
+    """Load ontology and data into a :class:`KnowledgeGraph`.
+
+    Every file is parsed on its own first, so a malformed file raises
+    :class:`DataError` (naming file and line) before anything is merged.
+    Shortcut triples are then derived by the rules stated in the ontology.
+    The result is cached per process, keyed by the files and their
+    modification times.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path, optional
+        Data files or folders; see :func:`data_files`.
+    derive : bool
+        Derive the shortcut triples (``chips:investedIn`` ...). Default True.
+    cache : bool
+        Reuse a graph already loaded from the same unchanged files.
+
+    Examples
+    --------
+    >>> kg = load()
+    >>> kg.derived > 0 and len(kg.graph) == kg.asserted + kg.derived
+    True
+    """
+    files = data_files(paths)
+    key = (derive, tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+    if cache and key in _CACHE:
+        return _CACHE[key]
+
+    parts = [parse_file(ONTOLOGY)] + [parse_file(p) for p in files]
+    graph = bind_prefixes(Graph())
+    for part in parts:
+        graph += part
+        for prefix, ns in part.namespaces():
+            if prefix and prefix not in dict(graph.namespaces()):
+                graph.bind(prefix, ns)
+    asserted = len(graph)
+    derived = 0
+    if derive:
+        from kg.rules import derive_shortcuts
+
+        derived = derive_shortcuts(graph)
+    kg = KnowledgeGraph(graph=graph, files=files, asserted=asserted, derived=derived)
+    if cache:
+        _CACHE[key] = kg
+    return kg

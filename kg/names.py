@@ -1,0 +1,197 @@
+"""Find entities by any of their names: English, Chinese, aliases, small misspellings."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+
+from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib.namespace import SKOS
+
+from kg.errors import AmbiguousEntity, UnknownEntity
+from kg.vocab import CHIPS
+
+__all__ = ["Entity", "NameIndex", "normalize", "entity_classes", "label_of", "class_of"]
+
+#: The top classes whose instances are entities (nodes a user asks about).
+ENTITY_ROOTS = (CHIPS.Person, CHIPS.Organization, CHIPS.Product, CHIPS.Architecture, CHIPS.ProcessNode)
+
+#: Most specific first: the class shown for an entity with several.
+_CLASS_PREFERENCE = (
+    CHIPS.Person, CHIPS.Foundry, CHIPS.Startup, CHIPS.InvestmentFirm, CHIPS.University,
+    CHIPS.ResearchLab, CHIPS.MilitaryUnit, CHIPS.GovernmentAgency, CHIPS.MediaOutlet, CHIPS.Company,
+    CHIPS.Organization, CHIPS.Chip, CHIPS.System, CHIPS.Module, CHIPS.Software, CHIPS.Product,
+    CHIPS.Architecture, CHIPS.ProcessNode,
+)
+
+
+@dataclass(frozen=True, order=True)
+class Entity:
+    """An entity found by name: its IRI, English label and main class (local name)."""
+
+    label: str
+    iri: URIRef
+    cls: str
+
+    def as_dict(self) -> dict:
+        return {"iri": str(self.iri), "label": self.label, "class": self.cls}
+
+
+def normalize(text: str) -> str:
+    """Fold case, accents, width and punctuation so that names compare loosely.
+
+    Examples
+    --------
+    >>> normalize("Christopher Ré")
+    'christopher re'
+    >>> normalize("罗德里戈·梁") == normalize("罗德里戈梁")
+    True
+    >>> normalize("IPU-M2000")
+    'ipu m2000'
+    """
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"[\s\-_.,·•・'’\"()（）/]+", " ", text).strip()
+    # CJK runs carry no spaces: drop spaces between CJK characters.
+    return re.sub(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])", "", text)
+
+
+def entity_classes(graph: Graph) -> set[URIRef]:
+    """Return the entity root classes and all their subclasses stated in ``graph``."""
+    classes = set(ENTITY_ROOTS)
+    frontier = list(ENTITY_ROOTS)
+    while frontier:
+        for sub in graph.subjects(RDFS.subClassOf, frontier.pop()):
+            if isinstance(sub, URIRef) and sub not in classes:
+                classes.add(sub)
+                frontier.append(sub)
+    return classes
+
+
+def label_of(graph: Graph, node, lang: str = "en") -> str:
+    """Return the ``rdfs:label`` of ``node`` in ``lang``, else any label, else its local name."""
+    fallback = None
+    for label in graph.objects(node, RDFS.label):
+        if getattr(label, "language", None) == lang:
+            return str(label)
+        if fallback is None or getattr(label, "language", None) == "en":
+            fallback = str(label)
+    if fallback is not None:
+        return fallback
+    text = str(node)
+    return re.split(r"[/#]", text)[-1] or text
+
+
+def class_of(types) -> str:
+    """Return the local name of the most specific entity class among ``types``."""
+    types = set(types)
+    for cls in _CLASS_PREFERENCE:
+        if cls in types:
+            return str(cls).split("#")[-1]
+    return str(min(types)).rsplit("#", 1)[-1].rsplit("/", 1)[-1] if types else "Thing"
+
+
+class NameIndex:
+    """Every name of every entity, normalized, for lookup.
+
+    Parameters
+    ----------
+    graph : rdflib.Graph
+        A graph holding the ontology (for the class hierarchy) and the data.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> index = load().names
+    >>> index.resolve("英伟达").label
+    'Nvidia'
+    >>> index.resolve("jim keler").label
+    'Jim Keller'
+    """
+
+    def __init__(self, graph: Graph):
+        classes = entity_classes(graph)
+        self.entities: dict[URIRef, Entity] = {}
+        self._keys: dict[str, set[URIRef]] = defaultdict(set)
+        for node, _, cls in graph.triples((None, RDF.type, None)):
+            if cls in classes and isinstance(node, URIRef) and node not in self.entities:
+                entity = Entity(label_of(graph, node), node, class_of(graph.objects(node, RDF.type)))
+                self.entities[node] = entity
+                names = [entity.label, str(node).rstrip("/").rsplit("/", 1)[-1]]
+                names += [str(o) for p in (RDFS.label, SKOS.altLabel) for o in graph.objects(node, p)]
+                for name in names:
+                    if key := normalize(name):
+                        self._keys[key].add(node)
+        self._sorted_keys = sorted(self._keys)
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+    def __contains__(self, iri) -> bool:
+        return iri in self.entities
+
+    def _entities(self, iris) -> list[Entity]:
+        return sorted(self.entities[i] for i in iris)
+
+    def candidates(self, name: str) -> list[Entity]:
+        """Return the entities ``name`` denotes, best tier only (exact, then whole words, then fuzzy)."""
+        key = normalize(name)
+        if not key:
+            return []
+        if key in self._keys:
+            return self._entities(self._keys[key])
+        word = re.compile(rf"(^|\s){re.escape(key)}(\s|$)") if " " in key or key.isascii() else None
+        partial = {
+            iri
+            for k in self._sorted_keys
+            if (word.search(k) if word else key in k)
+            for iri in self._keys[k]
+        }
+        if partial:
+            return self._entities(partial)
+        close = difflib.get_close_matches(key, self._sorted_keys, n=5, cutoff=0.84)
+        if close:
+            best = close[0]
+            ratio = difflib.SequenceMatcher(None, key, best).ratio()
+            runner_up = [
+                k for k in close[1:] if difflib.SequenceMatcher(None, key, k).ratio() >= ratio - 0.02
+            ]
+            return self._entities(self._keys[best] | {i for k in runner_up for i in self._keys[k]})
+        return []
+
+    def suggestions(self, name: str, n: int = 5) -> list[str]:
+        """Return up to ``n`` labels of entities whose names look like ``name``."""
+        key = normalize(name)
+        close = difflib.get_close_matches(key, self._sorted_keys, n=n * 3, cutoff=0.5)
+        labels = []
+        for k in close:
+            for entity in self._entities(self._keys[k]):
+                if entity.label not in labels:
+                    labels.append(entity.label)
+        return labels[:n]
+
+    def resolve(self, name: str) -> Entity:
+        """Return the one entity ``name`` denotes.
+
+        Accepts a full IRI, a prefixed ``res:`` name, any label or alias in any
+        language, a whole word of one (``"Keller"``), or a small misspelling.
+
+        Raises
+        ------
+        UnknownEntity
+            No entity matches; carries up to five suggestions.
+        AmbiguousEntity
+            Several match equally well; carries their labels.
+        """
+        iri = URIRef(name.strip())
+        if iri in self.entities:
+            return self.entities[iri]
+        found = self.candidates(name)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise UnknownEntity(name, self.suggestions(name))
+        raise AmbiguousEntity(name, [f"{e.label} ({e.cls})" for e in found[:10]])
