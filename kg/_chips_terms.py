@@ -99,6 +99,7 @@ class CHIPS(DefinedNamespace):
     holder: URIRef
     holdsEquityIn: URIRef
     inMassProduction: URIRef
+    indirectTie: URIRef
     investedIn: URIRef
     investee: URIRef
     investor: URIRef

@@ -7,7 +7,7 @@ from decimal import Decimal
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import PROV, SKOS
 
-from kg.names import class_of, label_of
+from kg.names import class_of, label_of, subclasses
 from kg.vocab import CHIPS
 
 __all__ = [
@@ -71,13 +71,7 @@ def predicate_label(graph: Graph, predicate, lang: str = "en") -> str:
 
 def relation_classes(graph: Graph) -> set[URIRef]:
     """Return ``chips:Relation`` and every class stated below it."""
-    classes, frontier = {CHIPS.Relation}, [CHIPS.Relation]
-    while frontier:
-        for sub in graph.subjects(RDFS.subClassOf, frontier.pop()):
-            if sub not in classes:
-                classes.add(sub)
-                frontier.append(sub)
-    return classes
+    return subclasses(graph, CHIPS.Relation)
 
 
 def _relation_class(graph: Graph, node, classes) -> URIRef | None:

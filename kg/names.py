@@ -14,7 +14,7 @@ from rdflib.namespace import SKOS
 from kg.errors import AmbiguousEntity, UnknownEntity
 from kg.vocab import CHIPS
 
-__all__ = ["Entity", "NameIndex", "normalize", "entity_classes", "label_of", "class_of"]
+__all__ = ["Entity", "NameIndex", "normalize", "subclasses", "entity_classes", "label_of", "class_of"]
 
 #: The top classes whose instances are entities (nodes a user asks about).
 ENTITY_ROOTS = (CHIPS.Person, CHIPS.Organization, CHIPS.Product, CHIPS.Architecture, CHIPS.ProcessNode)
@@ -59,16 +59,20 @@ def normalize(text: str) -> str:
     return re.sub(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])", "", text)
 
 
-def entity_classes(graph: Graph) -> set[URIRef]:
-    """Return the entity root classes and all their subclasses stated in ``graph``."""
-    classes = set(ENTITY_ROOTS)
-    frontier = list(ENTITY_ROOTS)
+def subclasses(graph: Graph, *roots) -> set[URIRef]:
+    """Return ``roots`` and every class stated below them with rdfs:subClassOf."""
+    found, frontier = set(roots), list(roots)
     while frontier:
         for sub in graph.subjects(RDFS.subClassOf, frontier.pop()):
-            if isinstance(sub, URIRef) and sub not in classes:
-                classes.add(sub)
+            if isinstance(sub, URIRef) and sub not in found:
+                found.add(sub)
                 frontier.append(sub)
-    return classes
+    return found
+
+
+def entity_classes(graph: Graph) -> set[URIRef]:
+    """Return the entity root classes and all their subclasses stated in ``graph``."""
+    return subclasses(graph, *ENTITY_ROOTS)
 
 
 def label_of(graph: Graph, node, lang: str = "en") -> str:
@@ -126,6 +130,7 @@ class NameIndex:
                     if key := normalize(name):
                         self._keys[key].add(node)
         self._sorted_keys = sorted(self._keys)
+        self._by_iri = {str(iri): entity for iri, entity in self.entities.items()}
 
     def __len__(self) -> int:
         return len(self.entities)
@@ -186,9 +191,9 @@ class NameIndex:
         AmbiguousEntity
             Several match equally well; carries their labels.
         """
-        iri = URIRef(name.strip())
-        if iri in self.entities:
-            return self.entities[iri]
+        by_iri = self._by_iri.get(name.strip())
+        if by_iri is not None:
+            return by_iri
         found = self.candidates(name)
         if len(found) == 1:
             return found[0]

@@ -50,8 +50,8 @@ def parse_path(text: str) -> URIRef | Path:
 
     Examples
     --------
-    >>> parse_path("chips:investee|chips:round/chips:fundedCompany")  # doctest: +ELLIPSIS
-    AlternativePath(...investee, SequencePath(...round, ...fundedCompany))
+    >>> print(parse_path("chips:investee|chips:round/chips:fundedCompany").n3())
+    <https://w3id.org/chipskg/ontology#investee>|(<https://w3id.org/chipskg/ontology#round>/<https://w3id.org/chipskg/ontology#fundedCompany>)
     """
     alternatives = [_parse_sequence(part.strip(), text) for part in text.split("|")]
     return alternatives[0] if len(alternatives) == 1 else AlternativePath(*alternatives)

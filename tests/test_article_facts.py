@@ -29,7 +29,8 @@ def one(kg, query: str) -> tuple:
 def test_intro_chinese_startups_valued_above_ten_billion_yuan(kg):
     rows = ask(kg, """
         SELECT ?name WHERE {
-          ?v a chips:Valuation ; chips:company ?c ; chips:minimumAmount 10000000000.0 ; chips:currency "CNY" .
+          ?v a chips:Valuation ; chips:company ?c ; chips:minimumAmount ?m ; chips:currency "CNY" .
+          FILTER(?m = 10000000000)
           ?c rdfs:label ?name FILTER(lang(?name) = "zh")
         }""")
     names = {str(r[0]) for r in rows}

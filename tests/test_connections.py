@@ -118,6 +118,12 @@ def test_k_shortest_paths_are_distinct_and_ordered(kg):
         assert len(iris) == len(set(iris))  # simple paths
 
 
+def test_indirect_ties_only_when_asked(kg):
+    # Lu Tao called Nvidia Graphcore's only rival: a statement, not a tie that paths use by default
+    rivalry = find_paths(kg, "Nvidia", "Graphcore", only=["competesWith"])["paths"][0]
+    assert rivalry["length"] == 1 and rivalry["edges"][0]["kind"] == "competesWith"
+
+
 def test_max_len(kg):
     with pytest.raises(NoPath, match="within 2 hops"):
         find_paths(kg, "Nvidia", "Graphcore", max_len=2)
@@ -156,7 +162,8 @@ def test_path_cli_human_and_json():
     assert "Nvidia acquired Icera (2011)" in result.output
     assert "Nigel Toon founded Graphcore" in result.output
     answer = run_json("path", "Nvidia", "Graphcore", "--k", "2")
-    assert set(answer) == {"source", "target", "paths"}
+    assert set(answer) == {"source", "target", "paths", "skipped_kinds"}
+    assert answer["skipped_kinds"] == ["competesWith"]
     edge = answer["paths"][0]["edges"][0]
     assert set(edge) >= {"source", "target", "predicate", "label", "attributes", "sources"}
 

@@ -1,0 +1,192 @@
+"""Commands about connections: path, common, neighbors, centrality, communities, coinvest."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from kg.cli.app import JsonOpt, app, console, get_kg, print_json
+
+
+def _split(values: Optional[list[str]]) -> list[str]:
+    """Accept both ``--only a,b`` and ``--only a --only b``."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+Only = Annotated[Optional[list[str]], typer.Option("--only", help="Keep only these relation kinds (comma-separated), e.g. investedIn,founded.")]
+Exclude = Annotated[Optional[list[str]], typer.Option("--exclude", help="Drop these relation kinds (comma-separated).")]
+
+
+def _source_names(sources) -> str:
+    return ", ".join(s.rsplit("/", 1)[-1] for s in sources)
+
+
+@app.command()
+def path(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="Where the connection starts (any name).")],
+    target: Annotated[str, typer.Argument(help="Where it ends (any name).")],
+    all_paths: Annotated[bool, typer.Option("--all", help="Show every shortest path.")] = False,
+    k: Annotated[int, typer.Option("--k", help="Show the K shortest simple paths, shortest first.", min=1)] = 1,
+    max_len: Annotated[Optional[int], typer.Option("--max-len", help="Ignore paths longer than this many hops.", min=1)] = None,
+    only: Only = None,
+    exclude: Exclude = None,
+    avoid: Annotated[Optional[list[str]], typer.Option("--avoid", help="Route around these entities (comma-separated), e.g. TSMC.")] = None,
+    through: Annotated[Optional[str], typer.Option("--through", help="Only pass through entities of this class, e.g. Person.")] = None,
+    as_json: JsonOpt = False,
+):
+    """How is A connected to B? One sentence per hop, with true directions and sources.
+
+    Example: kg path Nvidia Graphcore   ·   kg path "Jim Keller" Cerebras --k 3
+    """
+    from kg.paths import find_paths
+
+    answer = find_paths(
+        get_kg(ctx), source, target, k=k, all_shortest=all_paths, max_len=max_len,
+        only=_split(only), exclude=_split(exclude), avoid=_split(avoid), through=through,
+    )
+    if as_json:
+        return print_json(answer)
+    a, b = answer["source"]["label"], answer["target"]["label"]
+    for i, found in enumerate(answer["paths"], start=1):
+        hops = found["length"]
+        title = f"{a} → {b}: {hops} hop{'s' if hops != 1 else ''}"
+        console.print(Text(title if len(answer["paths"]) == 1 else f"Path {i}. {title}", style="bold"))
+        for n, edge in enumerate(found["edges"], start=1):
+            console.print(Text(f"  {n}. {edge['sentence']}"), Text(f"[{_source_names(edge['sources'])}]", style="dim"))
+    if answer["skipped_kinds"]:
+        console.print(Text(f"(Indirect ties skipped: {', '.join(answer['skipped_kinds'])}; "
+                           "name them with --only to use them.)", style="dim"))
+
+
+@app.command()
+def common(
+    ctx: typer.Context,
+    first: Annotated[str, typer.Argument(help="First entity.")],
+    second: Annotated[str, typer.Argument(help="Second entity.")],
+    only: Only = None,
+    as_json: JsonOpt = False,
+):
+    """What do two entities share? Investors, customers, employers, foundries, grouped by kind.
+
+    Example: kg common SambaNova Cerebras
+    """
+    from kg.paths import common_ties
+
+    answer = common_ties(get_kg(ctx), first, second, only=_split(only))
+    if as_json:
+        return print_json(answer)
+    a, b = answer["a"]["label"], answer["b"]["label"]
+    if not answer["groups"]:
+        console.print(Text(f"{a} and {b} share no direct tie."))
+        return
+    for group in answer["groups"]:
+        console.print(Text(f"• {group['sentence']}"))
+
+
+@app.command()
+def neighbors(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The entity.")],
+    depth: Annotated[int, typer.Option("--depth", help="How many hops out.", min=1)] = 1,
+    only: Only = None,
+    as_json: JsonOpt = False,
+):
+    """The neighbourhood of an entity, grouped by relation.
+
+    Example: kg neighbors Graphcore   ·   kg neighbors "Jim Keller" --depth 2
+    """
+    from kg.paths import neighbors as run
+
+    answer = run(get_kg(ctx), name, depth=depth, only=_split(only))
+    if as_json:
+        return print_json(answer)
+    console.print(Text(answer["entity"]["label"], style="bold"))
+    for group in answer["groups"]:
+        console.print(Text(f"  {group['label']} ({len(group['edges'])})", style="bold"))
+        for edge in group["edges"]:
+            console.print(Text(f"    {edge['sentence']}"))
+    if depth > 1:
+        table = Table("Hops", "Entity", "Class", "Reached by", title=f"Within {depth} hops: {len(answer['reached'])}")
+        for r in answer["reached"]:
+            table.add_row(str(r["distance"]), Text(r["label"]), r["class"], Text(r["via"]))
+        console.print(table)
+
+
+@app.command()
+def centrality(
+    ctx: typer.Context,
+    measure: Annotated[str, typer.Option("--measure", "-m", help="degree, betweenness, closeness, eigenvector or pagerank.")] = "degree",
+    cls: Annotated[Optional[str], typer.Option("--class", help="Rank only this class, e.g. Person.")] = None,
+    top: Annotated[int, typer.Option("--top", help="How many to show.", min=1)] = 10,
+    directed: Annotated[bool, typer.Option("--directed", help="Follow edge directions (PageRank always does).")] = False,
+    as_json: JsonOpt = False,
+):
+    """Who matters most? A ranked table of entities by a centrality measure.
+
+    Example: kg centrality --measure betweenness --top 5
+    """
+    from kg.analysis import centrality as run
+
+    answer = run(get_kg(ctx), measure, cls=cls, top=top, directed=directed)
+    if as_json:
+        return print_json(answer)
+    notes = answer["notes"]
+    title = f"{measure} centrality ({notes['graph']} view, {notes['nodes']} nodes)"
+    if "sampled_sources" in notes:
+        title += f", estimated from {notes['sampled_sources']} sampled sources (seeded)"
+    table = Table("#", "Entity", "Class", "Score", "Why", title=title)
+    for row in answer["ranking"]:
+        table.add_row(str(row["rank"]), Text(row["label"]), row["class"], f"{row['score']:.4f}", Text(row["why"]))
+    console.print(table)
+
+
+@app.command()
+def communities(
+    ctx: typer.Context,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the Louvain method.")] = 42,
+    resolution: Annotated[float, typer.Option("--resolution", help="Above 1 finds smaller groups.")] = 1.0,
+    as_json: JsonOpt = False,
+):
+    """Groups found by modularity (Louvain, seeded), named by their most central members.
+
+    Example: kg communities
+    """
+    from kg.analysis import communities as run
+
+    groups = run(get_kg(ctx), seed=seed, resolution=resolution)
+    if as_json:
+        return print_json(groups)
+    table = Table("#", "Size", "Named after", "Members", title=f"{len(groups)} communities")
+    for g in groups:
+        members = ", ".join(m["label"] for m in g["members"][:8]) + (" …" if g["size"] > 8 else "")
+        table.add_row(str(g["id"]), str(g["size"]), Text(g["name"]), Text(members))
+    console.print(table)
+
+
+@app.command()
+def coinvest(
+    ctx: typer.Context,
+    top: Annotated[int, typer.Option("--top", help="How many pairs of each kind to show.", min=1)] = 15,
+    as_json: JsonOpt = False,
+):
+    """Co-investors (investors backing the same companies) and co-customers (start-ups sharing customers).
+
+    Example: kg coinvest
+    """
+    from kg.analysis import cocustomers, coinvestment
+
+    kg = get_kg(ctx)
+    answer = {"coinvestors": coinvestment(kg), "cocustomers": cocustomers(kg)}
+    if as_json:
+        return print_json(answer)
+    for key, title, shared in (("coinvestors", "Co-investors", "Companies both back"),
+                               ("cocustomers", "Start-ups sharing customers", "Shared customers")):
+        pairs = answer[key]
+        table = Table("Pair", "Shared", shared, title=f"{title}: {len(pairs)} pairs")
+        for p in pairs[:top]:
+            table.add_row(Text(f"{p['a']['label']} — {p['b']['label']}"), str(p["weight"]), Text(", ".join(p["shared"])))
+        console.print(table)

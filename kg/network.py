@@ -1,0 +1,220 @@
+"""Project the RDF graph onto a networkx MultiDiGraph of entities and labelled relations."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import networkx as nx
+from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import PROV
+
+from kg.facts import money_of, relation_classes, relation_sentence
+from kg.names import NameIndex, label_of
+from kg.rules import shortcut_rules
+from kg.vocab import CHIPS
+
+__all__ = ["project", "edge_predicates", "undirected", "relation_kinds", "indirect_kinds", "kind_of"]
+
+#: Literal properties never copied onto nodes (they are names, kept separately).
+_NAME_PROPS = {RDFS.label, CHIPS.quote}
+
+
+def kind_of(predicate) -> str:
+    """The short name of a relation kind: the predicate's local name (``investedIn``)."""
+    return str(predicate).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def edge_predicates(graph: Graph) -> set[URIRef]:
+    """Return the plain object properties that become edges.
+
+    Data-driven from the ontology: every ``owl:ObjectProperty`` except the
+    participant roles of n-ary relations (their domain is a relation class),
+    the shortcut properties (the relation nodes themselves become those edges)
+    and ``chips:corrects``.
+    """
+    relations = relation_classes(graph)
+    shortcuts = set(graph.objects(None, CHIPS.shortcut))
+    keep = set()
+    for prop in graph.subjects(RDF.type, OWL.ObjectProperty):
+        if prop in shortcuts or prop in (CHIPS.corrects, CHIPS.role):
+            continue
+        if any(d in relations for d in graph.objects(prop, RDFS.domain)):
+            continue
+        keep.add(prop)
+    return keep
+
+
+def _node_attributes(graph: Graph, node, entity) -> dict:
+    attrs = {
+        "iri": str(node),
+        "label": entity.label,
+        "label_zh": label_of(graph, node, "zh"),
+        "cls": entity.cls,
+        "sources": sorted(str(s) for s in graph.objects(node, PROV.wasDerivedFrom)),
+    }
+    for p, o in sorted(graph.predicate_objects(node)):
+        if not isinstance(o, Literal) or p in _NAME_PROPS or not p.startswith(str(CHIPS)):
+            continue
+        if o.language not in (None, "en"):
+            continue
+        value = o.toPython()
+        if isinstance(value, Decimal):
+            value = float(value)
+        elif not isinstance(value, (bool, int, float, str)):
+            value = str(o)  # dates keep the precision the source gave
+        key = kind_of(p)
+        attrs[key] = f"{attrs[key]}; {value}" if key in attrs else value
+    return attrs
+
+
+def _short_sentence(s_label, verb, o_label, details) -> str:
+    sentence = f"{s_label} {verb} {o_label}"
+    return f"{sentence} ({', '.join(details)})" if details else sentence
+
+
+def _relation_edge(graph, rule, node, classes) -> dict:
+    attrs = {
+        "predicate": str(rule.shortcut),
+        "kind": kind_of(rule.shortcut),
+        "label": label_of(graph, rule.shortcut),
+        "relation": str(node),
+        "relation_class": kind_of(rule.relation_class),
+        "detail": relation_sentence(graph, node, classes),
+        "sources": sorted(str(s) for s in graph.objects(node, PROV.wasDerivedFrom)),
+        "quotes": sorted(str(q) for q in graph.objects(node, CHIPS.quote)),
+    }
+    details = []
+    context = graph.value(rule.relation_class, CHIPS.contextProperty)
+    described = graph.value(node, context) if context is not None else None
+    for source in (node, described):
+        if source is None:
+            continue
+        series = graph.value(source, CHIPS.series)
+        if series is not None:
+            attrs["series"] = str(series)
+            details.append(f"Series {series}")
+        for prop in (CHIPS.date, CHIPS.start, CHIPS.end):
+            value = graph.value(source, prop)
+            if value is not None:
+                attrs[kind_of(prop)] = str(value)
+                details.append({"date": "{}", "start": "from {}", "end": "until {}"}[kind_of(prop)].format(value))
+        money = money_of(graph, source)
+        if money:
+            attrs.update(amount=money["value"], currency=money["currency"], amount_bound=money["bound"])
+            details.append(money["text"] + (" round" if source is described else ""))
+    if graph.value(node, CHIPS.isLead) == Literal(True):
+        attrs["lead"] = True
+        details.append("lead")
+    roles = sorted(label_of(graph, r) for r in graph.objects(node, CHIPS.role))
+    if roles:
+        attrs["role"] = ", ".join(roles)
+    team = [str(t) for t in graph.objects(node, CHIPS.team) if getattr(t, "language", None) == "en"]
+    if team:
+        attrs["team"] = team[0]
+    attrs["_details"] = details
+    attrs["_verb"] = attrs["label"] + (" as " + " and ".join(r for r in roles if r != "employee") if set(roles) - {"employee"} else "")
+    return attrs
+
+
+def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:
+    """Turn the RDF graph into a directed multigraph of entities.
+
+    Nodes are entities (attributes ``iri``, ``label``, ``label_zh``, ``cls``,
+    ``sources`` and their literal facts). Each n-ary relation node becomes
+    one edge per subject/object pair of its class's shortcut rule, carrying
+    the relation's details (date, amount, series, lead, role ...), a
+    ``sentence``, its ``sources`` and ``quotes``; symmetric relations become
+    one edge. Each plain object property between entities (see
+    :func:`edge_predicates`) becomes an edge too. Edge keys are unique, and
+    nodes and edges are added in sorted order so results are deterministic.
+
+    Parameters
+    ----------
+    graph : rdflib.Graph
+        Ontology + data, as loaded by :func:`kg.loader.load`.
+    names : NameIndex, optional
+        A prebuilt index of the entities in ``graph``.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> G = load().network
+    >>> from kg.vocab import RES
+    >>> [d["sentence"] for _, _, d in G.edges(str(RES.nvidia), data=True) if d["kind"] == "acquired"]
+    ['Nvidia acquired Icera (2011)']
+    """
+    names = names or NameIndex(graph)
+    classes = relation_classes(graph)
+    G = nx.MultiDiGraph()
+    for iri in sorted(names.entities):
+        G.add_node(str(iri), **_node_attributes(graph, iri, names.entities[iri]))
+
+    edges = []
+    for rule in shortcut_rules(graph):
+        symmetric = (rule.subject_path == rule.object_path)
+        for node in sorted(graph.subjects(RDF.type, rule.relation_class)):
+            attrs = _relation_edge(graph, rule, node, classes)
+            subjects = sorted(s for s in graph.objects(node, rule.subject_path) if s in names.entities)
+            objects = sorted(o for o in graph.objects(node, rule.object_path) if o in names.entities)
+            for s in subjects:
+                for o in objects:
+                    if s == o or (symmetric and str(s) > str(o)):
+                        continue
+                    edges.append((str(s), str(o), f"{node}#{kind_of(s)}-{kind_of(o)}", attrs))
+    for prop in sorted(edge_predicates(graph)):
+        label = label_of(graph, prop)
+        for s, o in sorted(graph.subject_objects(prop)):
+            if s in names.entities and o in names.entities and s != o:
+                attrs = {
+                    "predicate": str(prop), "kind": kind_of(prop), "label": label,
+                    "sources": sorted(str(x) for x in graph.objects(s, PROV.wasDerivedFrom)),
+                    "quotes": [], "_details": [], "_verb": label,
+                }
+                edges.append((str(s), str(o), f"{s}|{kind_of(prop)}|{o}", attrs))
+
+    for s, o, key, attrs in sorted(edges, key=lambda e: (e[0], e[1], e[2])):
+        data = {k: v for k, v in attrs.items() if not k.startswith("_")}
+        data["sentence"] = _short_sentence(G.nodes[s]["label"], attrs["_verb"], G.nodes[o]["label"], attrs["_details"])
+        G.add_edge(s, o, key=key, **data)
+    return G
+
+
+def relation_kinds(graph: Graph) -> dict[str, str]:
+    """Map every relation kind the ontology defines to its label, sorted by kind.
+
+    The kinds are the shortcut properties of the n-ary relations and the
+    plain object properties that become edges (:func:`edge_predicates`).
+    """
+    props = set(graph.objects(None, CHIPS.shortcut)) | edge_predicates(graph)
+    return dict(sorted((kind_of(p), label_of(graph, p)) for p in props))
+
+
+def indirect_kinds(graph: Graph) -> set[str]:
+    """The relation kinds the ontology marks ``chips:indirectTie true`` (rivalries, opinions)."""
+    return {kind_of(p) for p in graph.subjects(CHIPS.indirectTie, Literal(True))}
+
+
+def undirected(G: nx.MultiDiGraph) -> nx.Graph:
+    """A simple undirected view of ``G`` for path search, built once and cached on ``G``.
+
+    Each edge ``{u, v}`` keeps in ``refs`` the sorted list of ``(source,
+    target, key)`` of the directed edges it merges.
+    """
+    cached = G.graph.get("_undirected")
+    if cached is not None and cached[0] == (G.number_of_nodes(), G.number_of_edges()):
+        return cached[1]
+    H = nx.Graph()
+    H.add_nodes_from(G.nodes)
+    for u, v, key in G.edges(keys=True):
+        if H.has_edge(u, v):
+            H[u][v]["refs"].append((u, v, key))
+        else:
+            H.add_edge(u, v, refs=[(u, v, key)])
+    for _, _, data in H.edges(data=True):
+        data["refs"].sort()
+    G.graph["_undirected"] = ((G.number_of_nodes(), G.number_of_edges()), H)
+    return H

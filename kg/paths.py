@@ -1,0 +1,318 @@
+"""Who connects to whom: shortest connections, shared ties and neighbourhoods, explained."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import islice
+
+import networkx as nx
+
+from kg.errors import BadInput, NoPath
+from rdflib import RDFS
+
+from kg.names import entity_classes, normalize, subclasses
+from kg.network import indirect_kinds, kind_of, relation_kinds, undirected
+
+__all__ = ["find_paths", "common_ties", "neighbors", "resolve_kinds", "resolve_class", "TieFilter",
+           "tie_filter", "filtered_view"]
+
+#: When two entities are tied by several relations, the one a hop is told by.
+_KIND_PRIORITY = ("acquired", "founded", "investedIn", "workedAt", "customerOf", "partnerOf",
+                  "holdsEquityIn", "citedPatentsOf", "knows", "competesWith")
+
+
+def resolve_kinds(kg, kinds) -> set[str] | None:
+    """Turn user-typed relation kinds (``"invested in"``, ``investedIn``) into kind names.
+
+    Raises :class:`BadInput` naming the known kinds when one is unknown.
+    """
+    if not kinds:
+        return None
+    known = relation_kinds(kg.graph)
+    lookup = {normalize(k): k for k in known} | {normalize(v): k for k, v in known.items()}
+    lookup |= {normalize(k).replace(" ", ""): k for k in known}
+    chosen = set()
+    for kind in kinds:
+        key = normalize(kind)
+        match = lookup.get(key) or lookup.get(key.replace(" ", ""))
+        if match is None:
+            raise BadInput(f"unknown relation kind {kind!r}; known kinds: {', '.join(known)}")
+        chosen.add(match)
+    return chosen
+
+
+def resolve_class(kg, name: str | None) -> set[str] | None:
+    """Turn a class name (``Person``, ``company``, ``人物``) into it and its subclasses' names.
+
+    Raises :class:`BadInput` naming the entity classes when ``name`` is none of them.
+    """
+    if not name:
+        return None
+    graph = kg.graph
+    classes = entity_classes(graph)
+    key = normalize(name)
+    for cls in sorted(classes):
+        names = [kind_of(cls)] + [str(l) for l in graph.objects(cls, RDFS.label)]
+        if key in {normalize(n) for n in names}:
+            return {kind_of(c) for c in subclasses(graph, cls)}
+    raise BadInput(f"unknown class {name!r}; entity classes: {', '.join(sorted(kind_of(c) for c in classes))}")
+
+
+@dataclass(frozen=True)
+class TieFilter:
+    """Which ties a question may use: relation kinds kept or dropped, entities avoided, classes passed through."""
+
+    only: frozenset | None = None
+    excluded: frozenset = frozenset()
+    avoided: frozenset = frozenset()
+    through: frozenset | None = None
+    keep: tuple = ()
+
+    def kind_ok(self, kind: str) -> bool:
+        return (self.only is None or kind in self.only) and kind not in self.excluded
+
+    def node_ok(self, G, n) -> bool:
+        if n in self.keep:
+            return True
+        return n not in self.avoided and (self.through is None or G.nodes[n]["cls"] in self.through)
+
+
+def tie_filter(kg, *, only=None, exclude=None, avoid=(), through=None, keep=(), indirect=True) -> TieFilter:
+    """Build a :class:`TieFilter` from user-typed kinds, names and class.
+
+    With ``indirect=False``, kinds the ontology marks as indirect ties
+    (``competesWith``) are dropped unless ``only`` names kinds explicitly.
+    ``keep`` lists nodes (the endpoints) never removed by ``avoid`` or ``through``.
+    """
+    only_kinds = resolve_kinds(kg, only)
+    excluded = resolve_kinds(kg, exclude) or set()
+    if only_kinds is None and not indirect:
+        excluded |= indirect_kinds(kg.graph)
+    avoided = {str(kg.resolve(name).iri) for name in avoid or ()}
+    if avoided & set(keep):
+        raise BadInput("cannot avoid an endpoint of the question")
+    return TieFilter(
+        only=frozenset(only_kinds) if only_kinds is not None else None,
+        excluded=frozenset(excluded),
+        avoided=frozenset(avoided),
+        through=frozenset(resolve_class(kg, through)) if through else None,
+        keep=tuple(keep),
+    )
+
+
+def filtered_view(kg, flt: TieFilter):
+    """The undirected simple graph of ``kg`` restricted by the :class:`TieFilter` ``flt`` (a read-only view)."""
+    G = kg.network
+    H = undirected(G)
+    return nx.subgraph_view(
+        H,
+        filter_node=lambda n: flt.node_ok(G, n),
+        filter_edge=lambda u, v: any(flt.kind_ok(G.edges[r]["kind"]) for r in H[u][v]["refs"]),
+    )
+
+
+def _hop_edges(kg, flt: TieFilter, u, v) -> list[dict]:
+    """The directed relations behind the undirected hop ``u — v``, best first."""
+    G = kg.network
+    refs = [r for r in undirected(G)[u][v]["refs"] if flt.kind_ok(G.edges[r]["kind"])]
+
+    def rank(ref):
+        kind = G.edges[ref]["kind"]
+        return (_KIND_PRIORITY.index(kind) if kind in _KIND_PRIORITY else len(_KIND_PRIORITY), ref)
+
+    out = []
+    for s, t, key in sorted(refs, key=rank):
+        data = G.edges[s, t, key]
+        out.append({
+            "source": s, "target": t, "predicate": data["predicate"], "label": data["label"],
+            "kind": data["kind"], "sentence": data["sentence"], "sources": data["sources"],
+            "attributes": {k: v for k, v in data.items()
+                           if k not in ("predicate", "label", "kind", "sentence", "sources")},
+        })
+    return out
+
+
+def _node(G, n) -> dict:
+    d = G.nodes[n]
+    return {"iri": d["iri"], "label": d["label"], "class": d["cls"]}
+
+
+def _explain(kg, flt, nodes) -> dict:
+    G = kg.network
+    edges = [_hop_edges(kg, flt, u, v)[0] for u, v in zip(nodes, nodes[1:])]
+    return {
+        "length": len(edges),
+        "nodes": [_node(G, n) for n in nodes],
+        "edges": edges,
+        "sentence": " · ".join(e["sentence"] for e in edges),
+    }
+
+
+def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool = False,
+               max_len: int | None = None, only=None, exclude=None, avoid=(), through=None) -> dict:
+    """Find how two entities connect, explained hop by hop with true directions.
+
+    The search runs on an undirected view (a tie counts whichever way it
+    points); each hop is then told as the directed relation behind it, with
+    its source.
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+    source, target : str
+        Entity names, resolved like ``kg entity`` (labels, aliases, Chinese, misspellings).
+    k : int
+        Return the ``k`` shortest simple paths, shortest first.
+    all_shortest : bool
+        Return every shortest path instead (overrides ``k``).
+    max_len : int, optional
+        Ignore paths with more hops than this.
+    only, exclude : iterable of str, optional
+        Relation kinds to keep or to drop (``investedIn``, ``"worked at"`` ...).
+    avoid : iterable of str
+        Entities the path must not pass through (hubs such as TSMC).
+    through : str, optional
+        A class every intermediate entity must belong to (``Person``).
+
+    Returns
+    -------
+    dict
+        ``{"source", "target", "paths": [{"length", "nodes", "edges", "sentence"}]}``.
+
+    Raises
+    ------
+    NoPath
+        When the entities are not connected under the constraints.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> answer = find_paths(load(), "Nvidia", "Graphcore")
+    >>> [n["label"] for n in answer["paths"][0]["nodes"]]
+    ['Nvidia', 'Icera', 'Nigel Toon', 'Graphcore']
+    """
+    if k < 1:
+        raise BadInput("k must be at least 1")
+    if max_len is not None and max_len < 1:
+        raise BadInput("max-len must be at least 1")
+    G = kg.network
+    a, b = kg.resolve(source), kg.resolve(target)
+    if a.iri == b.iri:
+        raise BadInput(f"{a.label!r} and {b.label!r} are the same entity")
+    s, t = str(a.iri), str(b.iri)
+    flt = tie_filter(kg, only=only, exclude=exclude, avoid=avoid, through=through, keep=(s, t), indirect=False)
+    view = filtered_view(kg, flt)
+    try:
+        if all_shortest:
+            found = sorted(nx.all_shortest_paths(view, s, t), key=lambda p: [G.nodes[n]["label"] for n in p])
+        elif k == 1:
+            found = [nx.shortest_path(view, s, t)]
+        else:
+            found = list(islice(nx.shortest_simple_paths(view, s, t), k))
+    except nx.NetworkXNoPath:
+        found = []
+    if max_len is not None:
+        found = [p for p in found if len(p) - 1 <= max_len]
+    if not found:
+        limit = f" within {max_len} hops" if max_len else ""
+        raise NoPath(f"no connection between {a.label} and {b.label}{limit} under these constraints"
+                     if (only or exclude or avoid or through or max_len) else
+                     f"no connection between {a.label} and {b.label}")
+    return {
+        "source": a.as_dict(),
+        "target": b.as_dict(),
+        "paths": [_explain(kg, flt, p) for p in found],
+        "skipped_kinds": sorted(flt.excluded & indirect_kinds(kg.graph)),
+    }
+
+
+def common_ties(kg, first: str, second: str, *, only=None) -> dict:
+    """What two entities share: investors, customers, employers, foundries, grouped by kind.
+
+    A shared neighbour ``n`` is grouped by how it relates to each of the two
+    (for example "invested in" pointing at both: shared investors).
+
+    Returns
+    -------
+    dict
+        ``{"a", "b", "groups": [{"kind", "label", "direction", "entities": [...]}]}``.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> ties = common_ties(load(), "SambaNova", "Cerebras")
+    >>> any(e["label"] == "Argonne National Laboratory" for g in ties["groups"] for e in g["entities"])
+    True
+    """
+    G = kg.network
+    a, b = kg.resolve(first), kg.resolve(second)
+    s, t = str(a.iri), str(b.iri)
+    flt = tie_filter(kg, only=only, keep=(s, t))
+    view = filtered_view(kg, flt)
+    shared = sorted(set(view[s]) & set(view[t]), key=lambda n: G.nodes[n]["label"])
+    groups: dict[tuple, list] = defaultdict(list)
+    for n in shared:
+        ties_a = {(e["kind"], e["label"], "from" if e["source"] == n else "to") for e in _hop_edges(kg, flt, s, n)}
+        ties_b = {(e["kind"], e["label"], "from" if e["source"] == n else "to") for e in _hop_edges(kg, flt, t, n)}
+        both = ties_a & ties_b
+        for kind, label, direction in sorted(both) or [("mixed", "related to", "both")]:
+            groups[(kind, label, direction)].append(n)
+    result = []
+    for (kind, label, direction), members in sorted(groups.items()):
+        entities = [_node(G, n) for n in members]
+        names = ", ".join(e["label"] for e in entities)
+        if direction == "from":
+            sentence = f"{names} {label} both {a.label} and {b.label}"
+        elif direction == "to":
+            sentence = f"{a.label} and {b.label} both {label} {names}"
+        else:
+            sentence = f"{a.label} and {b.label} are both tied to {names}"
+        result.append({"kind": kind, "label": label, "direction": direction,
+                       "entities": entities, "sentence": sentence})
+    return {"a": a.as_dict(), "b": b.as_dict(), "groups": result}
+
+
+def neighbors(kg, name: str, *, depth: int = 1, only=None) -> dict:
+    """The neighbourhood of an entity up to ``depth`` hops, grouped by relation.
+
+    Returns
+    -------
+    dict
+        ``{"entity", "depth", "groups": [{"kind", "label", "edges": [...]}], "reached": [...]}``;
+        ``groups`` are the relations of the entity itself, ``reached`` every
+        entity within ``depth`` hops with its distance and the hop that reached it.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> hood = neighbors(load(), "Icera")
+    >>> sorted(g["kind"] for g in hood["groups"])
+    ['acquired', 'founded']
+    """
+    if depth < 1:
+        raise BadInput("depth must be at least 1")
+    G = kg.network
+    e = kg.resolve(name)
+    s = str(e.iri)
+    flt = tie_filter(kg, only=only, keep=(s,))
+    view = filtered_view(kg, flt)
+    groups: dict[tuple, list] = defaultdict(list)
+    for n in sorted(view[s], key=lambda n: G.nodes[n]["label"]):
+        for edge in _hop_edges(kg, flt, s, n):
+            groups[(edge["kind"], edge["label"])].append(edge)
+    distances = nx.single_source_shortest_path_length(view, s, cutoff=depth)
+    paths = nx.single_source_shortest_path(view, s, cutoff=depth)
+    reached = []
+    for n, dist in sorted(distances.items(), key=lambda kv: (kv[1], G.nodes[kv[0]]["label"])):
+        if n == s:
+            continue
+        path = paths[n]
+        reached.append({**_node(G, n), "distance": dist,
+                        "via": _hop_edges(kg, flt, path[-2], path[-1])[0]["sentence"]})
+    return {
+        "entity": e.as_dict(),
+        "depth": depth,
+        "groups": [{"kind": k, "label": l, "edges": edges} for (k, l), edges in sorted(groups.items())],
+        "reached": reached,
+    }
