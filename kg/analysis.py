@@ -83,18 +83,46 @@ def centrality_scores(G: nx.MultiDiGraph, measure: str = "degree", *, directed: 
     return nx.pagerank(graph, alpha=0.85), notes
 
 
+def _bridged_groups(U, node) -> list[tuple[int, list]]:
+    """The parts ``node`` alone holds together: ``(size, neighbours in it)`` per component left without it."""
+    rest = nx.restricted_view(U, [node], [])
+    groups, seen = [], set()
+    for neighbour in U[node]:
+        if neighbour not in seen:
+            component = nx.node_connected_component(rest, neighbour)
+            members = [m for m in U[node] if m in component]
+            seen.update(members)
+            groups.append((len(component), members))
+    return groups
+
+
 def _explain(G, U, node, measure) -> str:
     label = G.nodes[node]["label"]
-    ties = sorted(U[node], key=lambda m: (-U.degree(m), G.nodes[m]["label"]))
-    names = [G.nodes[m]["label"] for m in ties]
-    listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+    def name(m):
+        return G.nodes[m]["label"]
+
+    def by_weight(nodes):
+        return sorted(nodes, key=lambda m: (-U.degree(m), name(m)))
+
+    def listed(names, shown=3):
+        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        return ", ".join(names[:shown]) + more
+
+    ties = by_weight(U[node])
+    if measure == "betweenness" and len(ties) > 1 and U.number_of_nodes() <= SAMPLE_ABOVE:
+        groups = _bridged_groups(U, node)
+        if len(groups) > 1:
+            heads = [name(by_weight(members)[0])
+                     for size, members in sorted(groups, key=lambda g: (-g[0], name(by_weight(g[1])[0])))]
+            return f"{label} alone holds together {len(groups)} parts, the largest around {listed(heads)}"
+        return f"{label} is on the shortest routes between {listed([name(m) for m in ties])}"
     if measure == "betweenness":
-        return f"{label} connects {listed}" if len(names) > 1 else f"{label} is a leaf, tied only to {listed}"
+        return f"{label} connects {listed([name(m) for m in ties])}" if len(ties) > 1 else f"{label} is a leaf"
     if measure == "pagerank":
-        inbound = sorted({G.nodes[u]["label"] for u, _ in G.in_edges(node)})
-        return f"{label} is pointed to by {', '.join(inbound[:3]) or 'no one'}" + (
-            f" and {len(inbound) - 3} more" if len(inbound) > 3 else "")
-    return f"{label} has {len(names)} direct ties: {listed}"
+        inbound = sorted({name(u) for u, _ in G.in_edges(node)})
+        return f"{label} is pointed to by {listed(inbound) or 'no one'}"
+    return f"{label} has {len(ties)} direct ties: {listed([name(m) for m in ties])}"
 
 
 def centrality(kg_or_graph, measure: str = "degree", *, cls=None, top: int = 10,

@@ -260,7 +260,7 @@ def describe(kg, name: str) -> dict:
         if isinstance(o, Literal):
             facts.append({
                 "kind": "attribute", "predicate": str(p), "label": predicate_label(g, p),
-                "value": _literal_value(o), "text": f"{predicate_label(g, p)}: {o}",
+                "value": _literal_value(o), "lang": o.language, "text": f"{predicate_label(g, p)}: {o}",
                 "sources": entity_sources,
             })
         elif o in kg.names:

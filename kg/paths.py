@@ -263,11 +263,11 @@ def common_ties(kg, first: str, second: str, *, only=None) -> dict:
         entities = [_node(G, n) for n in members]
         names = ", ".join(e["label"] for e in entities)
         if direction == "from":
-            sentence = f"{names} {label} both {a.label} and {b.label}"
+            sentence = f"{label} both {a.label} and {b.label}: {names}"
         elif direction == "to":
-            sentence = f"{a.label} and {b.label} both {label} {names}"
+            sentence = f"{a.label} and {b.label} both {label}: {names}"
         else:
-            sentence = f"{a.label} and {b.label} are both tied to {names}"
+            sentence = f"{a.label} and {b.label} are both tied to: {names}"
         result.append({"kind": kind, "label": label, "direction": direction,
                        "entities": entities, "sentence": sentence})
     return {"a": a.as_dict(), "b": b.as_dict(), "groups": result}

@@ -220,6 +220,14 @@ def test_centrality_known_answers_on_a_small_graph():
     assert centrality(G, "closeness", top=1)["ranking"][0]["label"] == "C"
 
 
+def test_betweenness_explains_what_a_broker_holds_together():
+    from kg.analysis import centrality as rank
+
+    top = rank(small_graph(), "betweenness", top=1)["ranking"][0]
+    assert top["label"] == "C"
+    assert top["why"] == "C alone holds together 3 parts, the largest around B, D, F"
+
+
 def test_centrality_sampling_is_reported():
     G = small_graph()
     scores, notes = centrality_scores(G, "betweenness", sample_above=3, sample_size=4)
@@ -230,7 +238,8 @@ def test_centrality_sampling_is_reported():
 def test_centrality_on_the_data_explains_itself(kg):
     answer = centrality(kg, "betweenness", top=5)
     top = answer["ranking"][0]
-    assert top["why"].startswith(top["label"] + " connects ")
+    neighbours = {kg.network.nodes[n]["label"] for n in nx.all_neighbors(kg.network, top["iri"])}
+    assert top["why"].startswith(top["label"]) and any(n in top["why"] for n in neighbours)
     people = centrality(kg, "degree", cls="Person", top=3)["ranking"]
     assert all(r["class"] == "Person" for r in people)
     with pytest.raises(BadInput):

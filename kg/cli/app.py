@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 
 from kg.errors import KGError
 
-__all__ = ["app", "console", "err_console", "get_kg", "print_json", "JsonOpt", "fail"]
+__all__ = ["app", "console", "err_console", "get_kg", "print_json", "print_sources", "JsonOpt", "fail"]
 
 console = Console(emoji=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, emoji=False, highlight=False, soft_wrap=True)
@@ -87,3 +87,11 @@ def get_kg(ctx: typer.Context):
 def print_json(value) -> None:
     """Write ``value`` as indented UTF-8 JSON on stdout."""
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def print_sources(numbered: dict) -> None:
+    """Print the legend of sources cited as ``[n]`` above: ``{source IRI: n}``."""
+    from rich.text import Text
+
+    for source, n in numbered.items():
+        console.print(Text(f"[{n}] {source}", style="dim"))

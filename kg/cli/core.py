@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, app, console, get_kg, print_json
+from kg.cli.app import JsonOpt, app, console, get_kg, print_json, print_sources
 
 
 @app.command()
@@ -66,23 +66,32 @@ def validate(ctx: typer.Context, as_json: JsonOpt = False):
 @app.command()
 def entity(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Any name or alias, English or Chinese; small misspellings are fine.")],
+    name: Annotated[list[str], typer.Argument(help="Any name or alias, English or Chinese; small misspellings are fine.")],
     as_json: JsonOpt = False,
 ):
     """Show everything known about one entity, each fact with its source.
 
-    Example: kg entity "Jim Keller"   ·   kg entity 拟未科技
+    Example: kg entity Jim Keller   ·   kg entity 拟未科技
     """
     from kg.facts import describe
 
-    info = describe(get_kg(ctx), name)
+    info = describe(get_kg(ctx), " ".join(name))
     if as_json:
         return print_json(info)
     console.print(Text(f"{info['label']}  ({', '.join(info['types'])})", style="bold"))
     console.print(Text(info["iri"], style="dim"))
     for lang, names in sorted(info["labels"].items()):
         console.print(Text(f"  {lang or '-'}: {' / '.join(names)}"))
-    table = Table("Fact", "Source", show_lines=False, expand=False)
-    for fact in info["facts"]:
-        table.add_row(Text(fact["text"]), Text(", ".join(s.rsplit("/", 1)[-1] for s in fact["sources"])))
+    sources: dict[str, int] = {}
+    table = Table("Fact", "Source", expand=False)
+    for fact in _readable(info["facts"]):
+        keys = [sources.setdefault(s, len(sources) + 1) for s in fact["sources"]]
+        table.add_row(Text(fact["text"]), " ".join(f"[{k}]" for k in keys))
     console.print(table)
+    print_sources(sources)
+
+
+def _readable(facts):
+    """Facts for people: an attribute stated in several languages is shown in English only."""
+    english = {f["predicate"] for f in facts if f["kind"] == "attribute" and f.get("lang") == "en"}
+    return [f for f in facts if not (f["kind"] == "attribute" and f["predicate"] in english and f.get("lang") not in ("en", None))]

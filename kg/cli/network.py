@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, app, console, get_kg, print_json
+from kg.cli.app import JsonOpt, app, console, get_kg, print_json, print_sources
 
 
 def _split(values: Optional[list[str]]) -> list[str]:
@@ -18,10 +18,6 @@ def _split(values: Optional[list[str]]) -> list[str]:
 
 Only = Annotated[Optional[list[str]], typer.Option("--only", help="Keep only these relation kinds (comma-separated), e.g. investedIn,founded.")]
 Exclude = Annotated[Optional[list[str]], typer.Option("--exclude", help="Drop these relation kinds (comma-separated).")]
-
-
-def _source_names(sources) -> str:
-    return ", ".join(s.rsplit("/", 1)[-1] for s in sources)
 
 
 @app.command()
@@ -51,12 +47,15 @@ def path(
     if as_json:
         return print_json(answer)
     a, b = answer["source"]["label"], answer["target"]["label"]
+    sources: dict[str, int] = {}
     for i, found in enumerate(answer["paths"], start=1):
         hops = found["length"]
         title = f"{a} → {b}: {hops} hop{'s' if hops != 1 else ''}"
         console.print(Text(title if len(answer["paths"]) == 1 else f"Path {i}. {title}", style="bold"))
         for n, edge in enumerate(found["edges"], start=1):
-            console.print(Text(f"  {n}. {edge['sentence']}"), Text(f"[{_source_names(edge['sources'])}]", style="dim"))
+            cited = " ".join(f"[{sources.setdefault(s, len(sources) + 1)}]" for s in edge["sources"])
+            console.print(Text(f"  {n}. {edge['sentence']} "), Text(cited, style="dim"), end="\n")
+    print_sources(sources)
     if answer["skipped_kinds"]:
         console.print(Text(f"(Indirect ties skipped: {', '.join(answer['skipped_kinds'])}; "
                            "name them with --only to use them.)", style="dim"))
