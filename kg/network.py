@@ -67,8 +67,8 @@ def _node_attributes(graph: Graph, node, entity) -> dict:
     return attrs
 
 
-def _short_sentence(s_label, verb, o_label, details) -> str:
-    sentence = f"{s_label} {verb} {o_label}"
+def _short_sentence(s_label, verb, o_label, details, role="") -> str:
+    sentence = f"{s_label} {verb} {o_label}" + (f" as {role}" if role else "")
     return f"{sentence} ({', '.join(details)})" if details else sentence
 
 
@@ -112,7 +112,7 @@ def _relation_edge(graph, rule, node, classes) -> dict:
     if team:
         attrs["team"] = team[0]
     attrs["_details"] = details
-    attrs["_verb"] = attrs["label"] + (" as " + " and ".join(r for r in roles if r != "employee") if set(roles) - {"employee"} else "")
+    attrs["_role"] = " and ".join(r for r in roles if r != "employee")
     return attrs
 
 
@@ -172,13 +172,14 @@ def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:
                 attrs = {
                     "predicate": str(prop), "kind": kind_of(prop), "label": label,
                     "sources": sorted(str(x) for x in graph.objects(s, PROV.wasDerivedFrom)),
-                    "quotes": [], "_details": [], "_verb": label,
+                    "quotes": [], "_details": [], "_role": "",
                 }
                 edges.append((str(s), str(o), f"{s}|{kind_of(prop)}|{o}", attrs))
 
     for s, o, key, attrs in sorted(edges, key=lambda e: (e[0], e[1], e[2])):
         data = {k: v for k, v in attrs.items() if not k.startswith("_")}
-        data["sentence"] = _short_sentence(G.nodes[s]["label"], attrs["_verb"], G.nodes[o]["label"], attrs["_details"])
+        data["sentence"] = _short_sentence(G.nodes[s]["label"], attrs["label"], G.nodes[o]["label"],
+                                           attrs["_details"], attrs["_role"])
         G.add_edge(s, o, key=key, **data)
     return G
 

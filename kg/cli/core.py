@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.columns import Columns
 from rich.table import Table
 from rich.text import Text
 
@@ -33,7 +34,7 @@ def info(ctx: typer.Context, as_json: JsonOpt = False):
     relations = Table("Relation class", "Count", title="Relations")
     for cls, n in s["relations_by_class"].items():
         relations.add_row(cls, str(n))
-    console.print(table, relations)
+    console.print(Columns([table, relations]))
     sources = Table("Source", "Published", "Entities", "Relations", title="Sources")
     for src in s["sources"]:
         sources.add_row(Text(src["label"]), src["published"], str(src["entities"]), str(src["relations"]))
