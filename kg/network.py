@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from decimal import Decimal
 
 import networkx as nx
@@ -60,7 +61,7 @@ def _node_attributes(graph: Graph, node, entity) -> dict:
         value = o.toPython()
         if isinstance(value, Decimal):
             value = float(value)
-        elif not isinstance(value, (bool, int, float, str)):
+        elif isinstance(value, Literal) or not isinstance(value, (bool, int, float, str)):
             value = str(o)  # dates keep the precision the source gave
         key = kind_of(p)
         attrs[key] = f"{attrs[key]}; {value}" if key in attrs else value
@@ -199,14 +200,18 @@ def indirect_kinds(graph: Graph) -> set[str]:
     return {kind_of(p) for p in graph.subjects(CHIPS.indirectTie, Literal(True))}
 
 
+_UNDIRECTED: "weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple]" = weakref.WeakKeyDictionary()
+
+
 def undirected(G: nx.MultiDiGraph) -> nx.Graph:
-    """A simple undirected view of ``G`` for path search, built once and cached on ``G``.
+    """A simple undirected view of ``G`` for path search, built once per graph and remembered.
 
     Each edge ``{u, v}`` keeps in ``refs`` the sorted list of ``(source,
     target, key)`` of the directed edges it merges.
     """
-    cached = G.graph.get("_undirected")
-    if cached is not None and cached[0] == (G.number_of_nodes(), G.number_of_edges()):
+    size = (G.number_of_nodes(), G.number_of_edges())
+    cached = _UNDIRECTED.get(G)
+    if cached is not None and cached[0] == size:
         return cached[1]
     H = nx.Graph()
     H.add_nodes_from(G.nodes)
@@ -217,5 +222,5 @@ def undirected(G: nx.MultiDiGraph) -> nx.Graph:
             H.add_edge(u, v, refs=[(u, v, key)])
     for _, _, data in H.edges(data=True):
         data["refs"].sort()
-    G.graph["_undirected"] = ((G.number_of_nodes(), G.number_of_edges()), H)
+    _UNDIRECTED[G] = (size, H)
     return H
