@@ -1,0 +1,329 @@
+"""Commands for SPARQL: sparql (run a query), queries (the saved questions), serve (an endpoint)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from kg.cli.app import JsonOpt, app, console, err_console, get_kg, print_json
+from kg.errors import BadInput
+
+_FORMAT_HELP = (
+    "Output format. SELECT/ASK: csv, tsv, json, xml (W3C SPARQL results). "
+    "CONSTRUCT/DESCRIBE: turtle, jsonld, nt, rdfxml. Default: a table (Turtle for graphs), "
+    "or what the --output file's suffix says."
+)
+
+
+def _read_query(query: str | None, file: Path | None, name: str | None) -> tuple[str | None, object]:
+    given = [x for x in (query, file, name) if x is not None]
+    if len(given) != 1:
+        raise BadInput("give exactly one of: a QUERY argument ('-' for standard input), --file or --name")
+    if name is not None:
+        from kg.sparql import saved_query
+
+        return None, saved_query(name)
+    if file is not None:
+        if str(file) == "-":
+            return sys.stdin.read(), None
+        try:
+            return file.read_text(encoding="utf-8"), None
+        except OSError as e:
+            raise BadInput(f"{file}: cannot read: {e.strerror or e}") from None
+        except UnicodeDecodeError:
+            raise BadInput(f"{file}: not UTF-8 text") from None
+    if query == "-":
+        return sys.stdin.read(), None
+    return query, None
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"--param wants NAME=VALUE, not {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise BadInput(f"{path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _cell(graph, term) -> Text:
+    from decimal import Decimal
+
+    from rdflib import Literal, URIRef
+
+    from kg.sparql import compact
+
+    if term is None:
+        return Text("")
+    if isinstance(term, URIRef):
+        label = _label(graph, term)
+        text = Text(compact(term))
+        if label:
+            text = Text(label) + Text(f"\n{compact(term)}", style="dim")
+        return text
+    if isinstance(term, Literal):
+        value = term.toPython()
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool) and abs(value) >= 10_000:
+            return Text(f"{value:,}")  # 676,000,000 reads better than 676000000
+        text = Text(str(term))
+        if term.language:
+            text.append(f" @{term.language}", style="dim")
+        return text
+    return Text(compact(term))
+
+
+def _label(graph, term) -> str | None:
+    from rdflib import RDFS
+
+    labels = list(graph.objects(term, RDFS.label))
+    for lang in ("en", None, "zh"):
+        for label in labels:
+            if getattr(label, "language", None) == lang:
+                return str(label)
+    return str(labels[0]) if labels else None
+
+
+def _print_table(result, graph) -> None:
+    from kg.sparql import serialize
+
+    if result.kind == "ask":
+        console.print("true" if result.boolean else "false")
+        return
+    if result.is_graph:
+        if result.empty:
+            console.print("No triples.")
+            return
+        sys.stdout.write(serialize(result, "turtle").decode("utf-8"))
+        return
+    if result.empty:
+        console.print(f"No results (0 rows; variables: {', '.join('?' + v for v in result.vars) or 'none'}).")
+        return
+    from rdflib import Literal
+
+    cells = [[_cell(graph, term) for term in row] for row in result.rows]
+    table = Table(caption=f"{len(result.rows)} row(s) in {result.elapsed:.2f} s")
+    for i, var in enumerate(result.vars):
+        # Keep numbers, dates and short words whole; let names and IRIs wrap.
+        short = [len(row[i].plain) for row, terms in zip(cells, result.rows)
+                 if isinstance(terms[i], Literal) and len(row[i].plain) <= 20]
+        table.add_column(f"?{var}", overflow="fold", min_width=max(short, default=None))
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
+
+
+@app.command()
+def sparql(
+    ctx: typer.Context,
+    query: Annotated[
+        Optional[str],
+        typer.Argument(help="The query text; '-' reads it from standard input.", show_default=False),
+    ] = None,
+    file: Annotated[
+        Optional[Path], typer.Option("--file", "-f", help="Read the query from a .rq file ('-' for stdin).")
+    ] = None,
+    name: Annotated[
+        Optional[str], typer.Option("--name", "-n", help="Run a saved question (see: kg queries).")
+    ] = None,
+    param: Annotated[
+        Optional[list[str]],
+        typer.Option("--param", "-p", help="NAME=VALUE bound to ?NAME (repeatable). Entities by any name or alias.",
+                     metavar="NAME=VALUE"),
+    ] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-F", help=_FORMAT_HELP, metavar="FORMAT")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Same as --format json (JSON-LD for CONSTRUCT/DESCRIBE).")
+    ] = False,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write the result to this file (atomically).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Stop the query after this many seconds (exit 1).")
+    ] = 30.0,
+    max_rows: Annotated[
+        Optional[int], typer.Option("--max-rows", help="Fail (exit 1) when more rows than this come back.")
+    ] = None,
+):
+    """Run a SPARQL query over the graph and print the answer.
+
+    The project's prefixes (chips: res: src: rdf: rdfs: owl: xsd: skos: prov:
+    schema: org: dcterms:) are pre-declared. Exit 0 with an answer (even an
+    empty one), 1 past --timeout or --max-rows, 2 for a malformed or refused query.
+
+    Examples:
+
+      kg sparql "SELECT ?c WHERE { ?c a chips:Startup }"
+
+      kg sparql --name investors --param company=Groq
+
+      kg sparql -f q.rq --format csv --output answer.csv
+    """
+    from kg.sparql import compact, format_for_path, resolve_format, run_query, serialize
+
+    text, saved = _read_query(query, file, name)
+    if as_json:
+        if fmt is not None and fmt.lower() != "json":
+            raise BadInput("give either --json or --format, not both")
+        fmt = "json"
+    if fmt is None and output is not None:
+        fmt = format_for_path(output)
+        if fmt is None:
+            raise BadInput(f"{output}: say which --format to write (the suffix {output.suffix!r} names none)")
+    if fmt is not None and fmt.lower() == "table":
+        fmt = None
+    kg = get_kg(ctx)
+    params = _params(param or [])
+    if saved is not None:
+        params = saved.bind(params, source=kg)
+        for p in saved.params:
+            if p.type in ("entity", "source") and p.name in params:
+                label = _label(kg.graph, params[p.name])
+                named = f"{label} " if label else ""
+                err_console.print(Text(f"?{p.name} = {named}({compact(params[p.name])})", style="dim"))
+    result = run_query(kg, saved if saved is not None else text, params=params,
+                       timeout=timeout, max_rows=max_rows)
+    if fmt is None:
+        if output is not None:  # pragma: no cover - fmt is always set when output is
+            raise BadInput("a table cannot be written to a file; give --format")
+        _print_table(result, kg.graph)
+        return
+    data = serialize(result, resolve_format(result.kind, fmt))
+    if output is not None:
+        write_atomic(output, data)
+        what = "triples" if result.is_graph else "answer" if result.kind == "ask" else "rows"
+        count = "" if result.kind == "ask" else f"{len(result)} "
+        err_console.print(f"Wrote {count}{what} to {output}", markup=False)
+        return
+    sys.stdout.buffer.write(data)
+    if not data.endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")
+    sys.stdout.flush()
+
+
+@app.command()
+def queries(
+    name: Annotated[
+        Optional[str], typer.Argument(help="Show this saved question in full (parameters and SPARQL).")
+    ] = None,
+    as_json: JsonOpt = False,
+):
+    """List the saved questions, or show one; run them with kg sparql --name.
+
+    Examples:
+
+      kg queries
+
+      kg queries investors
+    """
+    from kg.sparql import saved_queries, saved_query
+
+    if name is not None:
+        q = saved_query(name)
+        if as_json:
+            return print_json(q.as_dict())
+        console.print(Text(f"{q.name}: {q.title}", style="bold"))
+        console.print(Text(q.description))
+        for p in q.params:
+            flag = " (optional)" if p.optional and p.default is None else f" (default {p.default})" if p.default else ""
+            console.print(Text(f"  --param {p.name}=…  {p.type}{flag}: {p.description}"))
+        for example in q.examples:
+            console.print(Text(f"  e.g. kg sparql --name {q.name} " + " ".join(f"--param {e}" for e in example.split())))
+        console.print()
+        sys.stdout.write(q.text if q.text.endswith("\n") else q.text + "\n")
+        return
+    items = saved_queries()
+    if as_json:
+        return print_json([q.as_dict() for q in items])
+    table = Table("Name", "Question", "Parameters", caption="Run one: kg sparql --name NAME --param KEY=VALUE")
+    for q in items:
+        params = ", ".join(f"{p.name}{'?' if p.optional else ''} ({p.type})" for p in q.params)
+        table.add_row(Text(q.name), Text(q.title), Text(params or "-"))
+    console.print(table)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. Default: this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8000,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds a query may run.")] = 10.0,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="Most rows (or triples) a result may have.")] = 10_000,
+    workers: Annotated[int, typer.Option("--workers", help="Queries answered at once (worker processes).")] = 2,
+    cors_origin: Annotated[
+        Optional[list[str]],
+        typer.Option("--cors-origin", help="Origin allowed to query from a browser (repeatable). Default: any.",
+                     metavar="ORIGIN"),
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level (info logs each request).")] = "warning",
+):
+    """Serve the graph as a read-only SPARQL 1.1 endpoint, with a query page.
+
+    The endpoint is /sparql (GET or POST, as any SPARQL client sends it); the
+    page at / runs YASGUI from local files. Updates, SERVICE and FROM are
+    refused; each query has --timeout seconds and --max-rows rows.
+
+    Examples:
+
+      kg serve
+
+      kg serve --port 9000 --timeout 5
+
+      curl -G http://127.0.0.1:8000/sparql -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 3'
+    """
+    from kg.server import WorkerPool, bind_socket, is_loopback, serve as run_server, url_of
+
+    if log_level not in ("critical", "error", "warning", "info", "debug", "trace"):
+        raise BadInput(f"--log-level must be one of critical, error, warning, info, debug, trace; not {log_level!r}")
+    if not 0 <= port <= 65535:
+        raise BadInput(f"--port must be between 0 and 65535, not {port}")
+    root = ctx.find_root()
+    data = (root.obj or {}).get("data")
+    pool = WorkerPool(data, workers=workers, timeout=timeout, max_rows=max_rows)
+    sock = bind_socket(host, port)
+    try:
+        err_console.print(f"Loading the data in {workers} worker process(es)...", markup=False)
+        pool.start()
+        url = url_of(sock)
+        console.print(
+            f"Serving {pool.info.get('triples', 0):,} triples from {len(pool.info.get('files', []))} file(s).\n"
+            f"SPARQL endpoint: {url}/sparql\nQuery page: {url}/\n"
+            f"Limits: {timeout:g} s and {max_rows:,} rows per query. Ctrl-C stops.",
+            markup=False,
+        )
+        if not is_loopback(host):
+            err_console.print(
+                f"Warning: listening on {host}: anyone who can reach this machine can query the data.",
+                markup=False,
+            )
+        sys.stdout.flush()
+        run_server(pool, sock, cors_origins=cors_origin or ["*"], log_level=log_level)
+    finally:
+        pool.close()
+        sock.close()

@@ -1,0 +1,704 @@
+"""A read-only SPARQL 1.1 Protocol endpoint over the loaded graph, with an offline query page.
+
+The web side is Starlette served by uvicorn; queries run in a small pool of
+worker processes, each holding its own copy of the graph, so that a slow
+query never holds up the others and can be stopped at its time limit:
+
+* the worker stops the query itself at the limit (see :func:`kg.sparql.run_query`);
+* should it not answer within a grace period after that, the parent kills the
+  worker and starts a fresh one while the other workers go on serving.
+
+What the endpoint refuses (with 400 and a one-line message, never a
+traceback): SPARQL Update, ``SERVICE``, ``FROM``/``FROM NAMED`` and the
+protocol's ``default-graph-uri``/``named-graph-uri``. Workers also carry an
+audit hook that refuses any outbound network connection.
+
+Examples
+--------
+>>> negotiate("select", "text/csv, application/sparql-results+json;q=0.5")
+'csv'
+>>> negotiate("construct", "*/*")
+'turtle'
+>>> negotiate("ask", None, fmt="xml")
+'xml'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+from kg.errors import BadInput, DataError, KGError, QueryTimeout
+from kg.sparql import MEDIA_TYPES, NotAcceptable, TooManyRows, resolve_format
+
+__all__ = [
+    "Reply",
+    "WorkerPool",
+    "answer",
+    "create_app",
+    "negotiate",
+    "serve",
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_MAX_ROWS",
+    "DEFAULT_WORKERS",
+]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_ROWS = 10_000
+DEFAULT_WORKERS = 2
+#: Largest request body or query text accepted, in bytes / characters.
+MAX_QUERY_SIZE = 100_000
+
+log = logging.getLogger("kg.server")
+
+TEXT = "text/plain; charset=utf-8"
+
+# Media types a client may ask for, and the format each gives, by kind of result.
+_RESULT_TYPES = {
+    "application/sparql-results+json": "json",
+    "application/json": "json",
+    "application/sparql-results+xml": "xml",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+_GRAPH_TYPES = {
+    "text/turtle": "turtle",
+    "application/turtle": "turtle",
+    "application/x-turtle": "turtle",
+    "text/n3": "turtle",
+    "text/rdf+n3": "turtle",
+    "application/n3": "turtle",
+    "application/ld+json": "jsonld",
+    "application/x-json+ld": "jsonld",
+    "application/json": "jsonld",
+    "application/n-triples": "nt",
+    "text/plain": "nt",
+    "application/rdf+xml": "rdfxml",
+    "application/xml": "rdfxml",
+    "text/xml": "rdfxml",
+}
+_FORMAT_ALIASES = {"n3": "turtle", "rdf": "rdfxml"}
+
+
+class Reply(NamedTuple):
+    """An HTTP answer: status, media type and body."""
+
+    status: int
+    media_type: str
+    body: bytes
+
+
+def negotiate(kind: str, accept: str | None, fmt=None) -> str:
+    """Choose the format of a ``kind`` result from ``format`` parameters or an Accept header.
+
+    ``fmt`` (the ``format`` request parameter: a name such as ``csv`` or a
+    media type, or a list of them) wins over ``accept``. With
+    neither, or ``*/*``, SELECT and ASK get SPARQL JSON, CONSTRUCT and
+    DESCRIBE get Turtle. Raises :class:`kg.sparql.NotAcceptable` when nothing
+    acceptable fits.
+    """
+    graph = kind in ("construct", "describe")
+    table = _GRAPH_TYPES if graph else _RESULT_TYPES
+    wanted = [f.strip().lower() for f in ([fmt] if isinstance(fmt, str) else fmt or []) if f and f.strip()]
+    if wanted:
+        # Some clients send several (SPARQLWrapper: format=tsv&format=text/tab-separated-values):
+        # the first one that fits the kind of query wins.
+        for value in wanted:
+            if "/" in value:
+                if value.split(";")[0].strip() in table:
+                    return table[value.split(";")[0].strip()]
+                continue
+            try:
+                return resolve_format(kind, _FORMAT_ALIASES.get(value, value))
+            except NotAcceptable:
+                continue
+        first = wanted[0]
+        if "/" not in first:
+            resolve_format(kind, _FORMAT_ALIASES.get(first, first))  # raises, naming the formats that fit
+        raise NotAcceptable(f"format {wanted[0]!r} does not fit a {kind.upper()} query; "
+                            f"acceptable: {', '.join(dict.fromkeys(table.values()))}")
+    default = "turtle" if graph else "json"
+    if not accept or not accept.strip():
+        return default
+    ranges = []
+    for position, part in enumerate(accept.split(",")):
+        pieces = [p.strip() for p in part.split(";")]
+        media = pieces[0].lower()
+        if not media:
+            continue
+        q = 1.0
+        for piece in pieces[1:]:
+            name, _, value = piece.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        specificity = 0 if media == "*/*" else 1 if media.endswith("/*") else 2
+        ranges.append((-q, -specificity, position, media, q))
+    for _, _, _, media, q in sorted(ranges):
+        if q <= 0:
+            continue
+        if media == "*/*":
+            return default
+        if media.endswith("/*"):
+            for known, name in table.items():
+                if known.startswith(media[:-1]):
+                    return name
+            continue
+        if media in table:
+            return table[media]
+    offered = ", ".join(dict.fromkeys(t for t in table))
+    raise NotAcceptable(f"cannot answer a {kind.upper()} query as {accept!r}; acceptable: {offered}")
+
+
+def _status(error: Exception) -> int:
+    if isinstance(error, NotAcceptable):
+        return 406
+    if isinstance(error, TooManyRows):
+        return 400
+    if isinstance(error, QueryTimeout):
+        return 503
+    if isinstance(error, KGError):
+        return 400
+    return 500
+
+
+def _error(status: int, message: str) -> Reply:
+    return Reply(status, TEXT, f"Error: {message}\n".encode("utf-8"))
+
+
+def answer(kg, text: str, *, accept: str | None = None, fmt=None,
+           timeout: float | None = None, max_rows: int | None = None) -> Reply:
+    """Run one protocol request against ``kg`` and return the reply (never raises).
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> reply = answer(load(), "ASK { ?s ?p ?o }", accept="text/csv")
+    >>> reply.status, reply.media_type, reply.body
+    (200, 'text/csv; charset=utf-8', b'_askResult\\r\\ntrue\\r\\n')
+    >>> answer(load(), "CLEAR ALL").status
+    400
+    """
+    from kg.sparql import check_query, execute, serialize
+
+    try:
+        checked = check_query(text)
+        chosen = negotiate(checked.kind, accept, fmt)
+        result = execute(kg, checked, timeout=timeout, max_rows=max_rows)
+        return Reply(200, MEDIA_TYPES[chosen], serialize(result, chosen))
+    except KGError as e:
+        return _error(_status(e), str(e))
+    except Exception as e:  # a bug or an rdflib failure: one line to the client, the trace to the log
+        traceback.print_exc(file=sys.stderr)
+        return _error(500, f"internal error while running the query ({type(e).__name__})")
+
+
+# ---------------------------------------------------------------------------
+# Worker processes
+# ---------------------------------------------------------------------------
+
+
+def _refuse_network(event: str, args) -> None:
+    """Audit hook of a worker: no outbound connections, whatever a query asks for."""
+    if event == "urllib.Request" or event == "http.client.connect":
+        raise PermissionError("outbound requests are disabled in the SPARQL worker")
+    if event == "socket.connect":
+        address = args[1] if len(args) > 1 else None
+        if isinstance(address, tuple):  # an IP address; Unix sockets are strings or bytes
+            raise PermissionError("outbound connections are disabled in the SPARQL worker")
+
+
+def _worker_main(conn, data, timeout, max_rows) -> None:  # pragma: no cover - runs in a child process
+    """A worker: load the graph once, then answer requests from the pipe until told to stop."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops us
+    try:
+        from kg.loader import load
+
+        kg = load(data)
+        len(kg.names)  # build the name index now, not on the first request
+    except KGError as e:
+        conn.send(("failed", str(e)))
+        return
+    except Exception as e:
+        conn.send(("failed", f"{type(e).__name__}: {e}"))
+        return
+    sys.addaudithook(_refuse_network)
+    conn.send(("ready", {"triples": len(kg.graph), "files": [str(p) for p in kg.files]}))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if job is None:
+            return
+        text, accept, fmt = job
+        conn.send(tuple(answer(kg, text, accept=accept, fmt=fmt, timeout=timeout, max_rows=max_rows)))
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: object
+    conn: object
+    info: dict = field(default_factory=dict)
+
+    def stop(self, kill: bool = False) -> None:
+        try:
+            if not kill:
+                self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(0 if kill else 2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+
+
+def _receive(conn, timeout: float):
+    """Wait up to ``timeout`` seconds for a worker's reply; None if it doesn't come."""
+    if conn.poll(timeout):
+        return conn.recv()
+    return None
+
+
+class WorkerPool:
+    """Processes that each hold the graph and answer queries one at a time.
+
+    Parameters
+    ----------
+    data : list of str, optional
+        Data files or folders, as ``kg --data`` (default: ``KG_DATA`` or the bundled data).
+    workers : int
+        Number of processes, so many queries run at once. At least 1.
+    timeout : float
+        Seconds a query may run. A worker that has not answered ``grace``
+        seconds after that is killed and replaced.
+    max_rows : int
+        Most rows (or triples) a result may have.
+    """
+
+    def __init__(self, data=None, *, workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
+                 max_rows: int = DEFAULT_MAX_ROWS, grace: float = 2.0, start_timeout: float = 300.0):
+        if workers < 1:
+            raise BadInput(f"--workers must be at least 1, not {workers}")
+        if timeout <= 0:
+            raise BadInput(f"--timeout must be more than 0 seconds, not {timeout:g}")
+        if max_rows < 1:
+            raise BadInput(f"--max-rows must be at least 1, not {max_rows}")
+        self.data = [str(p) for p in data] if data else None
+        self.size = workers
+        self.timeout = float(timeout)
+        self.max_rows = int(max_rows)
+        self.grace = grace
+        self.start_timeout = start_timeout
+        self.info: dict = {}
+        self.replaced = 0
+        self._ctx = multiprocessing.get_context("spawn")
+        self._workers: list[_Worker] = []
+        self._idle: asyncio.Queue | None = None
+        self._tasks: set = set()
+        self._closed = False
+
+    # -- starting and stopping ----------------------------------------------
+
+    def _launch(self):
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(
+            target=_worker_main, args=(child, self.data, self.timeout, self.max_rows),
+            name="kg-sparql-worker", daemon=True,
+        )
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _ready(self, worker: _Worker) -> _Worker:
+        try:
+            message = _receive(worker.conn, self.start_timeout)
+        except (EOFError, OSError):
+            message = ("failed", "a query worker process stopped while starting (its error is printed above)")
+        if message is None:
+            worker.stop(kill=True)
+            raise KGError(f"a query worker did not load the data within {self.start_timeout:g} s")
+        status, payload = message
+        if status != "ready":
+            worker.stop(kill=True)
+            raise DataError(payload)
+        worker.info = payload
+        self.info = payload
+        return worker
+
+    def start(self) -> "WorkerPool":
+        """Start the workers and wait until each has loaded the data.
+
+        Raises :class:`kg.errors.DataError` when the data cannot be loaded.
+        """
+        launched = [self._launch() for _ in range(self.size)]
+        try:
+            for worker in launched:
+                self._workers.append(self._ready(worker))
+        except BaseException:
+            for worker in launched:
+                worker.stop(kill=True)
+            self._workers.clear()
+            raise
+        return self
+
+    def close(self) -> None:
+        """Stop every worker."""
+        self._closed = True
+        for worker in self._workers:
+            worker.stop()
+        self._workers.clear()
+
+    def __enter__(self):
+        return self.start() if not self._workers else self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _attach(self) -> None:
+        """Make the queue of idle workers; called inside the running event loop."""
+        if self._idle is None:
+            self._idle = asyncio.Queue()
+            for worker in self._workers:
+                self._idle.put_nowait(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill ``worker`` and start a fresh one in the background."""
+        worker.stop(kill=True)
+        if worker in self._workers:
+            self._workers.remove(worker)
+        if self._closed:
+            return
+        self.replaced += 1
+        loop = asyncio.get_running_loop()
+
+        def launch_and_wait():
+            return self._ready(self._launch())
+
+        def done(future):
+            self._tasks.discard(future)
+            if future.cancelled() or future.exception() is not None:
+                log.error("could not restart a query worker: %s", future.exception())
+                return
+            fresh = future.result()
+            if self._closed:
+                fresh.stop()
+                return
+            self._workers.append(fresh)
+            self._idle.put_nowait(fresh)
+
+        future = loop.run_in_executor(None, launch_and_wait)
+        self._tasks.add(future)
+        future.add_done_callback(done)
+
+    # -- answering ------------------------------------------------------------
+
+    async def run(self, text: str, accept: str | None = None, fmt=None) -> Reply:
+        """Answer one query in a free worker; 503 when all stay busy or the time limit passes."""
+        self._attach()
+        try:
+            worker = await asyncio.wait_for(self._idle.get(), timeout=self.timeout)
+        except asyncio.TimeoutError:
+            return _error(503, f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again later")
+        healthy = False
+        try:
+            worker.conn.send((text, accept, fmt))
+            reply = await asyncio.to_thread(_receive, worker.conn, self.timeout + self.grace)
+            if reply is None:
+                return _error(503, f"the query ran past the time limit of {self.timeout:g} s; narrow it or add LIMIT")
+            healthy = True
+            return Reply(*reply)
+        except (EOFError, OSError):
+            return _error(500, "the query worker stopped unexpectedly; it is being restarted")
+        finally:
+            if healthy:
+                self._idle.put_nowait(worker)
+            else:
+                self._replace(worker)
+
+
+# ---------------------------------------------------------------------------
+# The web application
+# ---------------------------------------------------------------------------
+
+_SD_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+               "Turtle", "JSON-LD", "N-Triples", "RDF_XML")
+
+
+def _static_dir() -> Path:
+    return Path(__file__).resolve().parent / "static"
+
+
+def service_description(endpoint: str, info: dict) -> str:
+    """A SPARQL 1.1 Service Description of the endpoint, in Turtle."""
+    formats = " ,\n        ".join(f"<http://www.w3.org/ns/formats/{f}>" for f in _SD_FORMATS)
+    return (
+        "@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .\n"
+        "@prefix void: <http://rdfs.org/ns/void#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n\n"
+        f"<{endpoint}> a sd:Service ;\n"
+        f"    rdfs:label \"chips-kg SPARQL endpoint (read-only)\"@en ;\n"
+        f"    sd:endpoint <{endpoint}> ;\n"
+        "    sd:supportedLanguage sd:SPARQL11Query ;\n"
+        f"    sd:resultFormat {formats} ;\n"
+        "    sd:defaultDataset [ a sd:Dataset ;\n"
+        f"        sd:defaultGraph [ a sd:Graph ; void:triples {int(info.get('triples', 0))} ] ] .\n"
+    )
+
+
+class _RequestError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _one(params: dict, name: str) -> str | None:
+    values = params.get(name) or []
+    if len(values) > 1:
+        raise _RequestError(400, f"give the {name!r} parameter once, not {len(values)} times")
+    return values[0] if values else None
+
+
+def _form(body: bytes) -> dict:
+    from urllib.parse import parse_qsl
+
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _RequestError(400, "the request body is not UTF-8") from None
+    out: dict = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        out.setdefault(key, []).append(value)
+    return out
+
+
+async def _body(request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_QUERY_SIZE:
+        raise _RequestError(413, f"the request body is larger than {MAX_QUERY_SIZE:,} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_QUERY_SIZE:
+            raise _RequestError(413, f"the request body is larger than {MAX_QUERY_SIZE:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = ("*",)):
+    """Build the Starlette application serving ``pool``.
+
+    Routes: ``/sparql`` (the SPARQL 1.1 Protocol endpoint, GET and POST),
+    ``/`` (the query page), ``/queries`` (the saved queries as JSON) and
+    ``/static/*`` (the page's assets, served locally).
+    """
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    static = _static_dir()
+
+    def text_error(status: int, message: str) -> Response:
+        return Response(f"Error: {message}\n", status_code=status, media_type=TEXT)
+
+    async def endpoint(request):
+        try:
+            params: dict = {}
+            for key, value in request.query_params.multi_items():
+                params.setdefault(key, []).append(value)
+            if request.method == "POST":
+                media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+                body = await _body(request)
+                if media == "application/x-www-form-urlencoded":
+                    for key, values in _form(body).items():
+                        params.setdefault(key, []).extend(values)
+                elif media == "application/sparql-query":
+                    try:
+                        params.setdefault("query", []).append(body.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        raise _RequestError(400, "the query is not UTF-8") from None
+                elif media == "application/sparql-update":
+                    raise _RequestError(400, "SPARQL Update is refused: the graph is read-only")
+                else:
+                    raise _RequestError(
+                        415, f"cannot read a {media or 'body without Content-Type'}; send "
+                        "application/sparql-query or application/x-www-form-urlencoded"
+                    )
+            if "update" in params:
+                raise _RequestError(400, "SPARQL Update is refused: the graph is read-only")
+            for name in ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri"):
+                if name in params:
+                    raise _RequestError(400, f"{name} is refused: queries run over the loaded data only")
+            query = _one(params, "query")
+            fmt = params.get("format") or None
+            accept = request.headers.get("accept")
+            if query is None:
+                if request.method == "POST":
+                    raise _RequestError(400, "missing the 'query' parameter")
+                if "text/html" in (accept or "") and fmt is None:
+                    return RedirectResponse(request.url_for("page"), status_code=303)
+                chosen = negotiate("describe", accept, fmt)
+                return _service_description(request, chosen)
+            if len(query) > MAX_QUERY_SIZE:
+                raise _RequestError(413, f"the query is longer than {MAX_QUERY_SIZE:,} characters")
+            reply = await pool.run(query, accept, fmt)
+            headers = {"Cache-Control": "no-store", "Vary": "Accept"}
+            return Response(reply.body, status_code=reply.status, media_type=reply.media_type, headers=headers)
+        except _RequestError as e:
+            return text_error(e.status, str(e))
+        except NotAcceptable as e:
+            return text_error(406, str(e))
+
+    def _service_description(request, chosen: str):
+        from rdflib import Graph
+
+        from kg.sparql import MEDIA_TYPES
+
+        turtle = service_description(str(request.url_for("sparql")), pool.info)
+        if chosen == "turtle":
+            return Response(turtle, media_type=MEDIA_TYPES["turtle"])
+        graph = Graph().parse(data=turtle, format="turtle")
+        name = {"jsonld": "json-ld", "nt": "nt", "rdfxml": "xml"}[chosen]
+        return Response(graph.serialize(format=name, encoding="utf-8"), media_type=MEDIA_TYPES[chosen])
+
+    async def page(request):
+        response = FileResponse(static / "index.html", media_type="text/html; charset=utf-8")
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "font-src 'self' data:; connect-src 'self'; script-src 'self'; object-src 'none'; "
+            "base-uri 'none'; frame-ancestors 'self'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    async def queries(request):
+        from kg.sparql import saved_queries
+        from kg.vocab import PREFIXES
+
+        prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+        return JSONResponse({"prologue": prologue, "queries": [q.as_dict() for q in saved_queries()]})
+
+    async def favicon(request):
+        return Response(status_code=204)
+
+    async def http_error(request, exc):
+        response = text_error(getattr(exc, "status_code", 404), getattr(exc, "detail", "not found"))
+        response.headers.update(getattr(exc, "headers", None) or {})
+        return response
+
+    async def server_error(request, exc):
+        log.error("error while answering %s: %s", request.url.path, "".join(traceback.format_exception(exc)))
+        return text_error(500, "internal server error")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if not pool._workers:
+            await asyncio.to_thread(pool.start)
+        pool._attach()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(pool.close)
+
+    from starlette.exceptions import HTTPException
+
+    app = Starlette(
+        debug=False,
+        routes=[
+            Route("/", page, methods=["GET", "HEAD"], name="page"),
+            Route("/sparql", endpoint, methods=["GET", "POST", "HEAD"], name="sparql"),
+            Route("/queries", queries, methods=["GET", "HEAD"], name="queries"),
+            Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
+            Mount("/static", StaticFiles(directory=static), name="static"),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(cors_origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Accept", "Content-Type"],
+                max_age=600,
+            )
+        ],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
+    )
+    app.state.pool = pool
+    return app
+
+
+def bind_socket(host: str, port: int):
+    """Open the listening socket, or raise BadInput naming the host and port."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise BadInput(f"cannot listen on host {host!r}: {e.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as e:
+        sock.close()
+        raise BadInput(f"cannot listen on {host}:{port}: {e.strerror or e}; choose another --port") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(pool: WorkerPool, sock, *, cors_origins: Iterable[str] = ("*",), log_level: str = "warning") -> None:
+    """Serve ``pool`` on the bound socket ``sock`` until interrupted."""
+    import uvicorn
+
+    app = create_app(pool, cors_origins=cors_origins)
+    config = uvicorn.Config(app, log_level=log_level, access_log=log_level in ("info", "debug"),
+                            timeout_graceful_shutdown=3, server_header=False)
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` names only this machine."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_of(sock) -> str:
+    """``http://host:port`` of a listening socket."""
+    host, port = sock.getsockname()[:2]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+

@@ -1,0 +1,60 @@
+/* The query page of `kg serve`: YASGUI pointed at this server's endpoint, nothing fetched elsewhere. */
+(function () {
+  "use strict";
+  var endpoint = new URL("sparql", window.location.href).href;
+  document.getElementById("endpoint").textContent = endpoint;
+
+  // Offline: keep the autocompleters that work locally; "property" and "class" call a remote service.
+  Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
+
+  var prologue = [
+    "PREFIX chips: <https://w3id.org/chipskg/ontology#>",
+    "PREFIX res: <https://w3id.org/chipskg/id/>",
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>",
+    ""
+  ].join("\n");
+  var firstQuery = prologue +
+    "# Who invested in which company?\n" +
+    "SELECT ?investorLabel ?companyLabel WHERE {\n" +
+    "  ?investor chips:investedIn ?company .\n" +
+    "  ?investor rdfs:label ?investorLabel . FILTER(lang(?investorLabel) = \"en\")\n" +
+    "  ?company rdfs:label ?companyLabel . FILTER(lang(?companyLabel) = \"en\")\n" +
+    "}\nORDER BY ?companyLabel ?investorLabel\n";
+
+  var yasgui = new Yasgui(document.getElementById("yasgui"), {
+    requestConfig: { endpoint: endpoint, method: "POST" },
+    copyEndpointOnNewTab: true,
+    endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
+    persistenceId: "chipskg-" + window.location.host,
+    yasqe: { value: firstQuery }
+  });
+  window.kgYasgui = yasgui;
+
+  // Saved questions: open one in a new tab. Its parameters are left unbound (so it answers for
+  // every company, person ...); bind one with a VALUES line, e.g. VALUES ?company { res:groq }.
+  var select = document.getElementById("saved");
+  var note = document.getElementById("saved-note");
+  var saved = {};
+  fetch(new URL("queries", window.location.href).href, { headers: { Accept: "application/json" } })
+    .then(function (response) { return response.json(); })
+    .then(function (data) {
+      data.queries.forEach(function (q) {
+        saved[q.name] = { title: q.title, text: data.prologue + q.text, params: q.params };
+        var option = document.createElement("option");
+        option.value = q.name;
+        option.textContent = q.title + " (" + q.name + ")";
+        select.appendChild(option);
+      });
+    })
+    .catch(function () { note.textContent = "(could not list the saved questions)"; });
+  select.addEventListener("change", function () {
+    var q = saved[select.value];
+    if (!q) { return; }
+    yasgui.addTab(true, { name: q.title, yasqe: { value: q.text }, requestConfig: { endpoint: endpoint } });
+    note.textContent = q.params.length
+      ? "Parameters " + q.params.map(function (p) { return "?" + p.name; }).join(", ") +
+        " are unbound: add a VALUES line to pick one."
+      : "";
+    select.value = "";
+  });
+}());
