@@ -162,7 +162,8 @@ def relation_sentence(graph: Graph, node, classes=None) -> str:
     objects = list(g.objects(node, parse_path(str(g.value(cls, CHIPS.objectPath)))))
     verb = predicate_label(g, shortcut)
     if set(subjects) == set(objects):  # symmetric: partners, competitors, people who know each other
-        sentence = f"{_names(g, subjects)}: {verb}"
+        first, *others = sorted(subjects, key=lambda n: label_of(g, n))
+        sentence = f"{label_of(g, first)} {verb} {_names(g, others)}"
     else:
         sentence = f"{_names(g, subjects)} {verb} {_names(g, objects)}"
     roles = sorted(label_of(g, r) for r in g.objects(node, CHIPS.role))
