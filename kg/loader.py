@@ -49,6 +49,16 @@ class KnowledgeGraph:
             self._shapes = parse_file(SHAPES)
         return self._shapes
 
+    @property
+    def ontology(self) -> Graph:
+        """A graph holding at least the ontology: use it for ontology-only lookups (kinds, classes).
+
+        Here the full graph; the store- and cache-backed subclasses
+        (:mod:`kg.store`, :mod:`kg.cache`) return the ontology alone, so such
+        lookups do not load millions of data triples.
+        """
+        return self.graph
+
     @cached_property
     def names(self):
         """The name index used to resolve user-typed names (:class:`kg.names.NameIndex`)."""

@@ -72,16 +72,42 @@ def _global(
             metavar="PATH",
         ),
     ] = None,
+    store: Annotated[
+        Optional[str],
+        typer.Option(
+            "--store",
+            envvar="KG_STORE",
+            help="Use the Oxigraph store built by `kg load --store PATH` instead of parsing files "
+            "(opens in milliseconds; SPARQL runs inside Oxigraph). Default: $KG_STORE.",
+            metavar="PATH",
+        ),
+    ] = None,
 ):
-    ctx.obj = {"data": data or None}
+    ctx.obj = {"data": data or None, "store": store or None}
+
+
+_KG_CACHE: dict = {}
 
 
 def get_kg(ctx: typer.Context):
-    """Load (once per process) the graph named by ``--data`` / ``KG_DATA`` / the bundled data."""
-    from kg.loader import load
+    """The graph named by ``--store`` / ``KG_STORE``, else ``--data`` / ``KG_DATA`` / the bundled data.
 
-    root = ctx.find_root()
-    return load((root.obj or {}).get("data"))
+    Opened once per process. Files are parsed only when a command needs the
+    RDF itself; the projection and name index come from the disk cache
+    (:mod:`kg.cache`) when it holds them.
+    """
+    obj = ctx.find_root().obj or {}
+    if obj.get("store") and obj.get("data"):
+        fail("--store (or $KG_STORE) and --data name two different graphs; give one of them")
+    if obj.get("store"):
+        from kg.store import StoreKnowledgeGraph
+
+        kg = StoreKnowledgeGraph(obj["store"])
+    else:
+        from kg.cache import cached_kg
+
+        kg = cached_kg(obj.get("data"))
+    return _KG_CACHE.setdefault(kg.key, kg)  # the same inputs twice in one process: one graph
 
 
 def print_json(value) -> None:

@@ -1,0 +1,602 @@
+"""A persistent on-disk Oxigraph store: load the data once, reopen it in milliseconds, query it fast.
+
+``kg load --store PATH`` bulk-loads the ontology and the data files into a
+RocksDB-backed Oxigraph store and derives the shortcut triples inside
+Oxigraph with one SPARQL ``INSERT`` per rule stated in the ontology
+(``chips:shortcut`` / ``chips:subjectPath`` / ``chips:objectPath`` are SPARQL
+property paths). Later commands open the store read-only and send SPARQL
+*strings* to Oxigraph (see ``PITFALLS.md``: a prepared query would make an
+rdflib wrapper fall back to rdflib's slow engine).
+
+Oxigraph would fetch ``SERVICE`` and ``LOAD`` over HTTP from Rust, where no
+Python hook can see it, so every query is parsed first and refused if it
+updates, calls a service or names a dataset (``FROM``): see
+:func:`check_query`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from functools import cached_property
+from pathlib import Path
+
+from kg.errors import BadInput, DataError, QueryError, QueryRefused, QueryTimeout
+from kg.loader import KnowledgeGraph
+
+__all__ = ["build_store", "open_store", "store_info", "check_query", "KGStore",
+           "StoreKnowledgeGraph", "META_FILE", "RESULT_FORMATS"]
+
+#: The file inside a store folder that describes the store (files, counts, build id).
+META_FILE = "kg-store.json"
+
+#: Output formats for :meth:`KGStore.serialize`: name → (media type, kind of result it serialises).
+RESULT_FORMATS = {
+    "json": ("application/sparql-results+json", "solutions"),
+    "xml": ("application/sparql-results+xml", "solutions"),
+    "csv": ("text/csv", "solutions"),
+    "tsv": ("text/tab-separated-values", "solutions"),
+    "turtle": ("text/turtle", "graph"),
+    "ntriples": ("application/n-triples", "graph"),
+    "rdfxml": ("application/rdf+xml", "graph"),
+}
+
+_STORE_FORMAT = 1
+_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
+
+
+# -----------------------------------------------------------------------------
+# Query checking
+# -----------------------------------------------------------------------------
+
+def _walk(node):
+    """Yield every CompValue in an rdflib parse tree."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CompValue):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)) or type(item).__name__ == "ParseResults":
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+
+
+def check_query(text: str) -> str:
+    """Parse a SPARQL query and refuse what a read-only, offline engine must not run.
+
+    Returns the query form (``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``).
+
+    Raises
+    ------
+    QueryRefused
+        For updates (``INSERT``, ``DELETE``, ``LOAD``, ``CLEAR`` ...), ``SERVICE``
+        and ``FROM`` / ``FROM NAMED`` (the store holds one default graph;
+        other engines download the named IRIs).
+    QueryError
+        If the text is not SPARQL; the message gives line and column.
+
+    Examples
+    --------
+    >>> check_query("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1")
+    'SELECT'
+    >>> check_query("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+    Traceback (most recent call last):
+    ...
+    kg.errors.QueryRefused: SERVICE <http://example.org/sparql> is refused: queries run offline
+    >>> check_query("LOAD <http://example.org/data.ttl>")
+    Traceback (most recent call last):
+    ...
+    kg.errors.QueryRefused: updates (LOAD) are refused: the store is read-only
+    """
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+    if not isinstance(text, str) or not text.strip():
+        raise QueryError("empty query")
+    try:
+        tree = parseQuery(text)
+    except ParseException as e:
+        try:
+            update = parseUpdate(text)
+        except ParseException:
+            raise QueryError(f"malformed SPARQL at line {e.lineno}, column {e.col}: {e.msg}") from None
+        ops = [re.sub(r"(?<!^)(?=[A-Z])", " ", c.name).upper()
+               for c in update.get("request", []) if hasattr(c, "name")] or ["UPDATE"]
+        raise QueryRefused(f"updates ({', '.join(dict.fromkeys(ops))}) are refused: the store is read-only") from None
+    except Exception as e:  # rdflib raises a few other types on odd input
+        raise QueryError(f"malformed SPARQL: {' '.join(str(e).split())}") from None
+    form = None
+    for comp in _walk(tree):
+        if comp.name == "ServiceGraphPattern":
+            raise QueryRefused(f"SERVICE <{comp.get('term')}> is refused: queries run offline")
+        if comp.name == "DatasetClause":
+            iri = comp.get("default") or comp.get("named")
+            raise QueryRefused(f"FROM <{iri}> is refused: the data is one default graph; no dataset is fetched")
+        if comp.name in ("SelectQuery", "AskQuery", "ConstructQuery", "DescribeQuery"):
+            form = comp.name[:-5].upper()
+    return form or "SELECT"
+
+
+# -----------------------------------------------------------------------------
+# Building a store
+# -----------------------------------------------------------------------------
+
+def _rdf_format(path: Path):
+    import pyoxigraph as ox
+
+    suffix = path.suffix.lower().lstrip(".")
+    ext = {"turtle": "ttl", "owl": "rdf", "xml": "rdf"}.get(suffix, suffix)
+    try:
+        return ox.RdfFormat.from_extension(ext)
+    except Exception:
+        raise DataError(f"{path}: unknown RDF file type {path.suffix!r}") from None
+
+
+def _shortcut_updates(store) -> list[tuple[str, str]]:
+    """One ``INSERT`` per shortcut rule read from the ontology in ``store``."""
+    from kg.rules import parse_path
+    from kg.vocab import PREFIXES
+
+    rules = store.query(
+        "PREFIX chips: <https://w3id.org/chipskg/ontology#> "
+        "SELECT ?cls ?shortcut ?sp ?op WHERE { ?cls chips:shortcut ?shortcut ; "
+        "chips:subjectPath ?sp ; chips:objectPath ?op } ORDER BY ?cls"
+    )
+    prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+    updates = []
+    for row in rules:
+        sp, op = row["sp"].value, row["op"].value
+        parse_path(sp), parse_path(op)  # refuses anything but prefixed names joined by | / ^
+        cls, shortcut = row["cls"].value, row["shortcut"].value
+        updates.append((shortcut, prologue + (
+            f"INSERT {{ ?s <{shortcut}> ?o }} WHERE {{ ?r a <{cls}> . ?r {sp} ?s . ?r {op} ?o . "
+            f"FILTER(?s != ?o) }}")))
+    return updates
+
+
+def build_store(path, paths=None, *, force: bool = False, progress=None) -> dict:
+    """Bulk-load ontology and data into a new on-disk Oxigraph store at ``path``.
+
+    The store is built in a temporary folder beside ``path`` and moved into
+    place when complete, so a failed load never leaves a half-built store.
+
+    Parameters
+    ----------
+    path : str or Path
+        The store folder to create.
+    paths : iterable of str or Path, optional
+        Data files or folders, as for :func:`kg.loader.load`.
+    force : bool
+        Replace an existing store at ``path``.
+    progress : callable, optional
+        Called as ``progress(step, done, total)`` after each file and rule.
+
+    Returns
+    -------
+    dict
+        The store's description (also written to ``PATH/kg-store.json``):
+        ``id``, ``files``, ``asserted``, ``derived``, ``triples``, timings.
+
+    Raises
+    ------
+    BadInput
+        If ``path`` exists (without ``force``) or is not writable.
+    DataError
+        If a data file is missing or malformed (the message names it).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from kg.synth import synthesize
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> data = synthesize(tmp / "data", 10, seed=2).path
+    >>> info = build_store(tmp / "store", [data])
+    >>> info["derived"] > 0, info["triples"] == info["asserted"] + info["derived"]
+    (True, True)
+    """
+    import pyoxigraph as ox
+
+    from kg.bundled import ONTOLOGY
+    from kg.loader import data_files
+
+    target = Path(path).expanduser()
+    if target.exists() and not force:
+        raise BadInput(f"{target}: already exists; pass --force to replace it")
+    if target.exists() and not (target / META_FILE).is_file():
+        raise BadInput(f"{target}: exists and is not a chips-kg store; not replacing it")
+    files = data_files(paths)
+    sources = [ONTOLOGY, *files]
+    tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
+    timings = {}
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        started = time.perf_counter()
+        store = ox.Store(str(tmp))
+        for n, source in enumerate(sources, start=1):
+            try:
+                store.bulk_load(path=str(source), format=_rdf_format(source))
+            except (SyntaxError, ValueError) as e:
+                raise DataError(f"{source}: malformed RDF: {' '.join(str(e).split())}") from None
+            if progress:
+                progress("load", n, len(sources))
+        asserted = len(store)
+        timings["load_s"] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        updates = _shortcut_updates(store)
+        for n, (_, update) in enumerate(updates, start=1):
+            store.update(update)
+            if progress:
+                progress("derive", n, len(updates))
+        store.flush()
+        triples = len(store)
+        timings["derive_s"] = round(time.perf_counter() - started, 3)
+        del store
+        stamp = hashlib.sha256(json.dumps(
+            [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in sources] + [time.time_ns()]
+        ).encode()).hexdigest()[:32]
+        info = {
+            "format": _STORE_FORMAT, "id": stamp, "files": [str(p) for p in files],
+            "asserted": asserted, "derived": triples - asserted, "triples": triples,
+            "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "pyoxigraph": ox.__version__, **timings,
+        }
+        (tmp / META_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise BadInput(f"{target}: cannot write the store: {e.strerror or e}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {"path": str(target), **info}
+
+
+def store_info(path) -> dict:
+    """Read the description of the store at ``path``; :class:`BadInput` if it is not one."""
+    folder = Path(path).expanduser()
+    try:
+        info = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"{folder}: not a chips-kg store (no {META_FILE}); create it with `kg load --store {folder}`") from None
+    except (OSError, ValueError) as e:
+        raise BadInput(f"{folder}: unreadable store description: {e}") from None
+    return {"path": str(folder), **info}
+
+
+# -----------------------------------------------------------------------------
+# Opening and querying a store
+# -----------------------------------------------------------------------------
+
+def to_rdflib(term, _iris: dict | None = None):
+    """Convert a pyoxigraph term to the rdflib term a Turtle parse would give.
+
+    ``xsd:string`` literals become plain literals, as rdflib parses ``"x"``.
+
+    Examples
+    --------
+    >>> import pyoxigraph as ox
+    >>> to_rdflib(ox.Literal("x"))
+    rdflib.term.Literal('x')
+    >>> to_rdflib(ox.Literal("Nvidia", language="en")).language
+    'en'
+    """
+    from rdflib import BNode, Literal, URIRef
+
+    kind = type(term).__name__
+    if kind == "NamedNode":
+        if _iris is None:
+            return URIRef(term.value)
+        found = _iris.get(term.value)
+        if found is None:
+            found = _iris[term.value] = URIRef(term.value)
+        return found
+    if kind == "BlankNode":
+        return BNode(term.value)
+    if kind == "Literal":
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == "http://www.w3.org/2001/XMLSchema#string":
+            return Literal(term.value)
+        if datatype == _DECIMAL and "." not in term.value:
+            # Oxigraph writes decimals canonically ("10"); Turtle's DECIMAL always has a point ("10.0").
+            return Literal(term.value + ".0", datatype=URIRef(datatype))
+        return Literal(term.value, datatype=URIRef(datatype))
+    raise BadInput(f"unsupported RDF term {term!r}")
+
+
+class KGStore:
+    """An Oxigraph store opened read-only, answering checked SPARQL strings.
+
+    Attributes
+    ----------
+    path : Path
+    info : dict
+        The store's description (:func:`store_info`).
+    store : pyoxigraph.Store
+    """
+
+    def __init__(self, path):
+        import pyoxigraph as ox
+
+        self.info = store_info(path)
+        self.path = Path(self.info["path"])
+        try:
+            self.store = ox.Store.read_only(str(self.path))
+        except OSError as e:
+            raise BadInput(f"{self.path}: cannot open the store: {' '.join(str(e).split())}") from None
+
+    def __len__(self) -> int:
+        return self.info["triples"]
+
+    def query(self, text: str, *, checked: bool = True):
+        """Run a checked query; return pyoxigraph's result (solutions, boolean or triples).
+
+        ``checked=False`` skips :func:`check_query`, for queries this package builds itself.
+        """
+        if checked:
+            check_query(text)
+        try:
+            return self.store.query(text)
+        except SyntaxError as e:
+            raise QueryError(f"malformed SPARQL: {' '.join(str(e).split())}") from None
+        except OSError as e:
+            raise QueryError(f"query failed: {' '.join(str(e).split())}") from None
+
+    def serialize(self, text: str, fmt: str = "json", *, timeout: float | None = None) -> bytes:
+        """Run a checked query and return its result in a W3C format.
+
+        ``fmt`` is one of :data:`RESULT_FORMATS`: ``json``, ``xml``, ``csv``,
+        ``tsv`` for SELECT/ASK; ``turtle``, ``ntriples``, ``rdfxml`` for
+        CONSTRUCT/DESCRIBE. With ``timeout`` (seconds), the query runs in a
+        child process that is killed at the limit (:class:`QueryTimeout`):
+        Oxigraph's Python API has no timeout of its own.
+        """
+        if fmt not in RESULT_FORMATS:
+            raise BadInput(f"unknown format {fmt!r}; choose one of: {', '.join(RESULT_FORMATS)}")
+        form = check_query(text)
+        wanted = "graph" if form in ("CONSTRUCT", "DESCRIBE") else "solutions"
+        if RESULT_FORMATS[fmt][1] != wanted:
+            fits = [f for f, (_, kind) in RESULT_FORMATS.items() if kind == wanted]
+            raise BadInput(f"a {form} query cannot be written as {fmt}; use one of: {', '.join(fits)}")
+        if timeout is not None:
+            return _in_child(str(self.path), text, fmt, timeout)
+        return _serialize(self.store, text, fmt)
+
+    def select(self, text: str, *, checked: bool = True) -> list[dict]:
+        """Run a checked SELECT; return rows as dicts of rdflib terms (unbound variables left out)."""
+        iris: dict = {}
+        results = self.query(text, checked=checked)
+        names = [v.value for v in results.variables]
+        return [{n: to_rdflib(row[n], iris) for n in names if row[n] is not None} for row in results]
+
+    def construct(self, text: str, *, checked: bool = True):
+        """Run a checked CONSTRUCT; return an rdflib Graph."""
+        from rdflib import Graph
+
+        graph, iris = Graph(), {}
+        for t in self.query(text, checked=checked):
+            graph.add((to_rdflib(t.subject, iris), to_rdflib(t.predicate, iris), to_rdflib(t.object, iris)))
+        return graph
+
+    def rdflib_graph(self):
+        """Copy the store's default graph into an in-memory rdflib Graph (slow for millions of triples)."""
+        import pyoxigraph as ox
+        from rdflib import Graph
+
+        from kg.vocab import bind_prefixes
+
+        graph, iris = bind_prefixes(Graph()), {}
+        add = graph.add
+        for q in self.store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+            add((to_rdflib(q.subject, iris), to_rdflib(q.predicate, iris), to_rdflib(q.object, iris)))
+        return graph
+
+
+def _serialize(store, text: str, fmt: str) -> bytes:
+    import pyoxigraph as ox
+
+    try:
+        result = store.query(text)
+    except SyntaxError as e:
+        raise QueryError(f"malformed SPARQL: {' '.join(str(e).split())}") from None
+    if isinstance(result, ox.QueryTriples):
+        rdf = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
+               "rdfxml": ox.RdfFormat.RDF_XML}[fmt]
+        return result.serialize(format=rdf)
+    results = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+               "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}[fmt]
+    return result.serialize(format=results)
+
+
+def _child(path: str, text: str, fmt: str, conn):
+    try:
+        import pyoxigraph as ox
+
+        conn.send(("ok", _serialize(ox.Store.read_only(path), text, fmt)))
+    except BaseException as e:  # report, don't die silently
+        conn.send(("error", type(e).__name__, str(e)))
+    finally:
+        conn.close()
+
+
+def _in_child(path: str, text: str, fmt: str, timeout: float) -> bytes:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(path, text, fmt, send), daemon=True)
+    proc.start()
+    send.close()
+    try:
+        if not receive.poll(timeout):
+            raise QueryTimeout(f"query ran past {timeout:g} s and was stopped")
+        answer = receive.recv()
+    except EOFError:
+        raise QueryError("the query process died without an answer") from None
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+    if answer[0] == "ok":
+        return answer[1]
+    error = {"QueryError": QueryError, "SyntaxError": QueryError}.get(answer[1], QueryError)
+    raise error(answer[2])
+
+
+def open_store(path) -> KGStore:
+    """Open the store at ``path`` read-only (milliseconds, from any process).
+
+    Raises :class:`BadInput` if ``path`` is not a store built by :func:`build_store`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from kg.synth import synthesize
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> _ = build_store(tmp / "store", [synthesize(tmp / "data", 10, seed=2).path])
+    >>> store = open_store(tmp / "store")
+    >>> q = "PREFIX chips: <https://w3id.org/chipskg/ontology#> ASK { ?a chips:investedIn ?c }"
+    >>> bool(store.query(q))
+    True
+    >>> b'"boolean":true' in store.serialize(q, "json").replace(b" ", b"")
+    True
+    """
+    return KGStore(path)
+
+
+def described_query(iri: str) -> str:
+    """SELECT (without prologue) of the nodes ``describe`` needs in full besides ``iri`` itself.
+
+    The relation nodes pointing at the entity, their rounds, valuations and
+    totals, and every investment in those rounds.
+    """
+    node = f"<{iri}>"
+    return f"""SELECT DISTINCT ?d WHERE {{
+  {{ ?d ?q {node} }}
+  UNION {{ ?r ?q {node} . ?r chips:round|chips:resultingValuation|chips:resultingTotal ?d }}
+  UNION {{ ?r ?q {node} . ?r chips:round/(chips:resultingValuation|chips:resultingTotal) ?d }}
+  UNION {{ ?r ?q {node} . ?r chips:round? ?rnd . ?d chips:round ?rnd }} }}"""
+
+
+def neighbourhood_queries(iri: str, described) -> list[str]:
+    """CONSTRUCTs (without prologue) of the triples ``describe`` needs about ``iri``.
+
+    ``described`` are the nodes :func:`described_query` found. Every triple
+    of ``iri`` and of those nodes, the triples pointing at ``iri``, and the
+    types and labels of everything they mention.
+    """
+    values = " ".join(f"<{d}>" for d in [iri, *described])
+    node = f"<{iri}>"
+    return [
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ VALUES ?s {{ {values} }} ?s ?p ?o }} UNION {{ ?s ?p {node} }} }}",
+        f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+  {{ VALUES ?x {{ {values} }} ?x ?q ?s }} UNION {{ ?s ?q {node} }}
+  ?s ?p ?o . FILTER(?p = rdf:type || ?p = rdfs:label) }}""",
+    ]
+
+
+def prologue() -> str:
+    """``PREFIX`` lines for the project's prefixes."""
+    from kg.vocab import PREFIXES
+
+    return "".join(f"PREFIX {p}: <{u}>\n" for p, u in PREFIXES.items())
+
+
+# -----------------------------------------------------------------------------
+# A KnowledgeGraph backed by a store
+# -----------------------------------------------------------------------------
+
+class StoreKnowledgeGraph(KnowledgeGraph):
+    """A :class:`KnowledgeGraph` whose RDF lives in an Oxigraph store.
+
+    ``network`` and ``names`` come from the disk cache (:mod:`kg.cache`)
+    keyed by the store's build id; on a miss they are built once from the
+    store (no Turtle is parsed) and cached. ``graph`` copies the whole store
+    into rdflib on first use, for the commands that need rdflib (``info``,
+    ``validate``); ``entity`` only fetches the entity's neighbourhood
+    (:meth:`entity_graph`).
+    """
+
+    def __init__(self, path):  # noqa: D107
+        self.store = open_store(path)
+        self.files = [Path(p) for p in self.store.info["files"]]
+        self.asserted = self.store.info["asserted"]
+        self.derived = self.store.info["derived"]
+        self._shapes = None
+        from kg.cache import projection_key
+
+        self.key = projection_key(store_id=self.store.info["id"])
+
+    @cached_property
+    def graph(self):
+        """The whole store as an rdflib Graph (copied on first use)."""
+        return self.store.rdflib_graph()
+
+    @cached_property
+    def ontology(self):
+        """The ontology alone."""
+        from kg.bundled import ONTOLOGY
+        from kg.loader import parse_file
+
+        return parse_file(ONTOLOGY)
+
+    @cached_property
+    def _hit(self):
+        from kg.cache import read_projection
+
+        return read_projection(self.key)
+
+    @cached_property
+    def names(self):
+        """The name index, from the cache when possible."""
+        if self._hit is not None:
+            return self._hit[1]
+        from kg.names import NameIndex
+
+        return NameIndex(self.graph)
+
+    @cached_property
+    def network(self):
+        """The projection, from the cache when possible; built from the store and cached otherwise."""
+        if self._hit is not None:
+            return self._hit[0]
+        from kg.cache import write_projection
+        from kg.network import project
+
+        network = project(self.graph, self.names)
+        write_projection(self.key, network, self.names, {"triples": len(self.store), "store": str(self.store.path)})
+        return network
+
+    def entity_graph(self, iri) -> "KnowledgeGraph":
+        """A small KnowledgeGraph with what :func:`kg.facts.describe` needs about ``iri``.
+
+        The entity's triples in and out, every triple of the relation nodes
+        it takes part in (and of their rounds, valuations and totals), the
+        labels and types of everything they mention, and the ontology.
+        """
+        head = prologue()
+        described = [row["d"] for row in self.store.select(head + described_query(iri), checked=False)
+                     if "d" in row]
+        graph = self.store.construct(head + neighbourhood_queries(iri, described)[0], checked=False)
+        graph += self.store.construct(head + neighbourhood_queries(iri, described)[1], checked=False)
+        graph += self.ontology
+        small = KnowledgeGraph(graph=graph, files=self.files, asserted=len(graph), derived=0)
+        small.__dict__["names"] = self.names
+        return small

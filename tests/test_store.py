@@ -1,0 +1,156 @@
+"""The on-disk Oxigraph store: same answers as rdflib, refusals, timeouts, atomic builds, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from kg.errors import BadInput, DataError, QueryError, QueryRefused, QueryTimeout
+from kg.facts import describe
+from kg.loader import load
+from kg.store import StoreKnowledgeGraph, build_store, check_query, open_store
+from kg.synth import synthesize
+
+RES = "https://w3id.org/chipskg/id/"
+PREFIX = "PREFIX chips: <https://w3id.org/chipskg/ontology#>\n"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("store")
+    data = synthesize(root / "data", 20, seed=4).path.parent
+    info = build_store(root / "store", [data])
+    return data, root / "store", info
+
+
+def test_store_holds_what_rdflib_loads_with_the_same_derived_shortcuts(built):
+    data, store, info = built
+    kg = load([data], cache=False)
+    assert (info["asserted"], info["derived"], info["triples"]) == (kg.asserted, kg.derived, len(kg.graph))
+
+
+def test_select_answers_match_rdflib(built):
+    data, store, _ = built
+    q = PREFIX + "SELECT ?a ?c WHERE { ?a chips:investedIn ?c }"
+    ours = {(str(r["a"]), str(r["c"])) for r in open_store(store).select(q)}
+    theirs = {(str(a), str(c)) for a, c in load([data]).graph.query(q)}
+    assert ours == theirs and ours
+
+
+def test_serialize_w3c_formats(built):
+    store = open_store(built[1])
+    q = PREFIX + "SELECT ?r WHERE { ?r a chips:FundingRound } ORDER BY ?r LIMIT 3"
+    rows = json.loads(store.serialize(q, "json"))["results"]["bindings"]
+    assert len(rows) == 3
+    assert store.serialize(q, "csv").decode().splitlines()[0].strip() == "r"
+    assert b"<sparql" in store.serialize(q, "xml")
+    turtle = store.serialize(PREFIX + "CONSTRUCT { ?a chips:investedIn ?c } WHERE { ?a chips:investedIn ?c } LIMIT 2", "turtle")
+    assert b"investedIn" in turtle
+    with pytest.raises(BadInput, match="cannot be written as turtle"):
+        store.serialize(q, "turtle")
+    with pytest.raises(BadInput, match="unknown format"):
+        store.serialize(q, "yaml")
+
+
+@pytest.mark.parametrize("query, message", [
+    ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", "SERVICE"),
+    ("SELECT * WHERE { OPTIONAL { SERVICE SILENT <http://127.0.0.1:9/> { ?s ?p ?o } } }", "SERVICE"),
+    ("LOAD <http://127.0.0.1:9/data.ttl>", "updates"),
+    ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "updates"),
+    ("DELETE WHERE { ?s ?p ?o }", "updates"),
+    ("SELECT * FROM <http://127.0.0.1:9/x.ttl> WHERE { ?s ?p ?o }", "FROM"),
+    ("SELECT * FROM NAMED <http://127.0.0.1:9/x.ttl> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM"),
+])
+def test_refusals(built, query, message):
+    store = open_store(built[1])
+    with pytest.raises(QueryRefused, match=message):
+        store.query(query)
+    with pytest.raises(QueryRefused):
+        store.serialize(query, "json")
+
+
+def test_malformed_query_names_the_place(built):
+    with pytest.raises(QueryError, match="line 1"):
+        open_store(built[1]).query("SELECT ?s WHERE { ?s ?p }")
+    assert check_query("ASK { ?s ?p ?o }") == "ASK"
+
+
+def test_timeout_stops_a_runaway_query_in_a_child_process(built):
+    store = open_store(built[1])
+    heavy = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    with pytest.raises(QueryTimeout):
+        store.serialize(heavy, "json", timeout=3)
+    quick = store.serialize("ASK { ?s ?p ?o }", "json", timeout=30)
+    assert json.loads(quick)["boolean"] is True
+
+
+def test_existing_store_needs_force_and_other_folders_are_never_replaced(built, tmp_path):
+    data, store, info = built
+    with pytest.raises(BadInput, match="--force"):
+        build_store(store, [data])
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    with pytest.raises(BadInput, match="not a chips-kg store"):
+        build_store(other, [data], force=True)
+    assert (other / "keep.txt").read_text() == "mine"
+    again = build_store(tmp_path / "s2", [data])
+    replaced = build_store(tmp_path / "s2", [data], force=True)
+    assert replaced["id"] != again["id"] and replaced["triples"] == info["triples"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["precious", "s2"]
+
+
+def test_malformed_data_leaves_nothing_behind(tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix x: <urn:x#> .\nx:a x:b .\n")
+    with pytest.raises(DataError, match="bad.ttl"):
+        build_store(tmp_path / "store", [bad])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.ttl"]
+
+
+def test_not_a_store(tmp_path):
+    with pytest.raises(BadInput, match="not a chips-kg store"):
+        open_store(tmp_path)
+
+
+def test_projection_and_entities_from_the_store_match_rdflib(built, tmp_path, monkeypatch):
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+    data, store, _ = built
+    skg = StoreKnowledgeGraph(store)
+    kg = load([data], cache=False)
+    G1, G2 = skg.network, kg.network
+    assert sorted(G1.edges(keys=True, data="sentence")) == sorted(G2.edges(keys=True, data="sentence"))
+    assert dict(G1.nodes(data=True)) == dict(G2.nodes(data=True))
+    assert "graph" not in StoreKnowledgeGraph(store).__dict__
+    for iri in sorted(kg.names.entities)[::7]:
+        assert describe(skg.entity_graph(iri), str(iri)) == describe(kg, str(iri)), iri
+
+
+def _kg(*args, env):
+    return subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True, env=env)
+
+
+def test_cli_load_then_path_same_as_files(built, tmp_path):
+    data, _, _ = built
+    env = {**os.environ, "KG_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("KG_STORE", None)
+    store = tmp_path / "cli-store"
+    loaded = _kg("--data", str(data), "load", "--store", str(store), "--json", env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    assert json.loads(loaded.stdout)["derived"] > 0
+    question = ["path", RES + "company-1", RES + "company-17", "--json"]
+    from_store = _kg("--store", str(store), *question, env=env)
+    from_env = _kg(*question, env={**env, "KG_STORE": str(store)})
+    from_files = _kg("--data", str(data), *question, env=env)
+    assert from_store.returncode in (0, 1), from_store.stderr
+    assert from_store.stdout == from_files.stdout == from_env.stdout
+    again = _kg("load", "--store", str(store), str(data), env=env)
+    assert again.returncode == 2 and "--force" in again.stderr and "Traceback" not in again.stderr
+    both = _kg("--store", str(store), "--data", str(data), *question, env=env)
+    assert both.returncode == 2 and "Traceback" not in both.stderr
+    nostore = _kg("--store", str(tmp_path), *question, env=env)
+    assert nostore.returncode == 2 and "not a chips-kg store" in nostore.stderr
