@@ -28,7 +28,7 @@ __all__ = ["cache_dir", "projection_key", "read_projection", "write_projection",
            "CachedKnowledgeGraph", "cached_kg", "FORMAT"]
 
 #: Bumped when the layout of a cache entry changes.
-FORMAT = 1
+FORMAT = 2
 
 _CODE = ("network.py", "names.py", "facts.py", "rules.py", "vocab.py", "_chips_terms.py", "cache.py")
 
@@ -118,6 +118,7 @@ def read_projection(key: str):
             payload = pickle.load(handle)
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             return None
+        _remember_undirected(payload["network"], payload.get("undirected"))
         return payload["network"], payload["names"], payload.get("meta", {})
     except Exception:  # a truncated or foreign file is just a miss
         return None
@@ -138,18 +139,48 @@ def write_projection(key: str, network, names, meta: dict | None = None) -> Path
     path = _entry(key)
     if path is None:
         return None
-    undirected(network)
+    view = undirected(network)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as handle:
-            pickle.dump({"format": FORMAT, "network": network, "names": names, "meta": meta or {}},
-                        handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump({"format": FORMAT, "network": network, "undirected": view, "names": names,
+                         "meta": meta or {}}, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
+        _prune(path.parent, keep=path)
     except OSError:
         tmp.unlink(missing_ok=True)
         return None
     return path
+
+
+#: How many projections the cache keeps; older ones are removed when a new one is written.
+KEEP = 8
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    entries = sorted(folder.glob("projection-*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in [e for e in entries if e != keep][KEEP - 1:]:
+        old.unlink(missing_ok=True)
+
+
+def _remember_undirected(network, view) -> None:
+    """Hand the cached undirected view back to :func:`kg.network.undirected` so it is not rebuilt.
+
+    :mod:`kg.network` remembers views in ``_UNDIRECTED`` (graph → (size, view));
+    older versions kept it in ``network.graph["_undirected"]``. Either way the
+    view is only used while the graph keeps the size it was built for.
+    """
+    if view is None:
+        return
+    from kg import network as module
+
+    size = (network.number_of_nodes(), network.number_of_edges())
+    memo = getattr(module, "_UNDIRECTED", None)
+    if memo is not None:
+        memo[network] = (size, view)
+    else:
+        network.graph["_undirected"] = (size, view)
 
 
 def network_for(kg: KnowledgeGraph):

@@ -93,3 +93,16 @@ def test_cli_path_same_answer_cold_and_warm(cache, data):
     assert cold.returncode in (0, 1), cold.stderr
     assert (cold.returncode, cold.stdout) == (warm.returncode, warm.stdout)
     assert list(cache.glob("projection-*.pickle"))
+
+
+def test_old_entries_are_pruned(cache, data):
+    from kg import cache as module
+
+    cache.mkdir(parents=True)
+    for i in range(module.KEEP + 3):
+        (cache / f"projection-old{i}.pickle").write_bytes(b"x")
+        os.utime(cache / f"projection-old{i}.pickle", ns=(i * 10**9, i * 10**9))
+    cached_kg([data]).network
+    left = sorted(p.name for p in cache.glob("projection-*.pickle"))
+    assert len(left) == module.KEEP and read_projection(cached_kg([data]).key) is not None
+    assert "projection-old0.pickle" not in left

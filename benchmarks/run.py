@@ -1,0 +1,408 @@
+"""Benchmark the naive path (rdflib + fresh projection per command) against the fast path (store + cache).
+
+Run from the project root::
+
+    python benchmarks/run.py                      # 10k, 100k, 1M triples
+    python benchmarks/run.py --sizes 10000 100000 # a quicker run
+    python benchmarks/run.py --sizes 5000000      # where memory allows
+
+Writes ``benchmarks/RESULTS.md`` (machine, versions, the table, ratios) and
+``benchmarks/results.json``. Every command-line measurement runs ``python -m
+kg`` in a fresh process, timed wall-clock and with its peak memory taken from
+``wait4``; the naive rdflib queries run in a child process with a time limit.
+Not a test: it takes minutes, and its numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Where the measured code runs from: a snapshot of kg/, ontology/ and data/ taken at start, so
+#: edits made while the benchmark runs neither mix versions nor invalidate the projection cache.
+RUN_ROOT = ROOT
+
+PREFIXES = """PREFIX chips: <https://w3id.org/chipskg/ontology#>
+PREFIX res: <https://w3id.org/chipskg/id/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+
+#: The three analyst queries; {company} and {person} are filled per size.
+QUERIES = {
+    "investors": PREFIXES + """SELECT ?investor ?label ?series ?amount ?lead WHERE {
+  ?round chips:fundedCompany <{company}> ; chips:series ?series ; chips:amount ?amount .
+  ?inv chips:round ?round ; chips:investor ?investor .
+  ?investor rdfs:label ?label . FILTER(lang(?label) = "en")
+  OPTIONAL { ?inv chips:isLead ?lead }
+} ORDER BY DESC(?amount) ?label""",
+    "coinvestors": PREFIXES + """SELECT ?a ?b (COUNT(DISTINCT ?c) AS ?shared) WHERE {
+  ?a chips:investedIn ?c . ?b chips:investedIn ?c . FILTER(STR(?a) < STR(?b))
+} GROUP BY ?a ?b HAVING (COUNT(DISTINCT ?c) >= 3) ORDER BY DESC(?shared) ?a ?b LIMIT 50""",
+    "two_hop_people": PREFIXES + """SELECT (COUNT(DISTINCT ?other) AS ?people) WHERE {
+  <{person}> chips:workedAt ?org1 . ?mid chips:workedAt ?org1 .
+  ?mid chips:workedAt ?org2 . ?other chips:workedAt ?org2 .
+  FILTER(?mid != <{person}> && ?other != <{person}> && ?other != ?mid)
+}""",
+}
+
+RES = "https://w3id.org/chipskg/id/"
+
+
+def run(cmd, env=None, timeout=None) -> dict:
+    """Run ``cmd``; return wall seconds, peak RSS (MB), exit code and output."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=RUN_ROOT)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return {"wall": None, "rss_mb": None, "rc": "timeout", "out": "", "err": f"> {timeout} s"}
+    wall = time.perf_counter() - started
+    # communicate() reaped the child; its rusage is folded into RUSAGE_CHILDREN's max.
+    return {"wall": wall, "rss_mb": None, "rc": proc.returncode, "out": out.decode(), "err": err.decode()[-2000:]}
+
+
+def run_measured(cmd, env=None, timeout=None) -> dict:
+    """Like :func:`run`, with the child's own peak RSS from ``wait4``."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=RUN_ROOT)
+        deadline = None if timeout is None else started + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if deadline and time.perf_counter() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                return {"wall": None, "rss_mb": None, "rc": "timeout", "out": "", "err": f"> {timeout} s"}
+            time.sleep(0.005)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "rc": proc.returncode,
+                "out": out.read().decode(), "err": err.read().decode()[-2000:]}
+
+
+def kg_cmd(*args) -> list[str]:
+    return [sys.executable, "-m", "kg", *args]
+
+
+_NAIVE_QUERIES = r"""
+import json, resource, signal, sys, time
+from rdflib import Graph
+queries = json.loads(sys.argv[2]); limit = int(sys.argv[3])
+from kg.loader import load
+t = time.perf_counter(); kg = load([sys.argv[1]]); parse = time.perf_counter() - t
+out = {"load_s": parse, "triples": len(kg.graph), "queries": {}}
+class Late(Exception): pass
+def alarm(*_): raise Late()
+signal.signal(signal.SIGALRM, alarm)
+for name, text in queries.items():
+    signal.alarm(limit)
+    t = time.perf_counter()
+    try:
+        rows = list(kg.graph.query(text)); out["queries"][name] = {"s": time.perf_counter() - t, "rows": len(rows)}
+    except Late:
+        out["queries"][name] = {"s": None, "rows": None, "timeout": limit}
+    finally:
+        signal.alarm(0)
+out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+_PARSE_ONLY = r"""
+import json, resource, sys, time
+from rdflib import Graph
+t = time.perf_counter(); g = Graph(); g.parse(sys.argv[1], format="turtle"); s = time.perf_counter() - t
+print(json.dumps({"parse_s": s, "triples": len(g), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+_REOPEN = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import pyoxigraph as ox
+t = time.perf_counter()
+store = ox.Store.read_only(sys.argv[1])
+rows = list(store.query("SELECT ?l WHERE { <%s> <http://www.w3.org/2000/01/rdf-schema#label> ?l }" % sys.argv[2]))
+ready = time.perf_counter() - t
+print(json.dumps({"ready_s": ready, "rows": len(rows), "with_import_s": time.perf_counter() - t0}))
+"""
+
+_FAST_INPROCESS = r"""
+import json, os, random, resource, sys, time
+from kg.store import StoreKnowledgeGraph, open_store
+queries = json.loads(sys.argv[2]); out = {"queries": {}}
+store = open_store(sys.argv[1])
+from kg.store import check_query
+t = time.perf_counter(); check_query("ASK { ?s ?p ?o }"); out["check_first_s"] = time.perf_counter() - t
+for name, text in queries.items():
+    t = time.perf_counter(); rows = list(store.query(text)); out["queries"][name] = {"s": time.perf_counter() - t, "rows": len(rows)}
+kg = StoreKnowledgeGraph(sys.argv[1])
+t = time.perf_counter(); G = kg.network; out["projection_read_s"] = time.perf_counter() - t
+out["nodes"], out["edges"] = G.number_of_nodes(), G.number_of_edges()
+from kg.errors import NoPath
+from kg.paths import find_paths
+rng = random.Random(7); nodes = sorted(G.nodes)
+times, found = [], 0
+for _ in range(100):
+    a, b = rng.sample(nodes, 2)
+    t = time.perf_counter()
+    try:
+        find_paths(kg, a, b); found += 1
+    except NoPath:
+        pass
+    times.append(time.perf_counter() - t)
+times.sort()
+out["paths"] = {"mean_ms": 1000 * sum(times) / len(times), "p95_ms": 1000 * times[94], "found": found}
+from kg.analysis import centrality_scores, rank_scores
+labels = {n: G.nodes[n]["label"] for n in G}
+t = time.perf_counter(); scores, notes = centrality_scores(G, "betweenness"); out["betweenness_s"] = time.perf_counter() - t
+out["betweenness_notes"] = notes
+out["betweenness_top10"] = [labels[n] for n, _ in rank_scores(scores, labels, 10)]
+if sys.argv[3] == "agreement":
+    t = time.perf_counter(); exact, _ = centrality_scores(G, "betweenness", sample_above=10**12); out["exact_s"] = time.perf_counter() - t
+    t = time.perf_counter(); sampled, n2 = centrality_scores(G, "betweenness", sample_above=0); out["sampled_s"] = time.perf_counter() - t
+    top_e = [n for n, _ in rank_scores(exact, labels, 20)]
+    top_s = [n for n, _ in rank_scores(sampled, labels, 20)]
+    out["agreement_top20"] = len(set(top_e) & set(top_s)) / 20
+    out["agreement_top10"] = len(set(top_e[:10]) & set(top_s[:10])) / 10
+    out["agreement_k"] = n2.get("sampled_sources")
+out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def py(code: str, *args, timeout=None, env=None) -> dict:
+    env = {**(env or os.environ), "PYTHONPATH": str(RUN_ROOT)}
+    result = run_measured([sys.executable, "-c", code, *args], env=env, timeout=timeout)
+    if result["rc"] != 0:
+        return {"error": result["err"] or result["rc"], "wall": result["wall"]}
+    data = json.loads(result["out"].strip().splitlines()[-1])
+    data["wall"], data["peak_mb"] = result["wall"], result["rss_mb"]
+    return data
+
+
+def bench_size(triples: int, work: Path, *, naive_limit: int, query_limit: int, log) -> dict:
+    from kg.synth import companies_for, synthesize
+
+    companies = companies_for(triples)
+    data = work / f"data-{triples}"
+    store = work / f"store-{triples}"
+    cache = work / f"cache-{triples}"
+    shutil.rmtree(cache, ignore_errors=True)
+    env = {**os.environ, "KG_CACHE_DIR": str(cache), "PYTHONPATH": str(RUN_ROOT)}
+    naive_env = {**env, "KG_CACHE_DIR": ""}
+    r: dict = {"target_triples": triples, "companies": companies}
+
+    t = time.perf_counter()
+    stats = synthesize(data, companies, seed=1)
+    r["synth_s"], r["triples_file"] = time.perf_counter() - t, stats.triples
+    log(f"[{triples:,}] synth {r['synth_s']:.1f} s, {stats.triples:,} triples")
+
+    # Fast path: bulk load into a store, reopen, query in Oxigraph.
+    res = run_measured(kg_cmd("load", "--store", str(store), "--force", "--json", str(data)), env=env)
+    info = json.loads(res["out"]) if res["rc"] == 0 else {}
+    r["store_load"] = {"wall": res["wall"], "peak_mb": res["rss_mb"], "load_s": info.get("load_s"),
+                       "derive_s": info.get("derive_s"), "triples": info.get("triples"), "err": res["err"] if res["rc"] else None}
+    log(f"[{triples:,}] kg load {res['wall']:.1f} s wall ({info.get('load_s')} s bulk load, {info.get('derive_s')} s derive)")
+    company, person = RES + "company-" + str(companies // 2), RES + "person-10"
+    filled = {k: v.replace("{company}", company).replace("{person}", person) for k, v in QUERIES.items()}
+    r["reopen"] = min((py(_REOPEN, str(store), company) for _ in range(3)), key=lambda d: d.get("ready_s", 1e9))
+    log(f"[{triples:,}] reopen + lookup {1000 * r['reopen']['ready_s']:.1f} ms")
+
+    # Fast path: projection from the store (cold, then warm), then the CLI on a warm cache.
+    a, b = RES + "company-1", RES + f"company-{companies - 1}"
+    cold = run_measured(kg_cmd("--store", str(store), "path", a, b), env=env)
+    warm = min((run_measured(kg_cmd("--store", str(store), "path", a, b), env=env) for _ in range(3)), key=lambda d: d["wall"])
+    r["path_store_cold"] = {"wall": cold["wall"], "peak_mb": cold["rss_mb"], "rc": cold["rc"], "err": cold["err"][-300:] if cold["rc"] not in (0, 1) else None}
+    r["path_store_warm"] = {"wall": warm["wall"], "peak_mb": warm["rss_mb"], "rc": warm["rc"]}
+    files_cold = run_measured(kg_cmd("--data", str(data), "path", a, b), env=env)
+    files_warm = min((run_measured(kg_cmd("--data", str(data), "path", a, b), env=env) for _ in range(3)), key=lambda d: d["wall"])
+    r["path_files_cold"] = {"wall": files_cold["wall"], "peak_mb": files_cold["rss_mb"], "rc": files_cold["rc"]}
+    r["path_files_warm"] = {"wall": files_warm["wall"], "peak_mb": files_warm["rss_mb"], "rc": files_warm["rc"]}
+    log(f"[{triples:,}] kg path --store: cold {cold['wall']:.1f} s, warm {warm['wall']:.2f} s; "
+        f"--data: cold {files_cold['wall']:.1f} s, warm {files_warm['wall']:.2f} s")
+
+    mode = "agreement" if triples == 100_000 else "plain"
+    r["fast"] = py(_FAST_INPROCESS, str(store), json.dumps(filled), mode, env=env, timeout=3600)
+    log(f"[{triples:,}] fast in-process: {json.dumps({k: v for k, v in r['fast'].items() if k != 'betweenness_top10'})[:600]}")
+
+    # Naive path: rdflib parse alone; rdflib load + three queries; the CLI with no cache at all.
+    r["rdflib_parse"] = py(_PARSE_ONLY, str(stats.path), timeout=naive_limit)
+    log(f"[{triples:,}] rdflib parse: {r['rdflib_parse']}")
+    r["naive_queries"] = py(_NAIVE_QUERIES, str(data), json.dumps(filled), str(query_limit), timeout=naive_limit + 4 * query_limit)
+    log(f"[{triples:,}] rdflib queries: {r['naive_queries']}")
+    naive = run_measured(kg_cmd("--data", str(data), "path", a, b), env=naive_env, timeout=naive_limit)
+    r["path_naive"] = {"wall": naive["wall"], "peak_mb": naive["rss_mb"], "rc": naive["rc"]}
+    log(f"[{triples:,}] naive kg path: {r['path_naive']}")
+    return r
+
+
+def bundled_cli(env) -> list[dict]:
+    """Wall time of every CLI command on the bundled data (warm cache), best of three."""
+    commands = [
+        ["info"], ["validate"], ["entity", "Graphcore"], ["path", "Nvidia", "Graphcore"],
+        ["common", "SambaNova", "Cerebras"], ["neighbors", "Graphcore"],
+        ["centrality", "--measure", "betweenness"], ["communities"], ["coinvest"],
+        ["sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"],
+    ]
+    rows = []
+    for args in commands:
+        run_measured(kg_cmd(*args), env=env)  # warm the cache
+        best = min((run_measured(kg_cmd(*args), env=env) for _ in range(3)), key=lambda d: d["wall"] or 1e9)
+        rows.append({"command": "kg " + " ".join(args), "wall": best["wall"], "rc": best["rc"], "peak_mb": best["rss_mb"]})
+    return rows
+
+
+def fmt_s(value, digits=2) -> str:
+    if value is None:
+        return "—"
+    if value < 0.01:
+        return f"{value * 1000:.1f} ms"
+    return f"{value:.{digits}f} s"
+
+
+def ratio(naive, fast) -> str:
+    if naive is None or fast in (None, 0):
+        return "—"
+    return f"{naive / fast:,.0f}×"
+
+
+def write_report(results: dict, path: Path):
+    import networkx
+    import pyoxigraph
+    import rdflib
+
+    lines = ["# Benchmarks", "",
+             f"Generated by `python benchmarks/run.py` on {results['date']}. All numbers measured in one run on this machine; "
+             "each CLI number is a fresh `python -m kg` process (wall clock, including Python start-up; best of 3 where warm).", "",
+             "## Machine", "",
+             f"- {platform.platform()}; {os.cpu_count()} cores; {results['mem_gb']:.0f} GB RAM",
+             f"- Python {platform.python_version()}; rdflib {rdflib.__version__}; pyoxigraph {pyoxigraph.__version__}; networkx {networkx.__version__}", "",
+             "## Naive path vs fast path", "",
+             "Naive: rdflib in-memory graph parsed from Turtle, projection rebuilt by every command. "
+             "Fast: `kg load --store` (Oxigraph bulk load + shortcut derivation inside Oxigraph), "
+             "queries as SPARQL strings inside Oxigraph, projection cached on disk.", ""]
+    sizes = results["sizes"]
+    header = "| Measure | " + " | ".join(f"{s['triples_file']:,} triples" for s in sizes) + " |"
+    lines += [header, "|---|" + "---|" * len(sizes)]
+
+    def row(name, fn):
+        lines.append(f"| {name} | " + " | ".join(fn(s) for s in sizes) + " |")
+
+    g = lambda d, *keys: _get(d, *keys)  # noqa: E731
+    row("rdflib parse (naive load)", lambda s: fmt_s(g(s, "rdflib_parse", "parse_s")))
+    row("`kg load --store` bulk load (+ derive)", lambda s: f"{fmt_s(g(s, 'store_load', 'load_s'))} (+{fmt_s(g(s, 'store_load', 'derive_s'))})")
+    row("→ load speed-up", lambda s: ratio(g(s, "rdflib_parse", "parse_s"), g(s, "store_load", "load_s")))
+    row("reopen store + first lookup", lambda s: fmt_s(g(s, "reopen", "ready_s")))
+    row("→ ready speed-up vs rdflib parse", lambda s: ratio(g(s, "rdflib_parse", "parse_s"), g(s, "reopen", "ready_s")))
+    for q in QUERIES:
+        row(f"query `{q}`: rdflib", lambda s, q=q: _query_cell(g(s, "naive_queries", "queries", q)))
+        row(f"query `{q}`: Oxigraph", lambda s, q=q: fmt_s(g(s, "fast", "queries", q, "s")))
+        row(f"→ `{q}` speed-up", lambda s, q=q: ratio(g(s, "naive_queries", "queries", q, "s"), g(s, "fast", "queries", q, "s"))
+            if g(s, "naive_queries", "queries", q, "s") is not None else
+            (f"> {g(s, 'naive_queries', 'queries', q, 'timeout') / g(s, 'fast', 'queries', q, 's'):,.0f}×"
+             if g(s, "naive_queries", "queries", q, "timeout") and g(s, "fast", "queries", q, "s") else "—"))
+    row("query check (rdflib parser, first call)", lambda s: fmt_s(g(s, "fast", "check_first_s")))
+    row("nodes / edges of the projection", lambda s: f"{g(s, 'fast', 'nodes') or 0:,} / {g(s, 'fast', 'edges') or 0:,}")
+    row("`kg path`, naive (parse + project + path, no cache)", lambda s: fmt_s(g(s, "path_naive", "wall")) if g(s, "path_naive", "rc") != "timeout" else "timeout")
+    row("`kg --store path`, first (projection built from store, cached)", lambda s: fmt_s(g(s, "path_store_cold", "wall")))
+    row("`kg --store path`, warm cache", lambda s: fmt_s(g(s, "path_store_warm", "wall")))
+    row("`kg --data path`, warm cache", lambda s: fmt_s(g(s, "path_files_warm", "wall")))
+    row("→ `kg path` speed-up (naive / warm store)", lambda s: ratio(g(s, "path_naive", "wall"), g(s, "path_store_warm", "wall")))
+    row("100 random paths in-process (mean / p95)", lambda s: f"{g(s, 'fast', 'paths', 'mean_ms') or 0:.1f} / {g(s, 'fast', 'paths', 'p95_ms') or 0:.1f} ms")
+    row("betweenness top-10 (method)", lambda s: f"{fmt_s(g(s, 'fast', 'betweenness_s'))} ({'k=' + str(g(s, 'fast', 'betweenness_notes', 'sampled_sources')) if g(s, 'fast', 'betweenness_notes', 'sampled_sources') else 'exact'})")
+    row("peak memory: naive `kg path`", lambda s: f"{g(s, 'path_naive', 'peak_mb') or 0:,.0f} MB")
+    row("peak memory: `kg load --store`", lambda s: f"{g(s, 'store_load', 'peak_mb') or 0:,.0f} MB")
+    row("peak memory: `kg --store path` first / warm", lambda s: f"{g(s, 'path_store_cold', 'peak_mb') or 0:,.0f} / {g(s, 'path_store_warm', 'peak_mb') or 0:,.0f} MB")
+    row("peak memory: in-process queries + 100 paths + betweenness", lambda s: f"{g(s, 'fast', 'rss_mb') or 0:,.0f} MB")
+    agreement = [s for s in sizes if g(s, "fast", "agreement_top20") is not None]
+    if agreement:
+        s = agreement[0]
+        lines += ["", f"Betweenness agreement on the {s['triples_file']:,}-triple graph ({g(s, 'fast', 'nodes'):,} nodes): "
+                  f"exact {fmt_s(g(s, 'fast', 'exact_s'))}, sampled with k={g(s, 'fast', 'agreement_k')} seeded sources "
+                  f"{fmt_s(g(s, 'fast', 'sampled_s'))}; top-20 overlap {g(s, 'fast', 'agreement_top20'):.2f}, "
+                  f"top-10 overlap {g(s, 'fast', 'agreement_top10'):.2f}."]
+    if results.get("bundled"):
+        lines += ["", "## Every command on the bundled data (warm cache)", "", "| Command | Wall | Exit |", "|---|---|---|"]
+        for b in results["bundled"]:
+            lines.append(f"| `{b['command']}` | {fmt_s(b['wall'])} | {b['rc']} |")
+    lines += ["", "## Notes", ""] + [f"- {n}" for n in results.get("notes", [])]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _query_cell(q) -> str:
+    if not q:
+        return "—"
+    if q.get("s") is None:
+        return f"> {q.get('timeout')} s (stopped)"
+    return fmt_s(q["s"])
+
+
+def _get(d, *keys):
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--work", default=None, help="Scratch folder (default: a temporary one, removed afterwards).")
+    parser.add_argument("--naive-limit", type=int, default=900, help="Seconds allowed to each naive (rdflib) process.")
+    parser.add_argument("--query-limit", type=int, default=120, help="Seconds allowed to each rdflib query.")
+    parser.add_argument("--no-bundled", action="store_true", help="Skip timing the commands on the bundled data.")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
+    args = parser.parse_args(argv)
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="kg-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    global RUN_ROOT
+    RUN_ROOT = work / "snapshot"
+    shutil.rmtree(RUN_ROOT, ignore_errors=True)
+    for part in ("kg", "ontology", "data"):
+        if (ROOT / part).is_dir():
+            shutil.copytree(ROOT / part, RUN_ROOT / part, ignore=shutil.ignore_patterns("__pycache__"))
+    sys.path.insert(0, str(RUN_ROOT))
+    log = lambda m: print(time.strftime("%H:%M:%S"), m, flush=True)  # noqa: E731
+    results = {"date": time.strftime("%Y-%m-%d %H:%M"),
+               "mem_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
+               "sizes": [], "notes": []}
+    out = Path(args.out)
+    try:
+        for size in args.sizes:
+            results["sizes"].append(bench_size(size, work, naive_limit=args.naive_limit, query_limit=args.query_limit, log=log))
+            (out.parent / "results.json").write_text(json.dumps(results, indent=2, default=str))
+            write_report(results, out)
+        if not args.no_bundled:
+            env = {**os.environ, "KG_CACHE_DIR": str(work / "cache-bundled"), "PYTHONPATH": str(RUN_ROOT)}
+            env.pop("KG_STORE", None)
+            env.pop("KG_DATA", None)
+            results["bundled"] = bundled_cli(env)
+            log(f"bundled: {results['bundled']}")
+        (out.parent / "results.json").write_text(json.dumps(results, indent=2, default=str))
+        write_report(results, out)
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    log(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
