@@ -118,7 +118,10 @@ def read_projection(key: str):
             payload = pickle.load(handle)
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             return None
-        _remember_undirected(payload["network"], payload.get("undirected"))
+        if payload.get("undirected") is not None:
+            from kg.network import remember_undirected
+
+            remember_undirected(payload["network"], payload["undirected"])
         return payload["network"], payload["names"], payload.get("meta", {})
     except Exception:  # a truncated or foreign file is just a miss
         return None
@@ -162,25 +165,6 @@ def _prune(folder: Path, keep: Path) -> None:
     entries = sorted(folder.glob("projection-*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
     for old in [e for e in entries if e != keep][KEEP - 1:]:
         old.unlink(missing_ok=True)
-
-
-def _remember_undirected(network, view) -> None:
-    """Hand the cached undirected view back to :func:`kg.network.undirected` so it is not rebuilt.
-
-    :mod:`kg.network` remembers views in ``_UNDIRECTED`` (graph → (size, view));
-    older versions kept it in ``network.graph["_undirected"]``. Either way the
-    view is only used while the graph keeps the size it was built for.
-    """
-    if view is None:
-        return
-    from kg import network as module
-
-    size = (network.number_of_nodes(), network.number_of_edges())
-    memo = getattr(module, "_UNDIRECTED", None)
-    if memo is not None:
-        memo[network] = (size, view)
-    else:
-        network.graph["_undirected"] = (size, view)
 
 
 def network_for(kg: KnowledgeGraph):

@@ -14,7 +14,8 @@ from kg.names import NameIndex, label_of
 from kg.rules import shortcut_rules
 from kg.vocab import CHIPS
 
-__all__ = ["project", "edge_predicates", "undirected", "relation_kinds", "indirect_kinds", "kind_of"]
+__all__ = ["project", "edge_predicates", "undirected", "remember_undirected", "relation_kinds",
+           "indirect_kinds", "kind_of"]
 
 #: Literal properties never copied onto nodes (they are names, kept separately).
 _NAME_PROPS = {RDFS.label, CHIPS.quote}
@@ -200,19 +201,19 @@ def indirect_kinds(graph: Graph) -> set[str]:
     return {kind_of(p) for p in graph.subjects(CHIPS.indirectTie, Literal(True))}
 
 
-_UNDIRECTED: "weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple]" = weakref.WeakKeyDictionary()
+_UNDIRECTED: "weakref.WeakKeyDictionary[nx.MultiDiGraph, nx.Graph]" = weakref.WeakKeyDictionary()
 
 
 def undirected(G: nx.MultiDiGraph) -> nx.Graph:
     """A simple undirected view of ``G`` for path search, built once per graph and remembered.
 
     Each edge ``{u, v}`` keeps in ``refs`` the sorted list of ``(source,
-    target, key)`` of the directed edges it merges.
+    target, key)`` of the directed edges it merges. The projection is treated
+    as read-only: change ``G`` after the first call and the view is stale.
     """
-    size = (G.number_of_nodes(), G.number_of_edges())
     cached = _UNDIRECTED.get(G)
-    if cached is not None and cached[0] == size:
-        return cached[1]
+    if cached is not None:
+        return cached
     H = nx.Graph()
     H.add_nodes_from(G.nodes)
     for u, v, key in G.edges(keys=True):
@@ -222,5 +223,10 @@ def undirected(G: nx.MultiDiGraph) -> nx.Graph:
             H.add_edge(u, v, refs=[(u, v, key)])
     for _, _, data in H.edges(data=True):
         data["refs"].sort()
-    _UNDIRECTED[G] = (size, H)
+    remember_undirected(G, H)
     return H
+
+
+def remember_undirected(G: nx.MultiDiGraph, H: nx.Graph) -> None:
+    """Record ``H`` as the undirected view of ``G`` (used by the disk cache, which saves both)."""
+    _UNDIRECTED[G] = H

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import islice
@@ -29,7 +30,7 @@ def resolve_kinds(kg, kinds) -> set[str] | None:
     """
     if not kinds:
         return None
-    known = relation_kinds(kg.graph)
+    known = relation_kinds(kg.ontology)
     lookup = {normalize(k): k for k in known} | {normalize(v): k for k, v in known.items()}
     lookup |= {normalize(k).replace(" ", ""): k for k in known}
     chosen = set()
@@ -49,7 +50,7 @@ def resolve_class(kg, name: str | None) -> set[str] | None:
     """
     if not name:
         return None
-    graph = kg.graph
+    graph = kg.ontology
     classes = entity_classes(graph)
     key = normalize(name)
     for cls in sorted(classes):
@@ -88,7 +89,7 @@ def tie_filter(kg, *, only=None, exclude=None, avoid=(), through=None, keep=(), 
     only_kinds = resolve_kinds(kg, only)
     excluded = resolve_kinds(kg, exclude) or set()
     if only_kinds is None and not indirect:
-        excluded |= indirect_kinds(kg.graph)
+        excluded |= indirect_kinds(kg.ontology)
     avoided = {str(kg.resolve(name).iri) for name in avoid or ()}
     if avoided & set(keep):
         raise BadInput("cannot avoid an endpoint of the question")
@@ -105,11 +106,29 @@ def filtered_view(kg, flt: TieFilter):
     """The undirected simple graph of ``kg`` restricted by the :class:`TieFilter` ``flt`` (a read-only view)."""
     G = kg.network
     H = undirected(G)
+    if flt.only is None and not flt.avoided and flt.through is None:
+        # the common case: only a few kinds dropped; hide just the ties made of nothing else
+        dropped = _ties_only_of(G, H, flt.excluded)
+        return nx.restricted_view(H, [], dropped) if dropped else H
     return nx.subgraph_view(
         H,
         filter_node=lambda n: flt.node_ok(G, n),
         filter_edge=lambda u, v: any(flt.kind_ok(G.edges[r]["kind"]) for r in H[u][v]["refs"]),
     )
+
+
+_DROPPED: "weakref.WeakKeyDictionary[nx.MultiDiGraph, dict]" = weakref.WeakKeyDictionary()
+
+
+def _ties_only_of(G, H, kinds: frozenset) -> list[tuple]:
+    """The undirected ties of ``H`` whose every relation is of one of ``kinds`` (remembered per graph)."""
+    memo = _DROPPED.setdefault(G, {})
+    if kinds not in memo:
+        candidates = {(u, v) for u, v, kind in G.edges(data="kind") if kind in kinds}
+        memo[kinds] = sorted(
+            (u, v) for u, v in candidates if all(G.edges[r]["kind"] in kinds for r in H[u][v]["refs"])
+        )
+    return memo[kinds]
 
 
 def _hop_edges(kg, flt: TieFilter, u, v) -> list[dict]:
@@ -223,7 +242,7 @@ def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool =
         "source": a.as_dict(),
         "target": b.as_dict(),
         "paths": [_explain(kg, flt, p) for p in found],
-        "skipped_kinds": sorted(flt.excluded & indirect_kinds(kg.graph)),
+        "skipped_kinds": sorted(flt.excluded & indirect_kinds(kg.ontology)),
     }
 
 

@@ -518,19 +518,55 @@ def execute(source, checked: CheckedQuery, *, bindings: Mapping[str, Any] | None
     ...
     kg.sparql.TooManyRows: the query returned more than 5 rows; add LIMIT or narrow it
     """
-    graph, _ = _graph_and_names(source)
     if max_rows is not None and max_rows < 0:
         raise BadInput(f"max_rows must be 0 or more, not {max_rows}")
     bindings = dict(bindings or {})
+    store = getattr(source, "store", None)  # a kg.store.StoreKnowledgeGraph: run inside Oxigraph
+    if store is not None:
+        def work() -> QueryResult:
+            return _evaluate_in_store(store, checked, bindings, max_rows)
+    else:
+        graph, _ = _graph_and_names(source)
 
-    def work() -> QueryResult:
-        return _evaluate(graph, checked, bindings, max_rows)
+        def work() -> QueryResult:
+            return _evaluate(graph, checked, bindings, max_rows)
 
     if timeout is None:
         return work()
     if timeout <= 0:
         raise BadInput(f"timeout must be more than 0 seconds, not {timeout:g}")
     return _call_with_timeout(work, timeout)
+
+
+def _evaluate_in_store(store, checked: CheckedQuery, bindings: dict, max_rows: int | None) -> QueryResult:
+    """Evaluate inside an Oxigraph store (:class:`kg.store.KGStore`): same result, far faster at scale."""
+    import pyoxigraph as ox
+
+    from kg.store import to_oxigraph, to_rdflib
+
+    started = time.perf_counter()
+    substitutions = {ox.Variable(name): to_oxigraph(term) for name, term in bindings.items()}
+    try:
+        answer = store.store.query(checked.text, prefixes=dict(PREFIXES), substitutions=substitutions)
+    except (SyntaxError, OSError) as e:
+        raise QueryError(f"the query could not be evaluated: {_one_line(e)}") from None
+    iris: dict = {}
+    if checked.kind == "ask":
+        return QueryResult("ask", boolean=bool(answer), elapsed=time.perf_counter() - started)
+    if checked.kind in ("construct", "describe"):
+        graph = Graph()
+        for count, t in enumerate(answer, start=1):
+            if max_rows is not None and count > max_rows:
+                raise TooManyRows(f"the query returned more than {max_rows} triples; narrow it")
+            graph.add((to_rdflib(t.subject, iris), to_rdflib(t.predicate, iris), to_rdflib(t.object, iris)))
+        return QueryResult(checked.kind, graph=graph, elapsed=time.perf_counter() - started)
+    names = [v.value for v in answer.variables]
+    rows = []
+    for solution in answer:
+        if max_rows is not None and len(rows) >= max_rows:
+            raise TooManyRows(f"the query returned more than {max_rows} rows; add LIMIT or narrow it")
+        rows.append(tuple(None if solution[n] is None else to_rdflib(solution[n], iris) for n in names))
+    return QueryResult("select", vars=names, rows=rows, elapsed=time.perf_counter() - started)
 
 
 def _looks_like_name(text: str) -> bool:

@@ -11,7 +11,7 @@ rdflib wrapper fall back to rdflib's slow engine).
 Oxigraph would fetch ``SERVICE`` and ``LOAD`` over HTTP from Rust, where no
 Python hook can see it, so every query is parsed first and refused if it
 updates, calls a service or names a dataset (``FROM``): see
-:func:`check_query`.
+:func:`kg.sparql.check_query`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 from kg.errors import BadInput, DataError, QueryError, QueryRefused, QueryTimeout
 from kg.loader import KnowledgeGraph
 
-__all__ = ["build_store", "open_store", "store_info", "check_query", "KGStore",
+__all__ = ["build_store", "open_store", "store_info", "KGStore",
            "StoreKnowledgeGraph", "META_FILE", "RESULT_FORMATS"]
 
 #: The file inside a store folder that describes the store (files, counts, build id).
@@ -52,78 +52,6 @@ _DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
 # -----------------------------------------------------------------------------
 # Query checking
 # -----------------------------------------------------------------------------
-
-def _walk(node):
-    """Yield every CompValue in an rdflib parse tree."""
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, CompValue):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)) or type(item).__name__ == "ParseResults":
-            stack.extend(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-
-
-def check_query(text: str) -> str:
-    """Parse a SPARQL query and refuse what a read-only, offline engine must not run.
-
-    Returns the query form (``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``).
-
-    Raises
-    ------
-    QueryRefused
-        For updates (``INSERT``, ``DELETE``, ``LOAD``, ``CLEAR`` ...), ``SERVICE``
-        and ``FROM`` / ``FROM NAMED`` (the store holds one default graph;
-        other engines download the named IRIs).
-    QueryError
-        If the text is not SPARQL; the message gives line and column.
-
-    Examples
-    --------
-    >>> check_query("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1")
-    'SELECT'
-    >>> check_query("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
-    Traceback (most recent call last):
-    ...
-    kg.errors.QueryRefused: SERVICE <http://example.org/sparql> is refused: queries run offline
-    >>> check_query("LOAD <http://example.org/data.ttl>")
-    Traceback (most recent call last):
-    ...
-    kg.errors.QueryRefused: updates (LOAD) are refused: the store is read-only
-    """
-    from pyparsing import ParseException
-    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-
-    if not isinstance(text, str) or not text.strip():
-        raise QueryError("empty query")
-    try:
-        tree = parseQuery(text)
-    except ParseException as e:
-        try:
-            update = parseUpdate(text)
-        except ParseException:
-            raise QueryError(f"malformed SPARQL at line {e.lineno}, column {e.col}: {e.msg}") from None
-        ops = [re.sub(r"(?<!^)(?=[A-Z])", " ", c.name).upper()
-               for c in update.get("request", []) if hasattr(c, "name")] or ["UPDATE"]
-        raise QueryRefused(f"updates ({', '.join(dict.fromkeys(ops))}) are refused: the store is read-only") from None
-    except Exception as e:  # rdflib raises a few other types on odd input
-        raise QueryError(f"malformed SPARQL: {' '.join(str(e).split())}") from None
-    form = None
-    for comp in _walk(tree):
-        if comp.name == "ServiceGraphPattern":
-            raise QueryRefused(f"SERVICE <{comp.get('term')}> is refused: queries run offline")
-        if comp.name == "DatasetClause":
-            iri = comp.get("default") or comp.get("named")
-            raise QueryRefused(f"FROM <{iri}> is refused: the data is one default graph; no dataset is fetched")
-        if comp.name in ("SelectQuery", "AskQuery", "ConstructQuery", "DescribeQuery"):
-            form = comp.name[:-5].upper()
-    return form or "SELECT"
-
 
 # -----------------------------------------------------------------------------
 # Building a store
@@ -282,6 +210,29 @@ def store_info(path) -> dict:
 # Opening and querying a store
 # -----------------------------------------------------------------------------
 
+def to_oxigraph(term):
+    """Convert an rdflib term to a pyoxigraph term.
+
+    Examples
+    --------
+    >>> from rdflib import Literal, URIRef
+    >>> to_oxigraph(URIRef("https://w3id.org/chipskg/id/groq")).value
+    'https://w3id.org/chipskg/id/groq'
+    >>> to_oxigraph(Literal("英伟达", lang="zh")).language
+    'zh'
+    """
+    import pyoxigraph as ox
+    from rdflib import BNode, Literal
+
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(term.datatype) if term.datatype else None)
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    return ox.NamedNode(str(term))
+
+
 def to_rdflib(term, _iris: dict | None = None):
     """Convert a pyoxigraph term to the rdflib term a Turtle parse would give.
 
@@ -349,10 +300,13 @@ class KGStore:
 
         ``checked=False`` skips :func:`check_query`, for queries this package builds itself.
         """
+        from kg.sparql import check_query
+        from kg.vocab import PREFIXES
+
         if checked:
-            check_query(text)
+            check_query(text)  # refuses updates, SERVICE and FROM before Oxigraph sees the text
         try:
-            return self.store.query(text)
+            return self.store.query(text, prefixes=dict(PREFIXES))
         except SyntaxError as e:
             raise QueryError(f"malformed SPARQL: {' '.join(str(e).split())}") from None
         except OSError as e:
@@ -369,7 +323,9 @@ class KGStore:
         """
         if fmt not in RESULT_FORMATS:
             raise BadInput(f"unknown format {fmt!r}; choose one of: {', '.join(RESULT_FORMATS)}")
-        form = check_query(text)
+        from kg.sparql import check_query
+
+        form = check_query(text).kind.upper()
         wanted = "graph" if form in ("CONSTRUCT", "DESCRIBE") else "solutions"
         if RESULT_FORMATS[fmt][1] != wanted:
             fits = [f for f, (_, kind) in RESULT_FORMATS.items() if kind == wanted]

@@ -235,6 +235,24 @@ def test_centrality_sampling_is_reported():
     assert set(scores) == set(G)
 
 
+def test_igraph_backend_agrees_with_networkx():
+    from kg.analysis import _igraph_betweenness, _igraph_closeness
+
+    G = nx.gnm_random_graph(200, 400, seed=7)
+    G.add_nodes_from(range(200, 204))  # isolated nodes: closeness must follow networkx's definition
+    exact, k = _igraph_betweenness(G, False, sample_above=10**9, sample_size=10)
+    assert k is None
+    reference = nx.betweenness_centrality(G)
+    assert max(abs(exact[n] - reference[n]) for n in G) < 1e-12
+    closeness = _igraph_closeness(G)
+    reference = nx.closeness_centrality(G)
+    assert max(abs(closeness[n] - reference[n]) for n in G) < 1e-12
+    sampled, k = _igraph_betweenness(G, False, sample_above=100, sample_size=150)
+    assert k == 150
+    top = {n for n, _ in sorted(exact.items(), key=lambda kv: -kv[1])[:10]}
+    assert len(top & {n for n, _ in sorted(sampled.items(), key=lambda kv: -kv[1])[:10]}) >= 8
+
+
 def test_centrality_on_the_data_explains_itself(kg):
     answer = centrality(kg, "betweenness", top=5)
     top = answer["ranking"][0]

@@ -12,7 +12,7 @@ import pytest
 from kg.errors import BadInput, DataError, QueryError, QueryRefused, QueryTimeout
 from kg.facts import describe
 from kg.loader import load
-from kg.store import StoreKnowledgeGraph, build_store, check_query, open_store
+from kg.store import StoreKnowledgeGraph, build_store, open_store
 from kg.synth import synthesize
 
 RES = "https://w3id.org/chipskg/id/"
@@ -59,9 +59,9 @@ def test_serialize_w3c_formats(built):
 @pytest.mark.parametrize("query, message", [
     ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", "SERVICE"),
     ("SELECT * WHERE { OPTIONAL { SERVICE SILENT <http://127.0.0.1:9/> { ?s ?p ?o } } }", "SERVICE"),
-    ("LOAD <http://127.0.0.1:9/data.ttl>", "updates"),
-    ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "updates"),
-    ("DELETE WHERE { ?s ?p ?o }", "updates"),
+    ("LOAD <http://127.0.0.1:9/data.ttl>", "Update"),
+    ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "Update"),
+    ("DELETE WHERE { ?s ?p ?o }", "Update"),
     ("SELECT * FROM <http://127.0.0.1:9/x.ttl> WHERE { ?s ?p ?o }", "FROM"),
     ("SELECT * FROM NAMED <http://127.0.0.1:9/x.ttl> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM"),
 ])
@@ -76,7 +76,25 @@ def test_refusals(built, query, message):
 def test_malformed_query_names_the_place(built):
     with pytest.raises(QueryError, match="line 1"):
         open_store(built[1]).query("SELECT ?s WHERE { ?s ?p }")
-    assert check_query("ASK { ?s ?p ?o }") == "ASK"
+    assert open_store(built[1]).query("ASK { ?s a chips:Startup }")  # the project's prefixes are declared
+
+
+def test_kg_sparql_runs_inside_the_store(built, tmp_path):
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+    from kg.sparql import run_query
+
+    data, store, _ = built
+    query = "SELECT ?i ?c WHERE { ?i chips:investedIn ?c } ORDER BY ?i ?c"
+    in_store = run_query(StoreKnowledgeGraph(store), query)
+    in_rdflib = run_query(load([data]), query)
+    assert in_store.rows == in_rdflib.rows and len(in_store.rows) > 10
+    result = CliRunner().invoke(app, ["--store", str(store), "sparql", query, "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert len(result.output.strip().splitlines()) == len(in_store.rows) + 1
+    refused = CliRunner().invoke(app, ["--store", str(store), "sparql", "INSERT DATA { res:a res:b res:c }"])
+    assert refused.exit_code == 2
 
 
 def test_timeout_stops_a_runaway_query_in_a_child_process(built):

@@ -76,7 +76,11 @@ def entity(
     """
     from kg.facts import describe
 
-    info = describe(get_kg(ctx), " ".join(name))
+    kg = get_kg(ctx)
+    text = " ".join(name)
+    if hasattr(kg, "entity_graph"):  # a store: fetch just this entity's neighbourhood
+        kg = kg.entity_graph(kg.resolve(text).iri)
+    info = describe(kg, text)
     if as_json:
         return print_json(info)
     console.print(Text(f"{info['label']}  ({', '.join(info['types'])})", style="bold"))

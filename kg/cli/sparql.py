@@ -73,7 +73,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _cell(graph, term) -> Text:
+def _cell(label_of, term) -> Text:
     from decimal import Decimal
 
     from rdflib import Literal, URIRef
@@ -83,7 +83,7 @@ def _cell(graph, term) -> Text:
     if term is None:
         return Text("")
     if isinstance(term, URIRef):
-        label = _label(graph, term)
+        label = label_of(term)
         text = Text(compact(term))
         if label:
             text = Text(label) + Text(f"\n{compact(term)}", style="dim")
@@ -110,7 +110,15 @@ def _label(graph, term) -> str | None:
     return str(labels[0]) if labels else None
 
 
-def _print_table(result, graph) -> None:
+def _labeller(kg):
+    """How the table finds a label: from the entity index for a store, else from the graph."""
+    if getattr(kg, "store", None) is not None:  # don't copy a whole store into rdflib for labels
+        entities = kg.names.entities
+        return lambda term: entities[term].label if term in entities else None
+    return lambda term: _label(kg.graph, term)
+
+
+def _print_table(result, label_of) -> None:
     from kg.sparql import serialize
 
     if result.kind == "ask":
@@ -127,7 +135,7 @@ def _print_table(result, graph) -> None:
         return
     from rdflib import Literal
 
-    cells = [[_cell(graph, term) for term in row] for row in result.rows]
+    cells = [[_cell(label_of, term) for term in row] for row in result.rows]
     table = Table(caption=f"{len(result.rows)} row(s) in {result.elapsed:.2f} s")
     for i, var in enumerate(result.vars):
         # Keep numbers, dates and short words whole; let names and IRIs wrap.
@@ -204,7 +212,7 @@ def sparql(
         params = saved.bind(params, source=kg)
         for p in saved.params:
             if p.type in ("entity", "source") and p.name in params:
-                label = _label(kg.graph, params[p.name])
+                label = _labeller(kg)(params[p.name])
                 named = f"{label} " if label else ""
                 err_console.print(Text(f"?{p.name} = {named}({compact(params[p.name])})", style="dim"))
     result = run_query(kg, saved if saved is not None else text, params=params,
@@ -212,7 +220,7 @@ def sparql(
     if fmt is None:
         if output is not None:  # pragma: no cover - fmt is always set when output is
             raise BadInput("a table cannot be written to a file; give --format")
-        _print_table(result, kg.graph)
+        _print_table(result, _labeller(kg))
         return
     data = serialize(result, resolve_format(result.kind, fmt))
     if output is not None:
