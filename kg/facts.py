@@ -190,12 +190,12 @@ def relation_sentence(graph: Graph, node, classes=None) -> str:
 
 
 def _lang_value(graph: Graph, node, prop, lang: str = "en") -> str | None:
-    best = None
-    for value in graph.objects(node, prop):
+    """The value of ``prop`` in ``lang``, else the first value in sorted order (deterministic)."""
+    values = sorted(graph.objects(node, prop))
+    for value in values:
         if getattr(value, "language", None) == lang:
             return str(value)
-        best = best or str(value)
-    return best
+    return str(values[0]) if values else None
 
 
 def _quotes(graph: Graph, node) -> list[str]:
@@ -311,8 +311,8 @@ def _is_shortcut(graph: Graph, predicate) -> bool:
 
 
 def _correction_text(graph: Graph, node) -> str:
-    stated = graph.value(node, CHIPS.statedText)
-    corrected = graph.value(node, CHIPS.correctedText)
+    stated = _lang_value(graph, node, CHIPS.statedText, "zh")
+    corrected = _lang_value(graph, node, CHIPS.correctedText)
     reason = _lang_value(graph, node, CHIPS.reason)
     text = f"Correction: the source says “{stated}”"
     if corrected is not None:

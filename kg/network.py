@@ -10,11 +10,11 @@ from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import PROV
 
 from kg.facts import money_of, relation_classes, relation_sentence
-from kg.names import NameIndex, label_of
+from kg.names import NameIndex, entity_classes, label_of, subclasses
 from kg.rules import shortcut_rules
 from kg.vocab import CHIPS
 
-__all__ = ["project", "edge_predicates", "undirected", "remember_undirected", "relation_kinds",
+__all__ = ["project", "vocabulary", "edge_predicates", "undirected", "remember_undirected", "relation_kinds",
            "indirect_kinds", "kind_of"]
 
 #: Literal properties never copied onto nodes (they are names, kept separately).
@@ -151,7 +151,7 @@ def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:
     """
     names = names or NameIndex(graph)
     classes = relation_classes(graph)
-    G = nx.MultiDiGraph()
+    G = nx.MultiDiGraph(vocabulary=vocabulary(graph))
     for iri in sorted(names.entities):
         G.add_node(str(iri), **_node_attributes(graph, iri, names.entities[iri]))
 
@@ -194,6 +194,21 @@ def relation_kinds(graph: Graph) -> dict[str, str]:
     """
     props = set(graph.objects(None, CHIPS.shortcut)) | edge_predicates(graph)
     return dict(sorted((kind_of(p), label_of(graph, p)) for p in props))
+
+
+def vocabulary(graph: Graph) -> dict:
+    """What questions about the projection need from the ontology, computed once and kept on it.
+
+    ``kinds`` maps relation kinds to labels (:func:`relation_kinds`);
+    ``indirect`` lists the indirect kinds (:func:`indirect_kinds`);
+    ``classes`` maps each entity class to its names (local name and labels)
+    and the classes it covers (itself and its subclasses).
+    """
+    classes = {}
+    for cls in sorted(entity_classes(graph)):
+        names = [kind_of(cls)] + sorted(str(label) for label in graph.objects(cls, RDFS.label))
+        classes[kind_of(cls)] = {"names": names, "covers": sorted(kind_of(c) for c in subclasses(graph, cls))}
+    return {"kinds": relation_kinds(graph), "indirect": sorted(indirect_kinds(graph)), "classes": classes}
 
 
 def indirect_kinds(graph: Graph) -> set[str]:

@@ -10,10 +10,8 @@ from itertools import islice
 import networkx as nx
 
 from kg.errors import BadInput, NoPath
-from rdflib import RDFS
-
-from kg.names import entity_classes, normalize, subclasses
-from kg.network import indirect_kinds, kind_of, relation_kinds, undirected
+from kg.names import normalize
+from kg.network import undirected
 
 __all__ = ["find_paths", "common_ties", "neighbors", "resolve_kinds", "resolve_class", "TieFilter",
            "tie_filter", "filtered_view"]
@@ -30,7 +28,7 @@ def resolve_kinds(kg, kinds) -> set[str] | None:
     """
     if not kinds:
         return None
-    known = relation_kinds(kg.ontology)
+    known = _vocabulary(kg)["kinds"]
     lookup = {normalize(k): k for k in known} | {normalize(v): k for k, v in known.items()}
     lookup |= {normalize(k).replace(" ", ""): k for k in known}
     chosen = set()
@@ -50,14 +48,17 @@ def resolve_class(kg, name: str | None) -> set[str] | None:
     """
     if not name:
         return None
-    graph = kg.ontology
-    classes = entity_classes(graph)
+    classes = _vocabulary(kg)["classes"]
     key = normalize(name)
-    for cls in sorted(classes):
-        names = [kind_of(cls)] + [str(l) for l in graph.objects(cls, RDFS.label)]
-        if key in {normalize(n) for n in names}:
-            return {kind_of(c) for c in subclasses(graph, cls)}
-    raise BadInput(f"unknown class {name!r}; entity classes: {', '.join(sorted(kind_of(c) for c in classes))}")
+    for cls, about in classes.items():
+        if key in {normalize(n) for n in about["names"]}:
+            return set(about["covers"])
+    raise BadInput(f"unknown class {name!r}; entity classes: {', '.join(classes)}")
+
+
+def _vocabulary(kg) -> dict:
+    """The ontology facts the questions need, as kept on the projection (:func:`kg.network.vocabulary`)."""
+    return kg.network.graph["vocabulary"]
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def tie_filter(kg, *, only=None, exclude=None, avoid=(), through=None, keep=(), 
     only_kinds = resolve_kinds(kg, only)
     excluded = resolve_kinds(kg, exclude) or set()
     if only_kinds is None and not indirect:
-        excluded |= indirect_kinds(kg.ontology)
+        excluded |= set(_vocabulary(kg)["indirect"])
     avoided = {str(kg.resolve(name).iri) for name in avoid or ()}
     if avoided & set(keep):
         raise BadInput("cannot avoid an endpoint of the question")
@@ -242,7 +243,7 @@ def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool =
         "source": a.as_dict(),
         "target": b.as_dict(),
         "paths": [_explain(kg, flt, p) for p in found],
-        "skipped_kinds": sorted(flt.excluded & indirect_kinds(kg.ontology)),
+        "skipped_kinds": sorted(flt.excluded & set(_vocabulary(kg)["indirect"])),
     }
 
 

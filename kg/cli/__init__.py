@@ -1,18 +1,31 @@
 """The ``kg`` command: a thin layer that parses, calls the library and prints."""
 
+import os
+import sys
+
+from kg.cli import core, network, scale, sparql, views  # noqa: F401  (each registers its commands)
 from kg.cli.app import app
-from kg.cli import core  # noqa: F401  (registers commands)
 
 __all__ = ["app", "main"]
 
-for _module in ("network", "sparql", "views", "scale"):
-    try:
-        __import__(f"kg.cli.{_module}")
-    except ModuleNotFoundError as e:  # a command group not written yet
-        if e.name != f"kg.cli.{_module}":
-            raise
-
 
 def main() -> None:
-    """Entry point of the ``kg`` console script."""
-    app()
+    """Entry point of the ``kg`` console script.
+
+    Ends with ``os._exit`` once the output is flushed: on a large graph,
+    letting the interpreter free millions of objects one by one at exit
+    takes longer than answering the question did.
+    """
+    try:
+        app()
+        code = 0
+    except SystemExit as e:
+        if isinstance(e.code, str):
+            sys.stderr.write(e.code + "\n")
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass
+    os._exit(code)
