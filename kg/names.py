@@ -59,6 +59,24 @@ def normalize(text: str) -> str:
     return re.sub(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])", "", text)
 
 
+def expand_curie(text: str) -> str:
+    """Expand a prefixed name of the project (``res:groq``) to its IRI; other text is returned as is.
+
+    Examples
+    --------
+    >>> expand_curie("res:groq")
+    'https://w3id.org/chipskg/id/groq'
+    >>> expand_curie("Jim Keller")
+    'Jim Keller'
+    """
+    from kg.vocab import PREFIXES
+
+    prefix, sep, local = text.partition(":")
+    if sep and prefix in PREFIXES and local and " " not in local and not local.startswith("//"):
+        return PREFIXES[prefix] + local
+    return text
+
+
 def subclasses(graph: Graph, *roots) -> set[URIRef]:
     """Return ``roots`` and every class stated below them with rdfs:subClassOf."""
     found, frontier = set(roots), list(roots)
@@ -191,7 +209,7 @@ class NameIndex:
         AmbiguousEntity
             Several match equally well; carries their labels.
         """
-        by_iri = self._by_iri.get(name.strip())
+        by_iri = self._by_iri.get(expand_curie(name.strip()))
         if by_iri is not None:
             return by_iri
         found = self.candidates(name)

@@ -174,6 +174,7 @@ def test_info_counts(kg):
     ("TSMC", "tsmc"),
     ("Keller", "jim-keller"),              # a whole word of one name
     (str(RES.groq), "groq"),               # an IRI
+    ("res:groq", "groq"),                  # a prefixed name
 ])
 def test_resolve(kg, name, slug):
     assert kg.resolve(name).iri == RES[slug]
