@@ -19,8 +19,6 @@ import argparse
 import json
 import os
 import platform
-import random
-import resource
 import shutil
 import subprocess
 import sys

@@ -19,13 +19,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import time
 from functools import cached_property
 from pathlib import Path
 
-from kg.errors import BadInput, DataError, QueryError, QueryRefused, QueryTimeout
+from kg.errors import BadInput, DataError, QueryError, QueryTimeout
 from kg.loader import KnowledgeGraph
 
 __all__ = ["build_store", "open_store", "store_info", "KGStore",

@@ -19,6 +19,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.vocab import turtle_prefixes
 from kg.errors import BadInput
 
 __all__ = ["SynthStats", "synthesize", "companies_for", "TRIPLES_PER_COMPANY", "FILE_NAME"]
@@ -29,15 +30,7 @@ TRIPLES_PER_COMPANY = 215
 #: The file :func:`synthesize` writes inside the output folder.
 FILE_NAME = "synthetic.ttl"
 
-_PREFIXES = """\
-@prefix chips: <https://w3id.org/chipskg/ontology#> .
-@prefix res:   <https://w3id.org/chipskg/id/> .
-@prefix src:   <https://w3id.org/chipskg/source/> .
-@prefix prov:  <http://www.w3.org/ns/prov#> .
-@prefix rdfs:  <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd:   <http://www.w3.org/2001/XMLSchema#> .
-
-"""
+_PREFIXES = turtle_prefixes("chips", "res", "src", "prov", "rdfs", "xsd") + "\n"
 
 _SYL = ("ar", "ba", "cor", "da", "el", "fi", "ga", "hex", "io", "ka", "lu", "ma", "nex", "or",
         "pi", "qua", "ra", "si", "ta", "ul", "ve", "wa", "xi", "yo", "zen", "tron", "vi", "lum")

@@ -1,9 +1,9 @@
 """Namespaces of the project: the ontology, its resources and its sources."""
 
 from rdflib import Namespace
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
-__all__ = ["CHIPS", "RES", "SRC", "SCHEMA", "ORG", "PREFIXES", "bind_prefixes"]
+__all__ = ["CHIPS", "RES", "SRC", "SCHEMA", "ORG", "PREFIXES", "bind_prefixes", "turtle_prefixes"]
 
 ONTOLOGY_IRI = "https://w3id.org/chipskg/ontology"
 RES = Namespace("https://w3id.org/chipskg/id/")
@@ -39,3 +39,14 @@ def bind_prefixes(graph):
     for prefix, iri in PREFIXES.items():
         graph.bind(prefix, iri, override=True, replace=True)
     return graph
+
+
+def turtle_prefixes(*names: str) -> str:
+    """Turtle ``@prefix`` lines for the named project prefixes (all of them when none are named).
+
+    Examples
+    --------
+    >>> print(turtle_prefixes("res"), end="")
+    @prefix res: <https://w3id.org/chipskg/id/> .
+    """
+    return "".join(f"@prefix {name}: <{PREFIXES[name]}> .\n" for name in names or PREFIXES)

@@ -3,16 +3,9 @@
 from pathlib import Path
 
 from kg.bundled import DATA_DIR
+from kg.vocab import turtle_prefixes
 
-PREFIXES = """\
-@prefix chips: <https://w3id.org/chipskg/ontology#> .
-@prefix res:   <https://w3id.org/chipskg/id/> .
-@prefix src:   <https://w3id.org/chipskg/source/> .
-@prefix prov:  <http://www.w3.org/ns/prov#> .
-@prefix rdfs:  <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix skos:  <http://www.w3.org/2004/02/skos/core#> .
-@prefix xsd:   <http://www.w3.org/2001/XMLSchema#> .
-
+PREFIXES = turtle_prefixes() + """
 src:test-note a chips:Source ; rdfs:label "A test source"@en ;
     chips:publisher "tests" ; chips:published "2026-01-01"^^xsd:date .
 """

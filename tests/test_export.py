@@ -14,20 +14,14 @@ from rdflib.compare import isomorphic
 from typer.testing import CliRunner
 
 from kg import load
+from kg.vocab import turtle_prefixes
 from kg.cli import app
 from kg.errors import BadInput
 from kg.export import CSV_COLUMNS, FORMATS, atomic_write, export_bytes, write_export
 
 RES = "https://w3id.org/chipskg/id/"
 
-WORLD = """\
-@prefix chips: <https://w3id.org/chipskg/ontology#> .
-@prefix res:   <https://w3id.org/chipskg/id/> .
-@prefix src:   <https://w3id.org/chipskg/source/> .
-@prefix prov:  <http://www.w3.org/ns/prov#> .
-@prefix rdfs:  <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd:   <http://www.w3.org/2001/XMLSchema#> .
-
+WORLD = turtle_prefixes() + """\
 src:t a chips:Source ; rdfs:label "Test article"@en ; chips:publisher "Test Daily" ; chips:published "2021-12-11"^^xsd:date .
 res:nvidia a chips:Company ; rdfs:label "Nvidia"@en , "英伟达"@zh ; chips:foundingDate "1993"^^xsd:gYear ; prov:wasDerivedFrom src:t .
 res:icera a chips:Startup ; rdfs:label "Icera"@en , "Icera"@zh ; prov:wasDerivedFrom src:t .

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kg import load
+from kg.vocab import turtle_prefixes
 from kg.cli import app
 from kg.errors import BadInput, NoPath, UnknownEntity
 from kg.paths import resolve_class
@@ -19,14 +20,7 @@ from kg.views import MAX_NODES, build_view, render_html, safe_json, to_iframe, w
 
 RES = "https://w3id.org/chipskg/id/"
 
-PREFIXES = """\
-@prefix chips: <https://w3id.org/chipskg/ontology#> .
-@prefix res:   <https://w3id.org/chipskg/id/> .
-@prefix src:   <https://w3id.org/chipskg/source/> .
-@prefix prov:  <http://www.w3.org/ns/prov#> .
-@prefix rdfs:  <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd:   <http://www.w3.org/2001/XMLSchema#> .
-
+PREFIXES = turtle_prefixes() + """\
 src:t a chips:Source ; rdfs:label "Test article"@en ; chips:publisher "Test Daily" ;
     chips:published "2021-12-11"^^xsd:date .
 """
@@ -287,7 +281,7 @@ def test_malicious_labels_are_escaped(tmp_path):
     view = build_view(kg, focus=EVIL_LABEL)
     assert view["title"] == f"{EVIL_LABEL} and everything within 1 hop"
     page = render_html(view)
-    assert f"<title>&lt;img src=x onerror=alert(1)&gt; and everything within 1 hop</title>" in page
+    assert "<title>&lt;img src=x onerror=alert(1)&gt; and everything within 1 hop</title>" in page
     frame = to_iframe(view)
     assert "<img" not in frame and "</script>" not in frame.split("srcdoc=", 1)[1]  # the whole page is one attribute
 

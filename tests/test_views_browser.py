@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from kg import load
+from kg.vocab import turtle_prefixes
 from kg.views import build_view, write_view
 
 pytestmark = pytest.mark.browser
@@ -27,13 +28,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-extensions",
                  "--disable-default-apps", "--mute-audio"]
 
-PREFIXES = """\
-@prefix chips: <https://w3id.org/chipskg/ontology#> .
-@prefix res:   <https://w3id.org/chipskg/id/> .
-@prefix src:   <https://w3id.org/chipskg/source/> .
-@prefix prov:  <http://www.w3.org/ns/prov#> .
-@prefix rdfs:  <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd:   <http://www.w3.org/2001/XMLSchema#> .
+PREFIXES = turtle_prefixes() + """\
 src:t a chips:Source ; rdfs:label "Test article"@en ; chips:publisher "Test Daily" ; chips:published "2021-12-11"^^xsd:date .
 """
 
