@@ -144,7 +144,7 @@ import json, os, random, resource, sys, time
 from kg.store import StoreKnowledgeGraph, open_store
 queries = json.loads(sys.argv[2]); out = {"queries": {}}
 store = open_store(sys.argv[1])
-from kg.store import check_query
+from kg.sparql import check_query
 t = time.perf_counter(); check_query("ASK { ?s ?p ?o }"); out["check_first_s"] = time.perf_counter() - t
 for name, text in queries.items():
     t = time.perf_counter(); rows = list(store.query(text)); out["queries"][name] = {"s": time.perf_counter() - t, "rows": len(rows)}
