@@ -82,15 +82,26 @@ def _global(
             metavar="PATH",
         ),
     ] = None,
+    endpoint: Annotated[
+        Optional[str],
+        typer.Option(
+            "--endpoint",
+            envvar="KG_ENDPOINT",
+            help="Ask this SPARQL 1.1 endpoint (Virtuoso, Fuseki, Oxigraph, GraphDB, QLever) instead of local "
+            "data; upload the data first with `kg push`. entity, path, neighbors, common and sparql work "
+            "remotely. Default: $KG_ENDPOINT.",
+            metavar="URL",
+        ),
+    ] = None,
 ):
-    ctx.obj = {"data": data or None, "store": store or None}
+    ctx.obj = {"data": data or None, "store": store or None, "endpoint": endpoint or None}
 
 
 _KG_CACHE: dict = {}
 
 
 def get_kg(ctx: typer.Context):
-    """The graph named by ``--store`` / ``KG_STORE``, else ``--data`` / ``KG_DATA`` / the bundled data.
+    """The graph named by ``--endpoint``, ``--store`` (or their variables), else ``--data`` / ``KG_DATA`` / the bundled data.
 
     Opened once per process. Files are parsed only when a command needs the
     RDF itself; the projection and name index come from the disk cache
@@ -99,7 +110,13 @@ def get_kg(ctx: typer.Context):
     obj = ctx.find_root().obj or {}
     if obj.get("store") and obj.get("data"):
         fail("--store (or $KG_STORE) and --data name two different graphs; give one of them")
-    if obj.get("store"):
+    if obj.get("endpoint"):
+        if obj.get("store") or obj.get("data"):
+            fail("--endpoint (or $KG_ENDPOINT) and --data/--store name two different graphs; give one of them")
+        from kg.remote import RemoteKnowledgeGraph
+
+        kg = RemoteKnowledgeGraph(obj["endpoint"])
+    elif obj.get("store"):
         from kg.store import StoreKnowledgeGraph
 
         kg = StoreKnowledgeGraph(obj["store"])

@@ -78,8 +78,9 @@ def entity(
 
     kg = get_kg(ctx)
     text = " ".join(name)
-    if hasattr(kg, "entity_graph"):  # a store: fetch just this entity's neighbourhood
-        kg = kg.entity_graph(kg.resolve(text).iri)
+    if hasattr(kg, "entity_graph"):  # a store or an endpoint: fetch just this entity's neighbourhood
+        iri = kg.resolve(text).iri
+        kg, text = kg.entity_graph(iri), str(iri)
     info = describe(kg, text)
     if as_json:
         return print_json(info)

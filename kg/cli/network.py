@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Optional
 
 import typer
@@ -40,8 +41,10 @@ def path(
     """
     from kg.paths import find_paths
 
-    answer = find_paths(
-        get_kg(ctx), source, target, k=k, all_shortest=all_paths, max_len=max_len,
+    kg = get_kg(ctx)
+    ask = kg.find_paths if getattr(kg, "remote", False) else partial(find_paths, kg)  # --endpoint
+    answer = ask(
+        source, target, k=k, all_shortest=all_paths, max_len=max_len,
         only=_split(only), exclude=_split(exclude), avoid=_split(avoid), through=through,
     )
     if as_json:
@@ -75,7 +78,9 @@ def common(
     """
     from kg.paths import common_ties
 
-    answer = common_ties(get_kg(ctx), first, second, only=_split(only))
+    kg = get_kg(ctx)
+    ask = kg.common_ties if getattr(kg, "remote", False) else partial(common_ties, kg)  # --endpoint
+    answer = ask(first, second, only=_split(only))
     if as_json:
         return print_json(answer)
     a, b = answer["a"]["label"], answer["b"]["label"]
@@ -100,7 +105,9 @@ def neighbors(
     """
     from kg.paths import neighbors as run
 
-    answer = run(get_kg(ctx), name, depth=depth, only=_split(only))
+    kg = get_kg(ctx)
+    ask = kg.neighbors if getattr(kg, "remote", False) else partial(run, kg)  # --endpoint
+    answer = ask(name, depth=depth, only=_split(only))
     if as_json:
         return print_json(answer)
     console.print(Text(answer["entity"]["label"], style="bold"))

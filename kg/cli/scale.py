@@ -80,3 +80,46 @@ def load_store(
     console.print(f"Built {info['path']}: {info['triples']:,} triples ({info['asserted']:,} loaded in "
                   f"{info['load_s']:.1f} s, {info['derived']:,} derived in {info['derive_s']:.1f} s) "
                   f"from {len(info['files'])} file(s). Use it with: kg --store {info['path']} ...")
+
+
+@app.command()
+def push(
+    ctx: typer.Context,
+    endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="Where to upload: the Graph Store Protocol URL (gsp) or the SPARQL Update URL (update). Default: the global --endpoint / $KG_ENDPOINT.", metavar="URL")] = None,
+    graph: Annotated[Optional[str], typer.Option("--graph", help="Named graph to replace (default: the default graph).", metavar="IRI")] = None,
+    method: Annotated[str, typer.Option("--method", help="gsp (HTTP PUT/POST of N-Triples) or update (SPARQL INSERT DATA).")] = "gsp",
+    user: Annotated[Optional[str], typer.Option("--user", help="User name for HTTP digest or basic authentication.")] = None,
+    password: Annotated[Optional[str], typer.Option("--password", envvar="KG_ENDPOINT_PASSWORD", help="Password (default: $KG_ENDPOINT_PASSWORD).")] = None,
+    batch: Annotated[Optional[int], typer.Option("--batch", help="Triples per request (default: 50,000 for gsp, 1,000 for update).", min=1)] = None,
+    as_json: JsonOpt = False,
+):
+    """Upload the loaded graph (ontology, data and derived shortcuts) to a SPARQL server.
+
+    Uses --data / --store as every command does. Examples:
+    kg push --endpoint http://127.0.0.1:8890/sparql-graph-crud --graph https://w3id.org/chipskg/graph   ·
+    kg push --endpoint http://127.0.0.1:7878/update --method update
+    """
+    from kg.remote import push as upload
+
+    root = ctx.find_root().obj or {}
+    url = endpoint or root.get("endpoint")
+    if not url:
+        fail("name the server to upload to: kg push --endpoint URL")
+    if root.get("store") and root.get("data"):
+        fail("--store (or $KG_STORE) and --data name two different graphs; give one of them")
+    if root.get("store"):
+        from kg.store import StoreKnowledgeGraph
+
+        rdf = StoreKnowledgeGraph(root["store"]).graph
+    else:
+        from kg.loader import load
+
+        rdf = load(root.get("data")).graph
+    with _progress("Uploading", not as_json) as update:
+        info = upload(rdf, url, target=graph, method=method, batch=batch, user=user, password=password,
+                      progress=update)
+    if as_json:
+        return print_json(info)
+    into = f"graph <{info['graph']}>" if info["graph"] else "the default graph"
+    console.print(f"Sent {info['triples']:,} triples to {info['endpoint']} ({into}, {info['method']}, "
+                  f"{info['requests']} request(s), {info['seconds']:.1f} s).", markup=False)

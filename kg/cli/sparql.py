@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -110,8 +111,10 @@ def _label(graph, term) -> str | None:
     return str(labels[0]) if labels else None
 
 
-def _labeller(kg):
-    """How the table finds a label: from the entity index for a store, else from the graph."""
+def _labeller(kg, result=None):
+    """How the table finds a label: from the entity index for a store, the endpoint for --endpoint, else the graph."""
+    if getattr(kg, "remote", False):
+        return kg.labeller(result)
     if getattr(kg, "store", None) is not None:  # don't copy a whole store into rdflib for labels
         entities = kg.names.entities
         return lambda term: entities[term].label if term in entities else None
@@ -207,20 +210,21 @@ def sparql(
     if fmt is not None and fmt.lower() == "table":
         fmt = None
     kg = get_kg(ctx)
+    remote = getattr(kg, "remote", False)  # --endpoint: the query is checked here, then forwarded
     params = _params(param or [])
     if saved is not None:
-        params = saved.bind(params, source=kg)
+        params = kg.bind(saved, params) if remote else saved.bind(params, source=kg)
         for p in saved.params:
             if p.type in ("entity", "source") and p.name in params:
                 label = _labeller(kg)(params[p.name])
                 named = f"{label} " if label else ""
                 err_console.print(Text(f"?{p.name} = {named}({compact(params[p.name])})", style="dim"))
-    result = run_query(kg, saved if saved is not None else text, params=params,
-                       timeout=timeout, max_rows=max_rows)
+    result = (kg.query if remote else partial(run_query, kg))(
+        saved if saved is not None else text, params=params, timeout=timeout, max_rows=max_rows)
     if fmt is None:
         if output is not None:  # pragma: no cover - fmt is always set when output is
             raise BadInput("a table cannot be written to a file; give --format")
-        _print_table(result, _labeller(kg))
+        _print_table(result, _labeller(kg, result))
         return
     data = serialize(result, resolve_format(result.kind, fmt))
     if output is not None:

@@ -1,0 +1,921 @@
+"""Ask any SPARQL 1.1 endpoint (Virtuoso, Fuseki, Oxigraph server, GraphDB, QLever) instead of local files.
+
+``kg --endpoint URL ...`` makes every question a few SPARQL queries sent
+with SPARQLWrapper (whose ``setTimeout`` is honoured; rdflib's
+``SPARQLStore`` ignores its timeout, see ``PITFALLS.md``). Nothing is
+downloaded wholesale:
+
+- names are resolved with one label query (``CONTAINS`` on the words of the
+  name) and matched locally with the same rules as :class:`kg.names.NameIndex`;
+- ``entity`` fetches the entity's neighbourhood (the same queries the
+  Oxigraph store uses, :func:`kg.store.described_query`) and hands it to
+  :func:`kg.facts.describe`;
+- ``path`` runs a bidirectional breadth-first search, expanding a whole
+  frontier with one ``VALUES`` query per step over the relation kinds
+  (shortcut properties and plain object properties of the ontology), then
+  fetches only the relation nodes between the entities on the shortest
+  paths and explains the hops with :mod:`kg.paths` on that small graph, so
+  the answer has the same shape and sentences as the local engine's;
+- ``neighbors`` and ``common`` expand one or two frontiers the same way.
+
+The ontology is always read locally (``ontology/chips.ttl``). The endpoint
+must hold the derived shortcut triples (``chips:investedIn`` ...):
+:func:`push` uploads the loaded graph including them.
+
+Examples
+--------
+>>> ep = RemoteEndpoint("http://127.0.0.1:8890/sparql", timeout=5)
+>>> ep.url, ep.timeout
+('http://127.0.0.1:8890/sparql', 5.0)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from functools import cached_property
+from types import SimpleNamespace
+
+from kg.errors import BadInput, NoPath, QueryError, QueryTimeout, UnknownEntity
+
+__all__ = ["RemoteEndpoint", "RemoteKnowledgeGraph", "push", "MAX_HOPS", "BATCH"]
+
+#: Longest path searched when no ``max_len`` is given.
+MAX_HOPS = 12
+#: Most entities in one ``VALUES`` block; larger frontiers are sent in several queries.
+BATCH = 400
+#: Most shortest paths enumerated before explaining them.
+MAX_PATHS = 200
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+# -----------------------------------------------------------------------------
+# Terms
+# -----------------------------------------------------------------------------
+
+def _term(binding: dict):
+    """Turn one SPARQL JSON results binding into the rdflib term a Turtle parse would give.
+
+    Servers differ in small ways: Virtuoso writes ``typed-literal``, tags
+    plain strings ``xsd:string`` and writes stored booleans as ``1``/``0``.
+    These are normalised.
+
+    Examples
+    --------
+    >>> _term({"type": "typed-literal", "value": "1", "datatype": _XSD + "boolean"})
+    rdflib.term.Literal('true', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#boolean'))
+    >>> _term({"type": "literal", "value": "x", "datatype": _XSD + "string"})
+    rdflib.term.Literal('x')
+    """
+    from rdflib import BNode, Literal, URIRef
+
+    kind, value = binding.get("type"), binding.get("value", "")
+    if kind == "uri":
+        return URIRef(value)
+    if kind == "bnode":
+        return BNode(value)
+    lang = binding.get("xml:lang")
+    if lang:
+        return Literal(value, lang=lang)
+    datatype = binding.get("datatype")
+    if not datatype or datatype == _XSD + "string":
+        return Literal(value)
+    return _normal_literal(value, datatype)
+
+
+def _normal_literal(value: str, datatype: str):
+    from rdflib import Literal, URIRef
+
+    if datatype == _XSD + "boolean" and value in ("1", "0"):
+        value = "true" if value == "1" else "false"
+    return Literal(value, datatype=URIRef(datatype))
+
+
+def _normalise_graph(graph):
+    """Rewrite the literals of a parsed CONSTRUCT result the way :func:`_term` does."""
+    from rdflib import Graph, Literal
+
+    out = Graph()
+    for s, p, o in graph:
+        if isinstance(o, Literal) and o.datatype is not None and not o.language:
+            o = Literal(str(o)) if str(o.datatype) == _XSD + "string" else _normal_literal(str(o), str(o.datatype))
+        out.add((s, p, o))
+    return out
+
+
+def _head() -> str:
+    """``PREFIX`` lines for rdf:, rdfs: and skos:."""
+    from kg.vocab import PREFIXES
+
+    return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "rdfs", "skos"))
+
+
+def _values(iris) -> str:
+    return " ".join(f"<{i}>" for i in iris)
+
+
+def _string(text: str) -> str:
+    """A SPARQL string literal for ``text``."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _chunks(items, size=BATCH):
+    items = sorted(items)
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# -----------------------------------------------------------------------------
+# The endpoint
+# -----------------------------------------------------------------------------
+
+class RemoteEndpoint:
+    """A SPARQL 1.1 query endpoint reached with SPARQLWrapper.
+
+    Parameters
+    ----------
+    url : str
+        The query endpoint, e.g. ``http://127.0.0.1:8890/sparql``.
+    timeout : float
+        Seconds each query may take (SPARQLWrapper's ``setTimeout``);
+        :class:`kg.errors.QueryTimeout` past it.
+    graph : str, optional
+        Query this named graph as the default graph (``default-graph-uri``).
+
+    Attributes
+    ----------
+    queries : int
+        How many queries were sent so far.
+    """
+
+    def __init__(self, url: str, timeout: float = 30.0, graph: str | None = None):  # noqa: D107
+        if not re.match(r"https?://", url or ""):
+            raise BadInput(f"endpoint {url!r} is not an http(s) URL")
+        if timeout is not None and timeout <= 0:
+            raise BadInput(f"timeout must be more than 0 seconds, not {timeout:g}")
+        self.url = url
+        self.timeout = float(timeout) if timeout is not None else None
+        self.graph = graph
+        self.queries = 0
+
+    def _send(self, text: str, fmt: str, timeout: float | None):
+        from SPARQLWrapper import POST, SPARQLWrapper
+        from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+        client = SPARQLWrapper(self.url)
+        client.setQuery(text)
+        client.setMethod(POST)
+        client.setReturnFormat(fmt)
+        limit = timeout if timeout is not None else self.timeout
+        if limit is not None:
+            client.setTimeout(limit)
+        if self.graph:
+            client.addDefaultGraph(self.graph)
+        self.queries += 1
+        try:
+            return client.query().response.read()
+        except SPARQLWrapperException as e:
+            detail = _server_message(str(e))
+            if "execution time" in detail and "exceeds" in detail:  # Virtuoso's own estimate of the cost
+                raise QueryTimeout(f"the endpoint {self.url} refused a query it expects to run too long: {detail}") from None
+            raise QueryError(f"the endpoint {self.url} refused the query: {detail}") from None
+        except Exception as e:  # urllib: timeouts, refused connections, HTTP errors
+            raise _network_error(e, self.url, limit) from None
+
+    def select(self, text: str, *, timeout: float | None = None) -> tuple[list[str], list[tuple]]:
+        """Run a SELECT; return ``(variables, rows)``, each row a tuple of rdflib terms (None if unbound)."""
+        data = self._json(self._send(text, "json", timeout))
+        names = data.get("head", {}).get("vars", [])
+        rows = [tuple(_term(b[v]) if v in b else None for v in names)
+                for b in data.get("results", {}).get("bindings", [])]
+        return names, rows
+
+    def ask(self, text: str, *, timeout: float | None = None) -> bool:
+        """Run an ASK and return its answer."""
+        data = self._json(self._send(text, "json", timeout))
+        if "boolean" not in data:
+            raise QueryError(f"the endpoint {self.url} gave no boolean for an ASK query")
+        return bool(data["boolean"])
+
+    def construct(self, text: str, *, timeout: float | None = None):
+        """Run a CONSTRUCT or DESCRIBE; return an rdflib Graph (literals normalised as :func:`_term` does)."""
+        from rdflib import Graph
+
+        body = self._send(text, "turtle", timeout)
+        graph = Graph()
+        try:
+            graph.parse(data=body, format="turtle")
+        except Exception as e:  # rdflib raises many types on bad input
+            raise QueryError(f"the endpoint {self.url} sent unreadable Turtle: {' '.join(str(e).split())[:200]}") from None
+        return _normalise_graph(graph)
+
+    def triples(self, text: str):
+        """Run a SELECT of ``?s ?p ?o`` and return the triples as an rdflib Graph."""
+        from rdflib import Graph
+
+        graph = Graph()
+        _, rows = self.select(text)
+        for s, p, o in rows:
+            if s is not None and p is not None and o is not None:
+                graph.add((s, p, o))
+        return graph
+
+    def _json(self, body: bytes) -> dict:
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise QueryError(f"the endpoint {self.url} did not answer with SPARQL JSON results") from None
+
+
+def _server_message(text: str) -> str:
+    """The server's own words from a SPARQLWrapper error, on one line, without the echoed query."""
+    head, sep, body = text.partition("Response:")
+    if sep:
+        body = body.strip()
+        if body[:2] in ("b'", 'b"'):
+            try:
+                import ast
+
+                body = ast.literal_eval(body).decode("utf-8", "replace")
+            except (ValueError, SyntaxError):
+                body = body[2:-1]
+        body = re.split(r"\n\s*SPARQL query:", body)[0]
+        text = f"{head.split(':', 1)[0].strip()}: {body}"
+    return " ".join(text.split())[:300]
+
+
+def _network_error(e: Exception, url: str, timeout):
+    import socket
+    import urllib.error
+
+    reason = getattr(e, "reason", e)
+    if isinstance(e, (TimeoutError, socket.timeout)) or isinstance(reason, (TimeoutError, socket.timeout)) \
+            or "timed out" in str(reason):
+        return QueryTimeout(f"the endpoint {url} did not answer within {timeout:g} s")
+    if isinstance(e, urllib.error.HTTPError):
+        return QueryError(f"the endpoint {url} answered HTTP {e.code}: {e.reason}")
+    return BadInput(f"cannot reach the endpoint {url}: {' '.join(str(reason).split())}")
+
+
+# -----------------------------------------------------------------------------
+# A knowledge graph behind an endpoint
+# -----------------------------------------------------------------------------
+
+class _Names:
+    """The ``names`` of a remote graph: resolution only (``kg.sparql`` resolves entity parameters through it)."""
+
+    def __init__(self, kg):
+        self._kg = kg
+
+    def resolve(self, name: str):
+        return self._kg.resolve(name)
+
+
+class RemoteKnowledgeGraph:
+    """A knowledge graph that lives behind a SPARQL endpoint; fetches only what a question needs.
+
+    Answers ``entity``, ``path``, ``neighbors``, ``common`` and ``sparql``
+    with the same results as the local engine (see the module docstring).
+    The whole graph (``graph``, ``network``) is never downloaded: commands
+    that need it (``info``, ``validate``, ``centrality`` ...) get a clear
+    :class:`BadInput`.
+
+    Parameters
+    ----------
+    url : str
+        The SPARQL query endpoint.
+    timeout : float
+        Seconds each query may take.
+    graph : str, optional
+        Named graph to query as the default graph.
+    """
+
+    remote = True
+
+    def __init__(self, url: str, *, timeout: float = 30.0, graph: str | None = None):  # noqa: D107
+        self.endpoint = RemoteEndpoint(url, timeout=timeout, graph=graph)
+        self.key = ("endpoint", url, graph)
+        self.files: list = []
+
+    # --- what is not available ---------------------------------------------
+
+    def _whole(self, what: str):
+        try:  # typer vendors its own click; name the running command when there is one
+            from typer._click.globals import get_current_context
+        except ImportError:  # pragma: no cover - other typer versions
+            from click import get_current_context
+        ctx = get_current_context(silent=True)
+        command = f"`kg {ctx.info_name}`" if ctx is not None and ctx.parent is not None else "this command"
+        raise BadInput(f"{command} needs the whole graph ({what}), which is not downloaded from "
+                       f"--endpoint {self.endpoint.url}; run it with --data or --store")
+
+    @property
+    def graph(self):
+        """Not available: raises :class:`BadInput` (the whole graph is never downloaded)."""
+        self._whole("all its triples")
+
+    @property
+    def network(self):
+        """Not available: raises :class:`BadInput` (the projection needs the whole graph)."""
+        self._whole("the network projection")
+
+    @property
+    def shapes(self):
+        """Not available: validation needs the whole graph."""
+        self._whole("the data to validate")
+
+    # --- ontology, read locally --------------------------------------------
+
+    @cached_property
+    def ontology(self):
+        """The ontology, parsed from the bundled ``ontology/chips.ttl``."""
+        from kg.bundled import ONTOLOGY
+        from kg.loader import parse_file
+        from kg.vocab import bind_prefixes
+
+        return bind_prefixes(parse_file(ONTOLOGY))
+
+    @cached_property
+    def _entity_classes(self) -> list[str]:
+        from kg.names import entity_classes
+
+        return sorted(str(c) for c in entity_classes(self.ontology))
+
+    @cached_property
+    def _kind_predicates(self) -> dict[str, str]:
+        """Relation kind → predicate IRI: shortcut properties and plain edge properties."""
+        from kg.network import edge_predicates, kind_of
+        from kg.vocab import CHIPS
+
+        props = set(self.ontology.objects(None, CHIPS.shortcut)) | edge_predicates(self.ontology)
+        return {kind_of(p): str(p) for p in sorted(props)}
+
+    @cached_property
+    def _vocabulary_network(self):
+        """An empty projection carrying the ontology's vocabulary (:func:`kg.network.vocabulary`)."""
+        import networkx as nx
+
+        from kg.network import vocabulary
+
+        return nx.MultiDiGraph(vocabulary=vocabulary(self.ontology))
+
+    def _shim(self):
+        """What :func:`kg.paths.tie_filter` needs: the ontology's vocabulary and remote ``resolve``."""
+        return SimpleNamespace(graph=self.ontology, ontology=self.ontology, network=self._vocabulary_network,
+                               resolve=self.resolve)
+
+    # --- names -------------------------------------------------------------
+
+    @cached_property
+    def names(self):
+        """Name resolution against the endpoint (``resolve`` only)."""
+        return _Names(self)
+
+    def _name_graph(self, where: str, limit: int | None = None):
+        """Types and labels of the entities selected by the ``?s`` pattern ``where``, plus the ontology."""
+        cap = f" LIMIT {limit}" if limit else ""
+        text = _head() + f"""SELECT DISTINCT ?s ?p ?o WHERE {{
+  {{ SELECT DISTINCT ?s WHERE {{ {where} }}{cap} }}
+  VALUES ?p {{ rdf:type rdfs:label skos:altLabel }}
+  ?s ?p ?o }}"""
+        graph = self.endpoint.triples(text)
+        graph += self.ontology
+        return graph
+
+    def resolve(self, name: str):
+        """Return the :class:`kg.names.Entity` that ``name`` denotes, asking the endpoint.
+
+        Accepts what :meth:`kg.names.NameIndex.resolve` accepts: an IRI, a
+        ``res:`` name, any label or alias, a whole word, a small misspelling.
+
+        Raises
+        ------
+        UnknownEntity, AmbiguousEntity
+            As the local index does; suggestions come from a bounded label query.
+        """
+        from kg.names import NameIndex, normalize
+        from kg.vocab import PREFIXES
+
+        classes = f"VALUES ?t {{ {_values(self._entity_classes)} }} ?s a ?t ."
+        text = name.strip()
+        iri = PREFIXES["res"] + text[4:] if text.startswith("res:") else text
+        if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", iri):
+            found = NameIndex(self._name_graph(f"VALUES ?s {{ <{iri}> }} {classes}"))
+            if found.entities:
+                return next(iter(found.entities.values()))
+        words = sorted({w for w in normalize(text).split() if len(w) > 1 or not w.isascii()},
+                       key=len, reverse=True)[:6]
+        if words:
+            tests = " || ".join(f"CONTAINS(LCASE(STR(?l)), {_string(w)}) || CONTAINS(LCASE(STR(?s)), {_string(w)})"
+                                for w in words)
+            where = f"{classes} ?s rdfs:label|skos:altLabel ?l . FILTER({tests})"
+            index = NameIndex(self._name_graph(where, 2000))
+            if index.candidates(text):
+                return index.resolve(text)
+        # A misspelling: look among a bounded list of all names.
+        index = NameIndex(self._name_graph(classes, 20000))
+        if not index.entities:
+            raise UnknownEntity(name, [])
+        return index.resolve(text)
+
+    # --- small graphs fetched around a question -----------------------------
+
+    def _small(self, graph):
+        """A local :class:`KnowledgeGraph` over ``graph`` (+ ontology), with its own index and projection."""
+        from kg.loader import KnowledgeGraph
+        from kg.names import NameIndex
+        from kg.network import project
+        from kg.vocab import bind_prefixes
+
+        full = bind_prefixes(graph + self.ontology)
+        small = KnowledgeGraph(graph=full, files=[], asserted=len(full), derived=0)
+        small.__dict__["names"] = NameIndex(full)
+        small.__dict__["network"] = project(full, small.names)
+        return small
+
+    def entity_graph(self, iri):
+        """A small KnowledgeGraph with what :func:`kg.facts.describe` needs about ``iri``.
+
+        Three queries: the relation nodes around the entity (and their
+        rounds, valuations, totals), then their triples with the types and
+        labels of everything they mention (as :meth:`kg.store.StoreKnowledgeGraph.entity_graph`).
+        """
+        from kg.loader import KnowledgeGraph
+        from kg.names import NameIndex
+        from kg.store import described_query, neighbourhood_queries, prologue
+
+        head = prologue()
+        _, rows = self.endpoint.select(head + described_query(str(iri)))
+        described = [row[0] for row in rows if row[0] is not None]
+        first, second = neighbourhood_queries(str(iri), described)
+        graph = self.endpoint.construct(head + first)
+        graph += self.endpoint.construct(head + second)
+        graph += self.ontology
+        small = KnowledgeGraph(graph=graph, files=[], asserted=len(graph), derived=0)
+        small.__dict__["names"] = NameIndex(graph)
+        return small
+
+    def describe(self, name: str) -> dict:
+        """Everything the endpoint says about ``name``, as :func:`kg.facts.describe` returns it."""
+        from kg.facts import describe
+
+        entity = self.resolve(name)
+        return describe(self.entity_graph(entity.iri), str(entity.iri))
+
+    def _expand(self, frontier, predicates) -> dict[str, dict[str, set]]:
+        """Neighbours of every node of ``frontier`` over ``predicates``, either direction.
+
+        One query per :data:`BATCH` nodes. Returns ``{node: {neighbour: {types}}}``;
+        only entities (typed with an entity class) are neighbours.
+        """
+        found: dict[str, dict[str, set]] = {n: {} for n in frontier}
+        if not predicates:
+            return found
+        for chunk in _chunks(frontier):
+            text = f"""SELECT DISTINCT ?n ?m ?t WHERE {{
+  VALUES ?n {{ {_values(chunk)} }}
+  VALUES ?p {{ {_values(sorted(predicates))} }}
+  {{ ?n ?p ?m }} UNION {{ ?m ?p ?n }}
+  VALUES ?t {{ {_values(self._entity_classes)} }}
+  ?m a ?t . FILTER(?m != ?n) }}"""
+            _, rows = self.endpoint.select(text)
+            for n, m, t in rows:
+                found[str(n)].setdefault(str(m), set()).add(t)
+        return found
+
+    def _predicates(self, flt) -> set[str]:
+        return {p for kind, p in self._kind_predicates.items() if flt.kind_ok(kind)}
+
+    def _subgraph(self, nodes):
+        """The triples the projection needs to explain every tie among ``nodes``: two queries.
+
+        First the relation nodes joining two of ``nodes`` (by the shortcut
+        rules' own property paths), then every triple of ``nodes`` and of
+        those relation nodes, of what the relation nodes point at, and of
+        their rounds' valuations and totals.
+        """
+        from kg.store import prologue
+        from kg.vocab import CHIPS
+
+        head = prologue()
+        nodes = sorted(nodes)
+        values = _values(nodes)
+        branches = []
+        for cls, shortcut in sorted(self.ontology.subject_objects(CHIPS.shortcut)):
+            sp = self.ontology.value(cls, CHIPS.subjectPath)
+            op = self.ontology.value(cls, CHIPS.objectPath)
+            branches.append(f"{{ ?r a <{cls}> . ?r {sp} ?a . ?r {op} ?b }}")
+        relations = []
+        if branches and len(nodes) > 1:
+            _, rows = self.endpoint.select(head + f"""SELECT DISTINCT ?r WHERE {{
+  VALUES ?a {{ {values} }} VALUES ?b {{ {values} }}
+  {' UNION '.join(branches)}
+  FILTER(?a != ?b) }}""")
+            relations = sorted(str(row[0]) for row in rows if row[0] is not None)
+        parts = [f"{{ VALUES ?s {{ {_values(nodes + relations)} }} ?s ?p ?o }}"]
+        if relations:
+            rel = _values(relations)
+            parts.append(f"{{ VALUES ?r {{ {rel} }} ?r ?q ?s . FILTER(isIRI(?s)) ?s ?p ?o }}")
+            parts.append(f"{{ VALUES ?r {{ {rel} }} ?r chips:round ?x . "
+                         f"?x chips:resultingValuation|chips:resultingTotal ?s . ?s ?p ?o }}")
+        return self.endpoint.triples(head + f"SELECT DISTINCT ?s ?p ?o WHERE {{ {' UNION '.join(parts)} }}")
+
+    # --- questions ---------------------------------------------------------
+
+    def find_paths(self, source: str, target: str, *, k: int = 1, all_shortest: bool = False,
+                   max_len: int | None = None, only=None, exclude=None, avoid=(), through=None) -> dict:
+        """How two entities connect, asked of the endpoint; the same answer as :func:`kg.paths.find_paths`.
+
+        A bidirectional breadth-first search expands the smaller frontier
+        with one ``VALUES`` query per step until the two meet (or
+        ``max_len``, default :data:`MAX_HOPS`, is reached); every shortest
+        path is then explained from the relation nodes between its entities.
+        With ``k=1`` and several shortest paths, the first by labels is given.
+
+        Raises
+        ------
+        BadInput
+            For ``k`` above 1 (k shortest *simple* paths need the whole graph).
+        NoPath
+            When no connection is found within the hop limit.
+        """
+        from kg.paths import find_paths, tie_filter
+        from kg.network import indirect_kinds
+
+        if k < 1:
+            raise BadInput("k must be at least 1")
+        if k > 1 and not all_shortest:
+            raise BadInput("--k above 1 is not available with --endpoint; use --all for every shortest path")
+        if max_len is not None and max_len < 1:
+            raise BadInput("max-len must be at least 1")
+        a, b = self.resolve(source), self.resolve(target)
+        if a.iri == b.iri:
+            raise BadInput(f"{a.label!r} and {b.label!r} are the same entity")
+        s, t = str(a.iri), str(b.iri)
+        flt = tie_filter(self._shim(), only=only, exclude=exclude, avoid=avoid, through=through,
+                         keep=(s, t), indirect=False)
+        limit = max_len or MAX_HOPS
+        paths, capped = self._shortest(s, t, self._predicates(flt), flt, limit)
+        if not paths:
+            within = f" within {limit} hops" if capped else ""
+            raise NoPath(f"no connection between {a.label} and {b.label}{within}"
+                         + (" under these constraints" if (only or exclude or avoid or through or max_len) else ""))
+        small = self._small(self._subgraph({n for p in paths for n in p}))
+        answer = find_paths(small, s, t, all_shortest=True, only=only, exclude=exclude, through=through)
+        if not all_shortest:
+            answer["paths"] = answer["paths"][:1]
+        answer["source"], answer["target"] = a.as_dict(), b.as_dict()
+        answer["skipped_kinds"] = sorted(flt.excluded & indirect_kinds(self.ontology))
+        return answer
+
+    def _node_ok(self, flt, node: str, types) -> bool:
+        from kg.names import class_of
+
+        if node in flt.keep:
+            return True
+        return node not in flt.avoided and (flt.through is None or class_of(types) in flt.through)
+
+    def _shortest(self, s: str, t: str, predicates, flt, limit: int) -> tuple[list[list[str]], bool]:
+        """Every shortest path from ``s`` to ``t`` (node IRIs), by bidirectional breadth-first search.
+
+        Returns the paths and whether the search stopped at ``limit`` hops
+        (rather than running out of entities to reach).
+        """
+        sides = {"f": ({s: 0}, {s: set()}, [s]), "b": ({t: 0}, {t: set()}, [t])}
+        depth = {"f": 0, "b": 0}
+        meet: list[str] = []
+        while sides["f"][2] and sides["b"][2] and depth["f"] + depth["b"] < limit:
+            side = "f" if len(sides["f"][2]) <= len(sides["b"][2]) else "b"
+            other = "b" if side == "f" else "f"
+            dist, pred, frontier = sides[side]
+            layer = depth[side] + 1
+            new: dict[str, set] = {}
+            for n, around in self._expand(frontier, predicates).items():
+                for m, types in around.items():
+                    if dist.get(m, layer) < layer or not self._node_ok(flt, m, types):
+                        continue
+                    new.setdefault(m, set()).add(n)
+            for m, parents in new.items():
+                dist[m] = layer
+                pred.setdefault(m, set()).update(parents)
+            depth[side] = layer
+            sides[side] = (dist, pred, sorted(new))
+            touching = [m for m in new if m in sides[other][0]]
+            if touching:
+                total = min(layer + sides[other][0][m] for m in touching)
+                meet = sorted(m for m in touching if layer + sides[other][0][m] == total)
+                break
+        if not meet:
+            return [], bool(sides["f"][2] and sides["b"][2])
+
+        def back(pred, node):  # paths from the root of ``pred`` to ``node``
+            if not pred.get(node):
+                return [[node]]
+            return [p + [node] for parent in sorted(pred[node]) for p in back(pred, parent)]
+
+        paths = []
+        for m in meet:
+            for head in back(sides["f"][1], m):
+                for tail in back(sides["b"][1], m):
+                    paths.append(head + tail[::-1][1:])
+                    if len(paths) >= MAX_PATHS:
+                        return paths, False
+        return paths, False
+
+    def neighbors(self, name: str, *, depth: int = 1, only=None) -> dict:
+        """The neighbourhood of ``name``, as :func:`kg.paths.neighbors` returns it; one query per hop, two to explain."""
+        from kg.paths import neighbors, tie_filter
+
+        if depth < 1:
+            raise BadInput("depth must be at least 1")
+        e = self.resolve(name)
+        s = str(e.iri)
+        flt = tie_filter(self._shim(), only=only, keep=(s,))
+        predicates = self._predicates(flt)
+        seen, frontier = {s}, [s]
+        for _ in range(depth):
+            if not frontier:
+                break
+            reached = {m for around in self._expand(frontier, predicates).values() for m in around}
+            frontier = sorted(reached - seen)
+            seen |= reached
+        return neighbors(self._small(self._subgraph(seen)), s, depth=depth, only=only)
+
+    def common_ties(self, first: str, second: str, *, only=None) -> dict:
+        """What two entities share, as :func:`kg.paths.common_ties` returns it; three queries after resolving."""
+        from kg.paths import common_ties, tie_filter
+
+        a, b = self.resolve(first), self.resolve(second)
+        s, t = str(a.iri), str(b.iri)
+        flt = tie_filter(self._shim(), only=only, keep=(s, t))
+        around = self._expand([s, t], self._predicates(flt))
+        shared = set(around[s]) & set(around[t])
+        return common_ties(self._small(self._subgraph({s, t} | shared)), s, t, only=only)
+
+    # --- SPARQL ------------------------------------------------------------
+
+    def query(self, query, *, params=None, timeout: float | None = None, max_rows: int | None = None):
+        """Forward a SPARQL query (text, :class:`kg.sparql.SavedQuery` or its name) to the endpoint.
+
+        The query is checked locally first (:func:`kg.sparql.check_query`:
+        updates, ``SERVICE`` and ``FROM`` are refused before anything is
+        sent); the project's prefixes are declared unless the query declares
+        them; parameters are bound with a ``VALUES`` block at the top of the
+        ``WHERE`` clause.
+
+        Returns
+        -------
+        kg.sparql.QueryResult
+
+        Raises
+        ------
+        QueryTimeout
+            Past ``timeout`` seconds (SPARQLWrapper's ``setTimeout``).
+        kg.sparql.TooManyRows
+            More than ``max_rows`` rows or triples.
+        """
+        from rdflib import BNode, Literal, URIRef
+
+        from kg.sparql import (QueryResult, SavedQuery, TooManyRows, _looks_like_name, check_query,
+                               parse_term, saved_query)
+
+        if isinstance(query, str) and _looks_like_name(query):
+            query = saved_query(query)
+        if isinstance(query, SavedQuery):
+            bindings = self.bind(query, params or {})
+            text = query.text
+            checked = check_query(text)
+        else:
+            text = query
+            checked = check_query(text)
+            bindings = {}
+            for key, value in (params or {}).items():
+                key = str(key).lstrip("?$")
+                if key not in checked.variables:
+                    raise BadInput(f"parameter {key!r}: the query has no variable ?{key}")
+                bindings[key] = value if isinstance(value, (URIRef, Literal, BNode)) else parse_term(str(value))
+        if max_rows is not None and max_rows < 0:
+            raise BadInput(f"max_rows must be 0 or more, not {max_rows}")
+        text = _with_prefixes(_bind(text, bindings))
+        started = time.perf_counter()
+        if checked.kind in ("construct", "describe"):
+            graph = self.endpoint.construct(text, timeout=timeout)
+            result = QueryResult(checked.kind, graph=_bound(graph))
+        elif checked.kind == "ask":
+            result = QueryResult("ask", boolean=self.endpoint.ask(text, timeout=timeout))
+        else:
+            names, rows = self.endpoint.select(text, timeout=timeout)
+            result = QueryResult("select", vars=names, rows=rows)
+        result.elapsed = time.perf_counter() - started
+        if max_rows is not None and result.kind != "ask" and len(result) > max_rows:
+            what = "triples" if result.is_graph else "rows"
+            raise TooManyRows(f"the query returned more than {max_rows} {what}; add LIMIT or narrow it")
+        return result
+
+    def bind(self, saved, params) -> dict:
+        """Check ``params`` against the saved query ``saved`` (:meth:`kg.sparql.SavedQuery.bind`), asking the endpoint.
+
+        Entity parameters are resolved with :meth:`resolve`; source parameters
+        against the endpoint's sources (one query, only when one is given).
+        """
+        source = self
+        if any(p.type == "source" and p.name in {str(k).lstrip("?$") for k in params} for p in saved.params):
+            from kg.store import prologue
+
+            graph = self.endpoint.triples(prologue() + "SELECT ?s ?p ?o WHERE { ?s a chips:Source . "
+                                          "VALUES ?p { rdf:type rdfs:label } ?s ?p ?o }")
+            source = SimpleNamespace(graph=graph, names=self.names)
+        return saved.bind(params, source=source)
+
+    def labeller(self, result=None):
+        """A ``term → label`` function for the IRIs in ``result``, with their labels fetched in one query."""
+        from rdflib import RDFS, URIRef
+
+        iris = set()
+        if result is not None and result.kind == "select":
+            iris = {term for row in result.rows for term in row if isinstance(term, URIRef)}
+        labels: dict = {}
+        for chunk in _chunks(iris):
+            _, rows = self.endpoint.select(
+                f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {_values(chunk)} }} ?s <{RDFS.label}> ?l }}")
+            for s, label in rows:
+                labels.setdefault(s, []).append(label)
+
+        def label_of(term):
+            found = labels.get(term)
+            if found is None:
+                if not isinstance(term, URIRef):
+                    return None
+                _, rows = self.endpoint.select(f"SELECT ?l WHERE {{ <{term}> <{RDFS.label}> ?l }}")
+                found = labels[term] = [row[0] for row in rows if row[0] is not None]
+            for lang in ("en", None, "zh"):
+                for label in found:
+                    if getattr(label, "language", None) == lang:
+                        return str(label)
+            return str(found[0]) if found else None
+
+        return label_of
+
+
+def _bound(graph):
+    from kg.vocab import bind_prefixes
+
+    return bind_prefixes(graph)
+
+
+def _with_prefixes(text: str) -> str:
+    """``text`` with a ``PREFIX`` line for each project prefix it does not declare itself."""
+    from kg.sparql import _blank
+    from kg.vocab import PREFIXES
+
+    blank = _blank(text)
+    declared = {m.group(1) for m in re.finditer(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?\s*:", blank)}
+    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items() if p not in declared) + text
+
+
+def _bind(text: str, bindings: dict) -> str:
+    """Insert ``VALUES`` for ``bindings`` at the start of the query's top-level ``WHERE`` group.
+
+    Examples
+    --------
+    >>> from rdflib import URIRef
+    >>> _bind("SELECT * WHERE { ?s ?p ?o }", {"s": URIRef("urn:x")})
+    'SELECT * WHERE { VALUES (?s) { (<urn:x>) } ?s ?p ?o }'
+    """
+    if not bindings:
+        return text
+    from kg.sparql import _blank
+
+    blank = _blank(text)
+    match = re.search(r"(?i)\bWHERE\s*\{", blank) or re.search(r"\{", blank)
+    if match is None:
+        raise QueryError("cannot bind parameters: the query has no WHERE group")
+    names = sorted(bindings)
+    values = (f" VALUES ({' '.join('?' + n for n in names)}) "
+              f"{{ ({' '.join(bindings[n].n3() for n in names)}) }}")
+    return text[:match.end()] + values + text[match.end():]
+
+
+# -----------------------------------------------------------------------------
+# Uploading
+# -----------------------------------------------------------------------------
+
+def _opener(url: str, user: str | None, password: str | None):
+    import urllib.request
+
+    handlers = []
+    if user:
+        manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        manager.add_password(None, url, user, password or "")
+        handlers = [urllib.request.HTTPDigestAuthHandler(manager), urllib.request.HTTPBasicAuthHandler(manager)]
+    return urllib.request.build_opener(*handlers)
+
+
+def push(graph, url: str, *, target: str | None = None, method: str = "gsp", batch: int | None = None,
+         user: str | None = None, password: str | None = None, timeout: float = 300.0, progress=None) -> dict:
+    """Upload the triples of ``graph`` to an endpoint, replacing the target graph.
+
+    Parameters
+    ----------
+    graph : rdflib.Graph
+        What to send: pass ``kg.graph`` of a loaded graph, which holds the
+        ontology, the data and the derived shortcut triples remote queries need.
+    url : str
+        ``gsp``: the Graph Store Protocol endpoint (Virtuoso:
+        ``/sparql-graph-crud``, Fuseki: ``/DATASET/data``, Oxigraph:
+        ``/store``). ``update``: the SPARQL Update endpoint (Virtuoso:
+        ``/sparql``, Fuseki: ``/DATASET/update``, Oxigraph: ``/update``).
+    target : str, optional
+        The named graph to replace; the default graph when omitted.
+    method : {"gsp", "update"}
+        ``gsp`` sends N-Triples with HTTP ``PUT`` (first batch, replacing
+        the graph) then ``POST`` (the rest); ``update`` sends ``CLEAR
+        SILENT GRAPH`` then ``INSERT DATA`` batches (into the default graph
+        it only adds).
+    batch : int, optional
+        Triples per request; default 50,000 for ``gsp`` and 1,000 for
+        ``update`` (Virtuoso refuses an ``INSERT DATA`` that compiles to
+        more than 10,000 lines of SQL).
+    user, password : str, optional
+        Credentials (HTTP digest or basic), e.g. Virtuoso's ``/sparql-auth``.
+    timeout : float
+        Seconds each request may take.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each batch.
+
+    Returns
+    -------
+    dict
+        ``{"endpoint", "graph", "method", "triples", "requests", "seconds"}``.
+
+    Raises
+    ------
+    BadInput
+        When the server is unreachable or refuses the upload (the message
+        gives the HTTP status and what to do).
+    """
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    if method not in ("gsp", "update"):
+        raise BadInput(f"--method must be gsp or update, not {method!r}")
+    if not re.match(r"https?://", url or ""):
+        raise BadInput(f"endpoint {url!r} is not an http(s) URL")
+    if batch is None:
+        batch = 50_000 if method == "gsp" else 1_000
+    if batch < 1:
+        raise BadInput("batch must be at least 1")
+    if target is not None and not re.fullmatch(r"[a-zA-Z][\w+.-]*:[^\s<>\"{}|\\^`]*", target):
+        raise BadInput(f"--graph {target!r} is not an absolute IRI")
+    from rdflib import Graph
+
+    triples = sorted(graph, key=lambda t: (str(t[0]), str(t[1])))
+    opener = _opener(url, user, password)
+    started = time.perf_counter()
+    requests = 0
+
+    def send(body: bytes, http_method: str, content_type: str, where: str):
+        nonlocal requests
+        request = urllib.request.Request(where, data=body, method=http_method,
+                                         headers={"Content-Type": content_type})
+        requests += 1
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                response.read()
+        except urllib.error.HTTPError as e:
+            detail = " ".join(e.read().decode("utf-8", "replace").split())[:300]
+            hint = (" (the server does not allow uploads here: grant update rights, e.g. Virtuoso's "
+                    "GRANT SPARQL_UPDATE TO \"SPARQL\", or give --user)") if e.code in (401, 403, 405) else ""
+            raise BadInput(f"{where.split('?')[0]} refused the upload: HTTP {e.code} {e.reason}{hint}"
+                           + (f": {detail}" if detail and not hint else "")) from None
+        except Exception as e:  # urllib: refused connection, timeout
+            raise BadInput(f"cannot upload to {url}: {' '.join(str(getattr(e, 'reason', e)).split())}") from None
+
+    def ntriples(chunk) -> bytes:
+        part = Graph()
+        for triple in chunk:
+            part.add(triple)
+        return part.serialize(format="nt", encoding="utf-8")
+
+    chunks = [triples[i:i + batch] for i in range(0, len(triples), batch)] or [[]]
+    if method == "gsp":
+        sep = "&" if "?" in url else "?"
+        where = f"{url}{sep}graph={urllib.parse.quote(target, safe='')}" if target else f"{url}{sep}default"
+        for n, chunk in enumerate(chunks):
+            send(ntriples(chunk), "PUT" if n == 0 else "POST", "text/turtle; charset=utf-8", where)
+            if progress:
+                progress(min((n + 1) * batch, len(triples)), len(triples))
+    else:
+        if target:
+            send(f"CLEAR SILENT GRAPH <{target}>".encode(), "POST", "application/sparql-update", url)
+        for n, chunk in enumerate(chunks):
+            body = ntriples(chunk).decode("utf-8")
+            update = f"INSERT DATA {{ GRAPH <{target}> {{\n{body}}} }}" if target else f"INSERT DATA {{\n{body}}}"
+            send(update.encode("utf-8"), "POST", "application/sparql-update", url)
+            if progress:
+                progress(min((n + 1) * batch, len(triples)), len(triples))
+    return {"endpoint": url, "graph": target, "method": method, "triples": len(triples),
+            "requests": requests, "seconds": round(time.perf_counter() - started, 3)}
