@@ -188,12 +188,57 @@ def network_for(kg: KnowledgeGraph):
     return network
 
 
-class CachedKnowledgeGraph(KnowledgeGraph):
+class CachedProjection(KnowledgeGraph):
+    """Base of graphs whose projection and name index come from the disk cache under ``self.key``.
+
+    Subclasses say where the RDF comes from (``graph``) and what to record
+    beside a new cache entry (:meth:`_cache_meta`). ``ontology`` is the
+    ontology alone, enough for relation kinds and classes.
+    """
+
+    key: str
+
+    def _cache_meta(self) -> dict:
+        raise NotImplementedError
+
+    @cached_property
+    def ontology(self):
+        """The ontology alone, parsed on first use."""
+        from kg.bundled import ONTOLOGY
+        from kg.loader import parse_file
+
+        return parse_file(ONTOLOGY)
+
+    @cached_property
+    def _hit(self):
+        return read_projection(self.key)
+
+    @cached_property
+    def names(self):
+        """The name index, from the cache when possible."""
+        if self._hit is not None:
+            return self._hit[1]
+        from kg.names import NameIndex
+
+        return NameIndex(self.graph)
+
+    @cached_property
+    def network(self):
+        """The projection, from the cache when possible; built from ``graph`` and cached otherwise."""
+        if self._hit is not None:
+            return self._hit[0]
+        from kg.network import project
+
+        network = project(self.graph, self.names)
+        write_projection(self.key, network, self.names, self._cache_meta())
+        return network
+
+
+class CachedKnowledgeGraph(CachedProjection):
     """A :class:`KnowledgeGraph` that parses nothing until something needs the RDF.
 
     ``network`` and ``names`` come from the disk cache when it holds them;
     ``graph``, ``asserted`` and ``derived`` load the files on first use.
-    ``ontology`` is the ontology alone (enough for relation kinds and classes).
     """
 
     def __init__(self, paths=None):  # noqa: D107  (no dataclass __init__: nothing is loaded yet)
@@ -214,37 +259,8 @@ class CachedKnowledgeGraph(KnowledgeGraph):
     asserted = property(lambda self: self._loaded.asserted)
     derived = property(lambda self: self._loaded.derived)
 
-    @cached_property
-    def ontology(self):
-        """The ontology alone, parsed on first use."""
-        from kg.bundled import ONTOLOGY
-        from kg.loader import parse_file
-
-        return parse_file(ONTOLOGY)
-
-    @cached_property
-    def _hit(self):
-        return read_projection(self.key)
-
-    @cached_property
-    def names(self):
-        """The name index, from the cache when possible."""
-        if self._hit is not None:
-            return self._hit[1]
-        return self._loaded.names
-
-    @cached_property
-    def network(self):
-        """The projection, from the cache when possible; built and cached otherwise."""
-        if self._hit is not None:
-            return self._hit[0]
-        from kg.network import project
-
-        loaded = self._loaded
-        network = project(loaded.graph, loaded.names)
-        write_projection(self.key, network, loaded.names,
-                         {"triples": len(loaded.graph), "files": [str(p) for p in self.files]})
-        return network
+    def _cache_meta(self) -> dict:
+        return {"triples": len(self.graph), "files": [str(p) for p in self.files]}
 
 
 def cached_kg(paths=None) -> CachedKnowledgeGraph:

@@ -25,6 +25,7 @@ from functools import cached_property
 from pathlib import Path
 
 from kg.errors import BadInput, DataError, QueryError, QueryTimeout
+from kg.cache import CachedProjection, projection_key
 from kg.loader import KnowledgeGraph
 
 __all__ = ["build_store", "open_store", "store_info", "KGStore",
@@ -478,7 +479,7 @@ def prologue() -> str:
 # A KnowledgeGraph backed by a store
 # -----------------------------------------------------------------------------
 
-class StoreKnowledgeGraph(KnowledgeGraph):
+class StoreKnowledgeGraph(CachedProjection):
     """A :class:`KnowledgeGraph` whose RDF lives in an Oxigraph store.
 
     ``network`` and ``names`` come from the disk cache (:mod:`kg.cache`)
@@ -495,8 +496,6 @@ class StoreKnowledgeGraph(KnowledgeGraph):
         self.asserted = self.store.info["asserted"]
         self.derived = self.store.info["derived"]
         self._shapes = None
-        from kg.cache import projection_key
-
         self.key = projection_key(store_id=self.store.info["id"])
 
     @cached_property
@@ -504,40 +503,8 @@ class StoreKnowledgeGraph(KnowledgeGraph):
         """The whole store as an rdflib Graph (copied on first use)."""
         return self.store.rdflib_graph()
 
-    @cached_property
-    def ontology(self):
-        """The ontology alone."""
-        from kg.bundled import ONTOLOGY
-        from kg.loader import parse_file
-
-        return parse_file(ONTOLOGY)
-
-    @cached_property
-    def _hit(self):
-        from kg.cache import read_projection
-
-        return read_projection(self.key)
-
-    @cached_property
-    def names(self):
-        """The name index, from the cache when possible."""
-        if self._hit is not None:
-            return self._hit[1]
-        from kg.names import NameIndex
-
-        return NameIndex(self.graph)
-
-    @cached_property
-    def network(self):
-        """The projection, from the cache when possible; built from the store and cached otherwise."""
-        if self._hit is not None:
-            return self._hit[0]
-        from kg.cache import write_projection
-        from kg.network import project
-
-        network = project(self.graph, self.names)
-        write_projection(self.key, network, self.names, {"triples": len(self.store), "store": str(self.store.path)})
-        return network
+    def _cache_meta(self) -> dict:
+        return {"triples": len(self.store), "store": str(self.store.path)}
 
     def entity_graph(self, iri) -> "KnowledgeGraph":
         """A small KnowledgeGraph with what :func:`kg.facts.describe` needs about ``iri``.
