@@ -279,6 +279,59 @@ def ratio(naive, fast) -> str:
     return f"{naive / fast:,.0f}×"
 
 
+def target_lines(results: dict) -> list[str]:
+    """Each target of the issue against what this run measured, met or missed, computed from the results."""
+    big = results["sizes"][-1]
+    mid = next((s for s in results["sizes"] if _get(s, "fast", "agreement_top20") is not None), None)
+
+    def get(*keys):
+        return _get(big, *keys)
+
+    def row(name, value, target, ok, why=""):
+        mark = "met" if ok else "MISSED"
+        return f"| {name} | {value} | {target} | {mark} | {why} |"
+
+    parse, load = get("rdflib_parse", "parse_s"), get("store_load", "load_s")
+    ready = get("reopen", "ready_s")
+    naive_q, fast_q = get("naive_queries", "queries", "coinvestors", "s"), get("fast", "queries", "coinvestors", "s")
+    naive_path, warm = get("path_naive", "wall"), get("path_store_warm", "wall")
+    between = get("fast", "betweenness_s")
+    agree = _get(mid, "fast", "agreement_top20") if mid else None
+    peaks = [get("store_load", "peak_mb"), get("path_store_warm", "peak_mb"), get("fast", "peak_mb")]
+    bundled = results.get("bundled") or []
+    slowest = max(bundled, key=lambda c: c["wall"]) if bundled else None
+    lines = [f"Measured at {big['triples_file']:,} triples.", "",
+             "| Target | Measured | Wanted | | Why, where missed |", "|---|---|---|---|---|"]
+    if parse and load:
+        lines.append(row("load vs rdflib parse", f"{parse / load:.1f}×", "≥ 20×", parse / load >= 20,
+                         f"rdflib parses this graph in {parse:.0f} s here (the issue measured ~100 s); "
+                         f"Oxigraph's bulk load itself takes {load:.1f} s"))
+    if parse and ready:
+        lines.append(row("reopened store ready vs rdflib parse", f"{parse / ready:,.0f}×", "≥ 500×", parse / ready >= 500))
+    if naive_q and fast_q:
+        lines.append(row("co-investor query", f"{naive_q / fast_q:.0f}×", "≥ 50×", naive_q / fast_q >= 50,
+                         f"rdflib finishes it in {naive_q:.0f} s here (the issue saw > 120 s); "
+                         f"Oxigraph needs {fast_q:.1f} s for the GROUP BY over all investments"))
+    if naive_path and warm:
+        lines.append(row("`kg path` warm vs naive", f"{naive_path / warm:.0f}×", "≥ 100×", naive_path / warm >= 100,
+                         "see the next row"))
+        lines.append(row("`kg path` warm, wall incl. start-up", fmt_s(warm), "< 1 s", warm < 1,
+                         f"unpickling the {get('fast', 'edges'):,}-edge projection takes "
+                         f"{fmt_s(get('fast', 'projection_read_s'))}; Python start-up and imports ~0.3 s"))
+    if between:
+        lines.append(row("betweenness top-10", fmt_s(between), "< 30 s", between < 30))
+    if agree is not None:
+        lines.append(row("top-20 agreement, sampled vs exact (100k)", f"{agree:.2f}", "≥ 0.9", agree >= 0.9))
+    if all(peaks):
+        lines.append(row("peak memory, fast path (load / warm path / queries+paths+betweenness)",
+                         " / ".join(f"{p:,.0f} MB" for p in peaks), "< 1 GB", max(peaks) < 1024,
+                         f"the one-time projection build goes through rdflib: {get('path_store_cold', 'peak_mb'):,.0f} MB"))
+    if slowest:
+        lines.append(row("every command on the bundled data", f"slowest {slowest['command']}: {fmt_s(slowest['wall'])}",
+                         "< 0.6 s", slowest["wall"] < 0.6, "pyshacl's import and validation" if "validate" in slowest["command"] else ""))
+    return lines
+
+
 def write_report(results: dict, path: Path):
     import networkx
     import pyoxigraph
@@ -338,7 +391,9 @@ def write_report(results: dict, path: Path):
         lines += ["", "## Every command on the bundled data (warm cache)", "", "| Command | Wall | Exit |", "|---|---|---|"]
         for b in results["bundled"]:
             lines.append(f"| `{b['command']}` | {fmt_s(b['wall'])} | {b['rc']} |")
-    lines += ["", "## Notes", ""] + [f"- {n}" for n in results.get("notes", [])]
+    lines += ["", "## Targets of issue 6, at the largest size measured", ""] + target_lines(results)
+    if results.get("notes"):
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in results["notes"]]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     os.replace(tmp, path)
@@ -368,7 +423,12 @@ def main(argv=None):
     parser.add_argument("--query-limit", type=int, default=120, help="Seconds allowed to each rdflib query.")
     parser.add_argument("--no-bundled", action="store_true", help="Skip timing the commands on the bundled data.")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
+    parser.add_argument("--report-only", action="store_true", help="Rewrite RESULTS.md from results.json, measuring nothing.")
     args = parser.parse_args(argv)
+    if args.report_only:
+        out = Path(args.out)
+        write_report(json.loads((out.parent / "results.json").read_text()), out)
+        return
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="kg-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     global RUN_ROOT
