@@ -223,15 +223,22 @@ def _refuse_network(event: str, args) -> None:
             raise PermissionError("outbound connections are disabled in the SPARQL worker")
 
 
-def _worker_main(conn, data, timeout, max_rows) -> None:  # pragma: no cover - runs in a child process
-    """A worker: load the graph once, then answer requests from the pipe until told to stop."""
+def _worker_main(conn, data, timeout, max_rows, store=None) -> None:  # pragma: no cover - runs in a child process
+    """A worker: open the graph once (files, or an Oxigraph store), then answer requests until told to stop."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops us
     try:
-        from kg.loader import load
+        if store:
+            from kg.store import StoreKnowledgeGraph
 
-        kg = load(data)
+            kg = StoreKnowledgeGraph(store)  # queries run inside Oxigraph
+            size = len(kg.store)
+        else:
+            from kg.loader import load
+
+            kg = load(data)
+            size = len(kg.graph)
         len(kg.names)  # build the name index now, not on the first request
     except KGError as e:
         conn.send(("failed", str(e)))
@@ -240,7 +247,7 @@ def _worker_main(conn, data, timeout, max_rows) -> None:  # pragma: no cover - r
         conn.send(("failed", f"{type(e).__name__}: {e}"))
         return
     sys.addaudithook(_refuse_network)
-    conn.send(("ready", {"triples": len(kg.graph), "files": [str(p) for p in kg.files]}))
+    conn.send(("ready", {"triples": size, "files": [str(p) for p in kg.files]}))
     while True:
         try:
             job = conn.recv()
@@ -288,6 +295,8 @@ class WorkerPool:
     ----------
     data : list of str, optional
         Data files or folders, as ``kg --data`` (default: ``KG_DATA`` or the bundled data).
+    store : str, optional
+        An Oxigraph store built by ``kg load --store`` to serve instead of files.
     workers : int
         Number of processes, so many queries run at once. At least 1.
     timeout : float
@@ -297,7 +306,7 @@ class WorkerPool:
         Most rows (or triples) a result may have.
     """
 
-    def __init__(self, data=None, *, workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
+    def __init__(self, data=None, *, store=None, workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
                  max_rows: int = DEFAULT_MAX_ROWS, grace: float = 2.0, start_timeout: float = 300.0):
         if workers < 1:
             raise BadInput(f"--workers must be at least 1, not {workers}")
@@ -306,6 +315,7 @@ class WorkerPool:
         if max_rows < 1:
             raise BadInput(f"--max-rows must be at least 1, not {max_rows}")
         self.data = [str(p) for p in data] if data else None
+        self.store = str(store) if store else None
         self.size = workers
         self.timeout = float(timeout)
         self.max_rows = int(max_rows)
@@ -324,7 +334,7 @@ class WorkerPool:
     def _launch(self):
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(
-            target=_worker_main, args=(child, self.data, self.timeout, self.max_rows),
+            target=_worker_main, args=(child, self.data, self.timeout, self.max_rows, self.store),
             name="kg-sparql-worker", daemon=True,
         )
         process.start()

@@ -25,11 +25,13 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
-def start_server(port, *extra, data=None):
+def start_server(port, *extra, data=None, store=None):
     """Start `python -m kg serve` and return (process, base URL) once it answers."""
     args = [sys.executable, "-m", "kg"]
     if data:
         args += ["--data", str(data)]
+    if store:
+        args += ["--store", str(store)]
     args += ["serve", "--port", str(port), "--timeout", str(TIMEOUT), "--max-rows", str(MAX_ROWS), *extra]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -387,3 +389,24 @@ def test_the_query_page_runs_a_query_in_a_browser_without_leaving_the_host(serve
             browser.close()
     assert not errors
     assert requested and all(url.startswith(server) for url in requested), requested
+
+
+def test_serving_an_oxigraph_store(tmp_path, free_port):
+    from kg.store import build_store
+    from kg.synth import synthesize
+
+    data = synthesize(tmp_path / "data", 20, seed=5).path
+    build_store(tmp_path / "store", [data])
+    proc, base, _ = start_server(free_port, store=tmp_path / "store")
+    try:
+        client = SPARQLWrapper(f"{base}/sparql")
+        client.setQuery("SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?i chips:investedIn ?c }")
+        client.setReturnFormat(JSON)
+        served = int(client.query().convert()["results"]["bindings"][0]["n"]["value"])
+    finally:
+        stop_server(proc)
+    from kg import load
+
+    local = load([data]).graph.query("SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?i chips:investedIn ?c }",
+                                     initNs={"chips": "https://w3id.org/chipskg/ontology#"})
+    assert served == int(next(iter(local))[0]) > 0

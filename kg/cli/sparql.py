@@ -315,9 +315,13 @@ def serve(
         raise BadInput(f"--log-level must be one of critical, error, warning, info, debug, trace; not {log_level!r}")
     if not 0 <= port <= 65535:
         raise BadInput(f"--port must be between 0 and 65535, not {port}")
-    root = ctx.find_root()
-    data = (root.obj or {}).get("data")
-    pool = WorkerPool(data, workers=workers, timeout=timeout, max_rows=max_rows)
+    options = ctx.find_root().obj or {}
+    if options.get("endpoint"):
+        raise BadInput("kg serve serves local data (--data or --store); --endpoint is a SPARQL endpoint already")
+    if options.get("store") and options.get("data"):
+        raise BadInput("--store and --data name two different graphs; give one of them")
+    pool = WorkerPool(options.get("data"), store=options.get("store"), workers=workers, timeout=timeout,
+                      max_rows=max_rows)
     sock = bind_socket(host, port)
     try:
         err_console.print(f"Loading the data in {workers} worker process(es)...", markup=False)
