@@ -83,3 +83,12 @@ def update_readme() -> None:
 
 if __name__ == "__main__" and "--update" in sys.argv:
     update_readme()
+
+
+def test_readme_python_example_runs(capsys):
+    code = re.search(r"## Python API\n\n```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    printed = capsys.readouterr().out.strip()
+    assert printed == re.search(r"# (Nvidia acquired .*)", code).group(1)
+    assert len(namespace["rows"]) >= 5
