@@ -16,10 +16,6 @@ from kg.network import undirected
 __all__ = ["find_paths", "common_ties", "neighbors", "resolve_kinds", "resolve_class", "TieFilter",
            "tie_filter", "filtered_view"]
 
-#: When two entities are tied by several relations, the one a hop is told by.
-_KIND_PRIORITY = ("acquired", "founded", "investedIn", "workedAt", "customerOf", "partnerOf",
-                  "holdsEquityIn", "citedPatentsOf", "knows", "competesWith")
-
 
 def resolve_kinds(kg, kinds) -> set[str] | None:
     """Turn user-typed relation kinds (``"invested in"``, ``investedIn``) into kind names.
@@ -138,8 +134,10 @@ def _hop_edges(kg, flt: TieFilter, u, v) -> list[dict]:
     refs = [r for r in undirected(G)[u][v]["refs"] if flt.kind_ok(G.edges[r]["kind"])]
 
     def rank(ref):
-        kind = G.edges[ref]["kind"]
-        return (_KIND_PRIORITY.index(kind) if kind in _KIND_PRIORITY else len(_KIND_PRIORITY), ref)
+        # a relation the sources state as its own node (a founding, a round) tells a hop
+        # better than a plain property; then a dated one; ties by kind name for determinism
+        data = G.edges[ref]
+        return ("relation" not in data, not any(k in data for k in ("date", "start", "end")), data["kind"], ref)
 
     out = []
     for s, t, key in sorted(refs, key=rank):
