@@ -280,7 +280,7 @@ def describe(kg, name: str) -> dict:
                 "sources": _sources(g, s), "derived": _is_shortcut(g, p),
             })
     seen = set()
-    for s, p in sorted(g.subject_predicates(node)):
+    for s in sorted(set(g.subjects(None, node))):
         if _relation_class(g, s, classes) is not None and s not in seen:
             seen.add(s)
             facts.append(relation_facts(g, s, classes))

@@ -46,7 +46,7 @@ def resolve_class(kg, name: str | None) -> set[str] | None:
         return None
     classes = _vocabulary(kg)["classes"]
     key = normalize(name)
-    for cls, about in classes.items():
+    for about in classes.values():
         if key in {normalize(n) for n in about["names"]}:
             return set(about["covers"])
     raise BadInput(f"unknown class {name!r}; entity classes: {', '.join(classes)}")
