@@ -38,6 +38,7 @@ from functools import cached_property
 from types import SimpleNamespace
 
 from kg.errors import BadInput, NoPath, QueryError, QueryTimeout, UnknownEntity
+from kg.vocab import bind_prefixes, sparql_prefixes
 
 __all__ = ["RemoteEndpoint", "RemoteKnowledgeGraph", "push", "MAX_HOPS", "BATCH"]
 
@@ -103,13 +104,6 @@ def _normalise_graph(graph):
             o = Literal(str(o)) if str(o.datatype) == _XSD + "string" else _normal_literal(str(o), str(o.datatype))
         out.add((s, p, o))
     return out
-
-
-def _head() -> str:
-    """``PREFIX`` lines for rdf:, rdfs: and skos:."""
-    from kg.vocab import PREFIXES
-
-    return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "rdfs", "skos"))
 
 
 def _values(iris) -> str:
@@ -333,7 +327,6 @@ class RemoteKnowledgeGraph:
         """The ontology, parsed from the bundled ``ontology/chips.ttl``."""
         from kg.bundled import ONTOLOGY
         from kg.loader import parse_file
-        from kg.vocab import bind_prefixes
 
         return bind_prefixes(parse_file(ONTOLOGY))
 
@@ -376,7 +369,7 @@ class RemoteKnowledgeGraph:
     def _name_graph(self, where: str, limit: int | None = None):
         """Types and labels of the entities selected by the ``?s`` pattern ``where``, plus the ontology."""
         cap = f" LIMIT {limit}" if limit else ""
-        text = _head() + f"""SELECT DISTINCT ?s ?p ?o WHERE {{
+        text = sparql_prefixes("rdf", "rdfs", "skos") + f"""SELECT DISTINCT ?s ?p ?o WHERE {{
   {{ SELECT DISTINCT ?s WHERE {{ {where} }}{cap} }}
   VALUES ?p {{ rdf:type rdfs:label skos:altLabel }}
   ?s ?p ?o }}"""
@@ -395,12 +388,11 @@ class RemoteKnowledgeGraph:
         UnknownEntity, AmbiguousEntity
             As the local index does; suggestions come from a bounded label query.
         """
-        from kg.names import NameIndex, normalize
-        from kg.vocab import PREFIXES
+        from kg.names import NameIndex, expand_curie, normalize
 
         classes = f"VALUES ?t {{ {_values(self._entity_classes)} }} ?s a ?t ."
         text = name.strip()
-        iri = PREFIXES["res"] + text[4:] if text.startswith("res:") else text
+        iri = expand_curie(text)
         if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", iri):
             found = NameIndex(self._name_graph(f"VALUES ?s {{ <{iri}> }} {classes}"))
             if found.entities:
@@ -427,7 +419,6 @@ class RemoteKnowledgeGraph:
         from kg.loader import KnowledgeGraph
         from kg.names import NameIndex
         from kg.network import project
-        from kg.vocab import bind_prefixes
 
         full = bind_prefixes(graph + self.ontology)
         small = KnowledgeGraph(graph=full, files=[], asserted=len(full), derived=0)
@@ -444,9 +435,9 @@ class RemoteKnowledgeGraph:
         """
         from kg.loader import KnowledgeGraph
         from kg.names import NameIndex
-        from kg.store import described_query, neighbourhood_queries, prologue
+        from kg.store import described_query, neighbourhood_queries
 
-        head = prologue()
+        head = sparql_prefixes()
         _, rows = self.endpoint.select(head + described_query(str(iri)))
         described = [row[0] for row in rows if row[0] is not None]
         first, second = neighbourhood_queries(str(iri), described)
@@ -496,10 +487,9 @@ class RemoteKnowledgeGraph:
         those relation nodes, of what the relation nodes point at, and of
         their rounds' valuations and totals.
         """
-        from kg.store import prologue
         from kg.vocab import CHIPS
 
-        head = prologue()
+        head = sparql_prefixes()
         nodes = sorted(nodes)
         values = _values(nodes)
         branches = []
@@ -702,7 +692,7 @@ class RemoteKnowledgeGraph:
         started = time.perf_counter()
         if checked.kind in ("construct", "describe"):
             graph = self.endpoint.construct(text, timeout=timeout)
-            result = QueryResult(checked.kind, graph=_bound(graph))
+            result = QueryResult(checked.kind, graph=bind_prefixes(graph))
         elif checked.kind == "ask":
             result = QueryResult("ask", boolean=self.endpoint.ask(text, timeout=timeout))
         else:
@@ -722,9 +712,7 @@ class RemoteKnowledgeGraph:
         """
         source = self
         if any(p.type == "source" and p.name in {str(k).lstrip("?$") for k in params} for p in saved.params):
-            from kg.store import prologue
-
-            graph = self.endpoint.triples(prologue() + "SELECT ?s ?p ?o WHERE { ?s a chips:Source . "
+            graph = self.endpoint.triples(sparql_prefixes() + "SELECT ?s ?p ?o WHERE { ?s a chips:Source . "
                                           "VALUES ?p { rdf:type rdfs:label } ?s ?p ?o }")
             source = SimpleNamespace(graph=graph, names=self.names)
         return saved.bind(params, source=source)
@@ -759,12 +747,6 @@ class RemoteKnowledgeGraph:
         return label_of
 
 
-def _bound(graph):
-    from kg.vocab import bind_prefixes
-
-    return bind_prefixes(graph)
-
-
 def _with_prefixes(text: str) -> str:
     """``text`` with a ``PREFIX`` line for each project prefix it does not declare itself."""
     from kg.sparql import _blank
@@ -772,7 +754,8 @@ def _with_prefixes(text: str) -> str:
 
     blank = _blank(text)
     declared = {m.group(1) for m in re.finditer(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?\s*:", blank)}
-    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items() if p not in declared) + text
+    missing = [p for p in PREFIXES if p not in declared]
+    return (sparql_prefixes(*missing) if missing else "") + text
 
 
 def _bind(text: str, bindings: dict) -> str:

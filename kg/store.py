@@ -27,6 +27,7 @@ from pathlib import Path
 from kg.errors import BadInput, DataError, QueryError, QueryTimeout
 from kg.cache import CachedProjection, projection_key
 from kg.loader import KnowledgeGraph
+from kg.vocab import sparql_prefixes
 
 __all__ = ["build_store", "open_store", "store_info", "KGStore",
            "StoreKnowledgeGraph", "META_FILE", "RESULT_FORMATS"]
@@ -468,13 +469,6 @@ def neighbourhood_queries(iri: str, described) -> list[str]:
     ]
 
 
-def prologue() -> str:
-    """``PREFIX`` lines for the project's prefixes."""
-    from kg.vocab import PREFIXES
-
-    return "".join(f"PREFIX {p}: <{u}>\n" for p, u in PREFIXES.items())
-
-
 # -----------------------------------------------------------------------------
 # A KnowledgeGraph backed by a store
 # -----------------------------------------------------------------------------
@@ -513,7 +507,7 @@ class StoreKnowledgeGraph(CachedProjection):
         it takes part in (and of their rounds, valuations and totals), the
         labels and types of everything they mention, and the ontology.
         """
-        head = prologue()
+        head = sparql_prefixes()
         described = [row["d"] for row in self.store.select(head + described_query(iri), checked=False)
                      if "d" in row]
         graph = self.store.construct(head + neighbourhood_queries(iri, described)[0], checked=False)

@@ -3,7 +3,8 @@
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
-__all__ = ["CHIPS", "RES", "SRC", "SCHEMA", "ORG", "PREFIXES", "bind_prefixes", "turtle_prefixes"]
+__all__ = ["CHIPS", "RES", "SRC", "SCHEMA", "ORG", "PREFIXES", "bind_prefixes", "turtle_prefixes",
+           "sparql_prefixes"]
 
 ONTOLOGY_IRI = "https://w3id.org/chipskg/ontology"
 RES = Namespace("https://w3id.org/chipskg/id/")
@@ -50,3 +51,14 @@ def turtle_prefixes(*names: str) -> str:
     @prefix res: <https://w3id.org/chipskg/id/> .
     """
     return "".join(f"@prefix {name}: <{PREFIXES[name]}> .\n" for name in names or PREFIXES)
+
+
+def sparql_prefixes(*names: str) -> str:
+    """SPARQL ``PREFIX`` lines for the named project prefixes (all of them when none are named).
+
+    Examples
+    --------
+    >>> print(sparql_prefixes("chips"), end="")
+    PREFIX chips: <https://w3id.org/chipskg/ontology#>
+    """
+    return "".join(f"PREFIX {name}: <{PREFIXES[name]}>\n" for name in names or PREFIXES)

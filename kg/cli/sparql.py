@@ -101,14 +101,12 @@ def _cell(label_of, term) -> Text:
 
 
 def _label(graph, term) -> str | None:
+    """The English label of ``term`` (else any label), or None when it has none."""
     from rdflib import RDFS
 
-    labels = list(graph.objects(term, RDFS.label))
-    for lang in ("en", None, "zh"):
-        for label in labels:
-            if getattr(label, "language", None) == lang:
-                return str(label)
-    return str(labels[0]) if labels else None
+    from kg.names import label_of
+
+    return label_of(graph, term) if (term, RDFS.label, None) in graph else None
 
 
 def _labeller(kg, result=None):
