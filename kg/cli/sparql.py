@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
@@ -53,25 +51,6 @@ def _params(pairs: list[str]) -> dict[str, str]:
             raise BadInput(f"--param wants NAME=VALUE, not {pair!r}")
         out[key.strip()] = value
     return out
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise BadInput(f"{path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _cell(label_of, term) -> Text:
@@ -226,7 +205,9 @@ def sparql(
         return
     data = serialize(result, resolve_format(result.kind, fmt))
     if output is not None:
-        write_atomic(output, data)
+        from kg.export import atomic_write
+
+        atomic_write(output, data)
         what = "triples" if result.is_graph else "answer" if result.kind == "ask" else "rows"
         count = "" if result.kind == "ask" else f"{len(result)} "
         err_console.print(f"Wrote {count}{what} to {output}", markup=False)
