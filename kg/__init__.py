@@ -28,6 +28,8 @@ _API = {
     "centrality": "kg.analysis",
     "communities": "kg.analysis",
     "coinvestment": "kg.analysis",
+    "snapshot": "kg.timeview",
+    "parse_date": "kg.dates",
     "run_query": "kg.sparql",
     "saved_queries": "kg.sparql",
     "KGError": "kg.errors",

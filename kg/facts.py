@@ -18,6 +18,7 @@ __all__ = [
     "relation_classes",
     "describe",
     "predicate_label",
+    "standing",
 ]
 
 _CURRENCY_SIGNS = {"USD": "US$", "CNY": "CN¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
@@ -290,6 +291,15 @@ def describe(kg, name: str) -> dict:
                     seen.add(rnd)
                     facts.append(relation_facts(g, rnd, classes))
     facts = [f for f in facts if not f.get("derived")]
+    time = getattr(kg, "time", None)
+    if time is not None:
+        from kg.timeview import context_properties, relation_dates
+
+        contexts = context_properties(g)
+        for fact in facts:
+            if fact["kind"] == "relation":
+                rel = URIRef(fact["iri"])
+                fact["when"] = time.judge(**relation_dates(g, rel, contexts.get(_relation_class(g, rel, classes))))
     corrections = [
         {"kind": "correction", "iri": str(c), "text": _correction_text(g, c), "sources": _sources(g, c)}
         for c in sorted(g.subjects(CHIPS.corrects, node))
@@ -303,7 +313,63 @@ def describe(kg, name: str) -> dict:
         "quotes": _quotes(g, node),
         "sources": entity_sources,
         "facts": facts + corrections,
+        "standing": standing(kg, node),
+        "time": time.as_dict() if time is not None else None,
     }
+
+
+def standing(kg, node) -> dict | None:
+    """Who owns an organisation, as the (possibly time-filtered) graph says: acquisitions and parents.
+
+    Returns ``{"independent": bool, "owners": [{"iri", "label", "since", "how"}], "text"}`` for an
+    organisation, None for anything else. An acquisition makes the acquired company a subsidiary
+    of the acquirer from the acquisition's date; ``chips:subOrganizationOf`` makes it part of its parent.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> from kg.vocab import RES
+    >>> standing(load(), RES.seamicro)["text"]
+    'subsidiary of AMD (acquired 2012)'
+    """
+    g = kg.graph
+    entity = kg.names.entities.get(node)
+    if entity is None or CHIPS.Organization not in _ancestors(g, g.objects(node, RDF.type)):
+        return None
+    owners = []
+    for cls, shortcut in g.subject_objects(CHIPS.shortcut):
+        if shortcut != CHIPS.acquired:
+            continue
+        from kg.rules import parse_path
+
+        subject_path = parse_path(str(g.value(cls, CHIPS.subjectPath)))
+        object_path = parse_path(str(g.value(cls, CHIPS.objectPath)))
+        for rel in sorted(g.subjects(RDF.type, cls)):
+            if node in set(g.objects(rel, object_path)):
+                date = g.value(rel, CHIPS.date)
+                for owner in sorted(g.objects(rel, subject_path)):
+                    owners.append({"iri": str(owner), "label": label_of(g, owner), "how": "acquired",
+                                   "since": str(date) if date is not None else None})
+    for parent in sorted(g.objects(node, CHIPS.subOrganizationOf)):
+        owners.append({"iri": str(parent), "label": label_of(g, parent), "how": "part of", "since": None})
+    texts = []
+    for o in owners:
+        if o["how"] == "acquired":
+            texts.append(f"subsidiary of {o['label']} (acquired{' ' + o['since'] if o['since'] else ''})")
+        else:
+            texts.append(f"part of {o['label']}")
+    return {"independent": not owners, "owners": owners,
+            "text": "; ".join(texts) if texts else "independent (no acquisition or parent stated)"}
+
+
+def _ancestors(graph: Graph, classes) -> set:
+    out, todo = set(), list(classes)
+    while todo:
+        cls = todo.pop()
+        if cls not in out:
+            out.add(cls)
+            todo.extend(graph.objects(cls, RDFS.subClassOf))
+    return out
 
 
 def _is_shortcut(graph: Graph, predicate) -> bool:

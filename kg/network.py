@@ -174,7 +174,9 @@ def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:
     """
     names = names or NameIndex(graph)
     classes = relation_classes(graph)
-    G = nx.MultiDiGraph(vocabulary=vocabulary(graph))
+    from kg.timeview import source_dates
+
+    G = nx.MultiDiGraph(vocabulary=vocabulary(graph), published=source_dates(graph))
     share = _Sharer()
     for iri in sorted(names.entities):
         G.add_node(share(str(iri)), **share.attributes(_node_attributes(graph, iri, names.entities[iri])))

@@ -156,9 +156,9 @@ def _node(G, n) -> dict:
     return {"iri": d["iri"], "label": d["label"], "class": d["cls"]}
 
 
-def _explain(kg, flt, nodes) -> dict:
+def _explain(kg, flt, nodes, edges=None) -> dict:
     G = kg.network
-    edges = [_hop_edges(kg, flt, u, v)[0] for u, v in zip(nodes, nodes[1:])]
+    edges = edges or [_hop_edges(kg, flt, u, v)[0] for u, v in zip(nodes, nodes[1:])]
     return {
         "length": len(edges),
         "nodes": [_node(G, n) for n in nodes],
@@ -167,8 +167,67 @@ def _explain(kg, flt, nodes) -> dict:
     }
 
 
+def _hop_span(edge: dict):
+    """The time of a hop as ``(earliest, latest)`` partial dates (None when not stated)."""
+    from kg.dates import parse_date
+
+    a = edge["attributes"]
+    low, high = a.get("date") or a.get("start"), a.get("date") or a.get("end")
+    return (parse_date(low) if low else None, parse_date(high) if high else None)
+
+
+def _in_order(kg, flt, nodes):
+    """Choose one relation per hop so that no hop is dated before an earlier one.
+
+    Returns ``(edges, None)`` for a time-respecting choice, else ``(None, why)``
+    with ``why`` naming the first pair of hops out of order. Undated hops
+    are allowed (they neither advance nor break the order) and marked
+    ``"undated": True``. Dated relations are tried first, earliest first;
+    a backtracking search, as paths are short and parallel relations few.
+    """
+    from kg.dates import compare
+
+    hops = [_hop_edges(kg, flt, u, v) for u, v in zip(nodes, nodes[1:])]
+    blame = []
+
+    def fits(edge, current):
+        high = _hop_span(edge)[1]
+        return current is None or high is None or compare(high, current[0]) != "before"
+
+    def search(i, current):
+        if i == len(hops):
+            return []
+        options = []
+        for edge in hops[i]:
+            low, high = _hop_span(edge)
+            if not fits(edge, current):
+                if not blame:
+                    blame.append((edge, current[1]))
+                continue
+            moves = low is not None and (current is None or compare(low, current[0]) not in ("before", "possibly before"))
+            after = (low, edge) if moves else current
+            undated = low is None and high is None
+            options.append(((undated, after[0].sort_key() if after else ()), edge, after, undated))
+        for _, edge, after, undated in sorted(options, key=lambda o: o[0]):
+            rest = search(i + 1, after)
+            if rest is not None:
+                return [{**edge, "undated": undated}] + rest
+        return None
+
+    chosen = search(0, None)
+    if chosen is not None:
+        return chosen, None
+    edge, earlier = blame[0]
+    return None, f"“{edge['sentence']}” is dated before “{earlier['sentence']}”, which comes earlier on the path"
+
+
+#: How many shortest simple paths ``--in-order`` examines before giving up.
+IN_ORDER_TRIES = 200
+
+
 def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool = False,
-               max_len: int | None = None, only=None, exclude=None, avoid=(), through=None) -> dict:
+               max_len: int | None = None, only=None, exclude=None, avoid=(), through=None,
+               in_order: bool = False) -> dict:
     """Find how two entities connect, explained hop by hop with true directions.
 
     The search runs on an undirected view (a tie counts whichever way it
@@ -192,6 +251,12 @@ def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool =
         Entities the path must not pass through (hubs such as TSMC).
     through : str, optional
         A class every intermediate entity must belong to (``Person``).
+    in_order : bool
+        Only time-respecting paths: no hop dated before an earlier hop
+        (compared as intervals, :mod:`kg.dates`). Undated hops are allowed
+        and marked ``"undated": True``. The first ``IN_ORDER_TRIES`` shortest
+        simple paths are examined; when all are out of order, :class:`NoPath`
+        says which hops break the order.
 
     Returns
     -------
@@ -221,6 +286,8 @@ def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool =
     s, t = str(a.iri), str(b.iri)
     flt = tie_filter(kg, only=only, exclude=exclude, avoid=avoid, through=through, keep=(s, t), indirect=False)
     view = filtered_view(kg, flt)
+    if in_order:
+        return _find_in_order(kg, flt, view, a, b, k, max_len)
     try:
         if all_shortest:
             found = sorted(nx.all_shortest_paths(view, s, t), key=lambda p: [G.nodes[n]["label"] for n in p])
@@ -233,16 +300,45 @@ def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool =
     if max_len is not None:
         found = [p for p in found if len(p) - 1 <= max_len]
     if not found:
-        limit = f" within {max_len} hops" if max_len else ""
+        time = getattr(kg, "time", None)
+        limit = (f" within {max_len} hops" if max_len else "") + (f" ({time.describe()})" if time is not None else "")
         raise NoPath(f"no connection between {a.label} and {b.label}{limit} under these constraints"
                      if (only or exclude or avoid or through or max_len) else
-                     f"no connection between {a.label} and {b.label}")
+                     f"no connection between {a.label} and {b.label}{limit}")
     return {
         "source": a.as_dict(),
         "target": b.as_dict(),
         "paths": [_explain(kg, flt, p) for p in found],
         "skipped_kinds": sorted(flt.excluded & set(_vocabulary(kg)["indirect"])),
     }
+
+
+def _find_in_order(kg, flt, view, a, b, k: int, max_len: int | None) -> dict:
+    s, t = str(a.iri), str(b.iri)
+    found, first_why = [], None
+    try:
+        candidates = islice(nx.shortest_simple_paths(view, s, t), IN_ORDER_TRIES)
+        for nodes in candidates:
+            if max_len is not None and len(nodes) - 1 > max_len:
+                break
+            edges, why = _in_order(kg, flt, nodes)
+            if edges is None:
+                first_why = first_why or why
+                continue
+            found.append(_explain(kg, flt, nodes, edges))
+            if len(found) == k:
+                break
+    except nx.NetworkXNoPath:
+        pass
+    time = getattr(kg, "time", None)
+    when = f" ({time.describe()})" if time is not None else ""
+    if not found and first_why:
+        raise NoPath(f"no time-respecting connection between {a.label} and {b.label}{when}: only out-of-order "
+                     f"paths exist; on the shortest, {first_why}")
+    if not found:
+        raise NoPath(f"no connection between {a.label} and {b.label}{when}")
+    return {"source": a.as_dict(), "target": b.as_dict(), "paths": found, "in_order": True,
+            "skipped_kinds": sorted(flt.excluded & set(_vocabulary(kg)["indirect"]))}
 
 
 def common_ties(kg, first: str, second: str, *, only=None) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
 from typing import Annotated, Optional
@@ -12,7 +14,8 @@ from typer.core import TyperGroup
 
 from kg.errors import KGError
 
-__all__ = ["app", "console", "err_console", "get_kg", "print_json", "print_sources", "JsonOpt", "fail"]
+__all__ = ["app", "console", "err_console", "get_kg", "print_json", "print_sources", "JsonOpt", "fail",
+           "time_options", "time_note"]
 
 console = Console(emoji=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, emoji=False, highlight=False, soft_wrap=True)
@@ -97,6 +100,49 @@ def _global(
     ctx.obj = {"data": data or None, "store": store or None, "endpoint": endpoint or None}
 
 
+_TIME_OPTIONS = {
+    "as_of": Annotated[Optional[str], typer.Option(
+        "--as-of", metavar="DATE",
+        help="The graph as it stood on DATE (YYYY, YYYY-MM or YYYY-MM-DD): relations started by then and "
+        "not yet ended; undated facts kept and marked.")],
+    "known_by": Annotated[Optional[str], typer.Option(
+        "--known-by", metavar="DATE",
+        help="Only facts from sources published by DATE (sources without a publication date are left out).")],
+    "dated_only": Annotated[bool, typer.Option("--dated-only", help="Drop facts that carry no date.")],
+}
+
+
+def time_options(command):
+    """Give a command ``--as-of``, ``--known-by`` and ``--dated-only``; its :func:`get_kg` then answers from that snapshot.
+
+    The options are added to the command's signature (typer reads it), so
+    the command's own code never sees them: the filter is applied once, to
+    the graph every question starts from (:func:`kg.timeview.snapshot`).
+    The command must take the ``typer.Context``.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=hint,
+                               default=False if name == "dated_only" else None)
+             for name, hint in _TIME_OPTIONS.items()]
+
+    context = next(p.name for p in signature.parameters.values() if p.annotation is typer.Context)
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        kwargs[context].meta["kg.time"] = {name: kwargs.pop(name) for name in _TIME_OPTIONS}
+        return command(**kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *extra])
+    wrapper.__annotations__ = {**command.__annotations__, **_TIME_OPTIONS}
+    return wrapper
+
+
+def time_note(kg) -> str:
+    """``(as of 2021-12; 3 undated facts kept)``-style note for a snapshot, or an empty string."""
+    time = getattr(kg, "time", None)
+    return f"({time.describe()})" if time is not None else ""
+
+
 _KG_CACHE: dict = {}
 
 
@@ -105,7 +151,8 @@ def get_kg(ctx: typer.Context):
 
     Opened once per process. Files are parsed only when a command needs the
     RDF itself; the projection and name index come from the disk cache
-    (:mod:`kg.cache`) when it holds them.
+    (:mod:`kg.cache`) when it holds them. A command given ``--as-of``,
+    ``--known-by`` or ``--dated-only`` (see :func:`time_options`) gets that snapshot.
     """
     obj = ctx.find_root().obj or {}
     if obj.get("store") and obj.get("data"):
@@ -124,7 +171,15 @@ def get_kg(ctx: typer.Context):
         from kg.cache import cached_kg
 
         kg = cached_kg(obj.get("data"))
-    return _KG_CACHE.setdefault(kg.key, kg)  # the same inputs twice in one process: one graph
+    kg = _KG_CACHE.setdefault(kg.key, kg)  # the same inputs twice in one process: one graph
+    time = ctx.meta.get("kg.time") or {}
+    if any(time.values()):
+        if getattr(kg, "remote", False):
+            fail("--as-of, --known-by and --dated-only need local data (--data or --store), not --endpoint")
+        from kg.timeview import snapshot
+
+        kg = snapshot(kg, **time)
+    return kg
 
 
 def print_json(value) -> None:

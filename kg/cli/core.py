@@ -9,7 +9,7 @@ from rich.columns import Columns
 from rich.table import Table
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, app, console, get_kg, print_json, print_sources
+from kg.cli.app import JsonOpt, app, console, get_kg, print_json, print_sources, time_note, time_options
 
 
 @app.command()
@@ -65,6 +65,7 @@ def validate(ctx: typer.Context, as_json: JsonOpt = False):
 
 
 @app.command()
+@time_options
 def entity(
     ctx: typer.Context,
     name: Annotated[list[str], typer.Argument(help="Any name or alias, English or Chinese; small misspellings are fine.")],
@@ -78,7 +79,7 @@ def entity(
 
     kg = get_kg(ctx)
     text = " ".join(name)
-    if hasattr(kg, "entity_graph"):  # a store or an endpoint: fetch just this entity's neighbourhood
+    if hasattr(kg, "entity_graph") and not hasattr(kg, "time"):  # a store or an endpoint: fetch just this entity's neighbourhood
         iri = kg.resolve(text).iri
         kg, text = kg.entity_graph(iri), str(iri)
     info = describe(kg, text)
@@ -88,11 +89,18 @@ def entity(
     console.print(Text(info["iri"], style="dim"))
     for lang, names in sorted(info["labels"].items()):
         console.print(Text(f"  {lang or '-'}: {' / '.join(names)}"))
+    time = info.get("time")
+    standing = info.get("standing")
+    if time:
+        console.print(Text(f"{time_note(kg)}", style="bold"))
+    if standing and (time or not standing["independent"]):
+        console.print(Text(f"Standing: {standing['text']}"))
     sources: dict[str, int] = {}
     table = Table("Fact", "Source", expand=False)
     for fact in _readable(info["facts"]):
         keys = [sources.setdefault(s, len(sources) + 1) for s in fact["sources"]]
-        table.add_row(Text(fact["text"]), " ".join(f"[{k}]" for k in keys))
+        mark = {"undated": " (undated)", "possibly": " (possibly in force: dates too coarse to tell)"}.get(fact.get("when"), "")
+        table.add_row(Text(fact["text"] + mark), " ".join(f"[{k}]" for k in keys))
     console.print(table)
     print_sources(sources)
 

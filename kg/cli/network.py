@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, app, console, get_kg, print_json, print_sources
+from kg.cli.app import JsonOpt, app, console, get_kg, print_json, print_sources, time_note, time_options
 
 
 def _split(values: Optional[list[str]]) -> list[str]:
@@ -22,6 +22,7 @@ Exclude = Annotated[Optional[list[str]], typer.Option("--exclude", help="Drop th
 
 
 @app.command()
+@time_options
 def path(
     ctx: typer.Context,
     source: Annotated[str, typer.Argument(help="Where the connection starts (any name).")],
@@ -33,19 +34,22 @@ def path(
     exclude: Exclude = None,
     avoid: Annotated[Optional[list[str]], typer.Option("--avoid", help="Route around these entities (comma-separated), e.g. TSMC.")] = None,
     through: Annotated[Optional[str], typer.Option("--through", help="Only pass through entities of this class, e.g. Person.")] = None,
+    in_order: Annotated[bool, typer.Option(
+        "--in-order", help="Only time-respecting paths: each hop no earlier than the one before (undated hops flagged).")] = False,
     as_json: JsonOpt = False,
 ):
     """How is A connected to B? One sentence per hop, with true directions and sources.
 
-    Example: kg path Nvidia Graphcore   ·   kg path "Jim Keller" Cerebras --k 3
+    Example: kg path Nvidia Graphcore   ·   kg path "Jim Keller" Cerebras --k 3   ·   kg path Nvidia Graphcore --in-order
     """
     from kg.paths import find_paths
 
     kg = get_kg(ctx)
     ask = kg.find_paths if getattr(kg, "remote", False) else partial(find_paths, kg)  # --endpoint
+    options = {"in_order": True} if in_order else {}
     answer = ask(
         source, target, k=k, all_shortest=all_paths, max_len=max_len,
-        only=_split(only), exclude=_split(exclude), avoid=_split(avoid), through=through,
+        only=_split(only), exclude=_split(exclude), avoid=_split(avoid), through=through, **options,
     )
     if as_json:
         return print_json(answer)
@@ -53,11 +57,14 @@ def path(
     sources: dict[str, int] = {}
     for i, found in enumerate(answer["paths"], start=1):
         hops = found["length"]
-        title = f"{a} → {b}: {hops} hop{'s' if hops != 1 else ''}"
+        title = f"{a} → {b}: {hops} hop{'s' if hops != 1 else ''}" + (", in time order" if in_order else "")
+        if note := time_note(kg):
+            title += f" {note}"
         console.print(Text(title if len(answer["paths"]) == 1 else f"Path {i}. {title}", style="bold"))
         for n, edge in enumerate(found["edges"], start=1):
             cited = " ".join(f"[{sources.setdefault(s, len(sources) + 1)}]" for s in edge["sources"])
-            console.print(Text(f"  {n}. {edge['sentence']} "), Text(cited, style="dim"), end="\n")
+            flag = " (undated)" if edge.get("undated") or edge["attributes"].get("when") == "undated" else ""
+            console.print(Text(f"  {n}. {edge['sentence']}{flag} "), Text(cited, style="dim"), end="\n")
     print_sources(sources)
     if answer["skipped_kinds"]:
         console.print(Text(f"(Indirect ties skipped: {', '.join(answer['skipped_kinds'])}; "
@@ -65,6 +72,7 @@ def path(
 
 
 @app.command()
+@time_options
 def common(
     ctx: typer.Context,
     first: Annotated[str, typer.Argument(help="First entity.")],
@@ -92,6 +100,7 @@ def common(
 
 
 @app.command()
+@time_options
 def neighbors(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The entity.")],
@@ -123,6 +132,7 @@ def neighbors(
 
 
 @app.command()
+@time_options
 def centrality(
     ctx: typer.Context,
     measure: Annotated[str, typer.Option("--measure", "-m", help="degree, betweenness, closeness, eigenvector or pagerank.")] = "degree",
@@ -151,6 +161,7 @@ def centrality(
 
 
 @app.command()
+@time_options
 def communities(
     ctx: typer.Context,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the Louvain method.")] = 42,
@@ -174,6 +185,7 @@ def communities(
 
 
 @app.command()
+@time_options
 def coinvest(
     ctx: typer.Context,
     top: Annotated[int, typer.Option("--top", help="How many pairs of each kind to show.", min=1)] = 15,

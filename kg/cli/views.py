@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, app, console, err_console, get_kg, print_json
+from kg.cli.app import JsonOpt, app, console, err_console, get_kg, print_json, time_options
 from kg.errors import BadInput
 
 
@@ -23,6 +23,7 @@ def _size(n: int) -> str:
 
 
 @app.command()
+@time_options
 def viz(
     ctx: typer.Context,
     focus: Annotated[Optional[str], typer.Option("--focus", help="Show this entity and its neighbourhood (an ego network).")] = None,
@@ -73,6 +74,7 @@ def viz(
 
 
 @app.command()
+@time_options
 def export(
     ctx: typer.Context,
     fmt: Annotated[Optional[str], typer.Option(
