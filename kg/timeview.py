@@ -28,7 +28,7 @@ from functools import cached_property
 
 from kg.dates import PartialDate, in_force, parse_date
 
-__all__ = ["TimeFilter", "snapshot", "Snapshot", "relation_dates", "source_dates"]
+__all__ = ["TimeFilter", "snapshot", "Snapshot", "relation_dates", "source_dates", "history", "happened_by"]
 
 
 @dataclass(frozen=True)
@@ -287,3 +287,24 @@ def snapshot(kg, *, as_of=None, known_by=None, dated_only: bool = False):
         published=kg.network.graph.get("published") or source_dates(kg.graph),
     )
     return Snapshot(kg, flt)
+
+
+def history(kg):
+    """For questions about the past up to a date (timelines, careers): ``(graph, cutoff)``.
+
+    A snapshot keeps only what is in force on its date, so a position held
+    until 2020 is gone from the 2021 snapshot; a history as of 2021 still
+    tells it. Returns the graph without the ``as_of`` part of its filter
+    (``known_by`` and ``dated_only`` stay) and the ``as_of`` date, or
+    ``(kg, None)`` when ``kg`` is no snapshot as of a date.
+    """
+    time = getattr(kg, "time", None)
+    if time is None or time.as_of is None:
+        return kg, None
+    return snapshot(kg.base, known_by=time.known_by, dated_only=time.dated_only), time.as_of
+
+
+def happened_by(cutoff, data: dict) -> bool:
+    """Had the fact with ``date``/``start`` keys in ``data`` (possibly) begun by ``cutoff``? Undated: True."""
+    began = data.get("date") or data.get("start")
+    return cutoff is None or began is None or in_force(cutoff, date=began) != "no"

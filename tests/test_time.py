@@ -208,3 +208,68 @@ res:test-icera-founding a chips:Founding ; rdfs:label "Nigel Toon founded Icera"
     kg = load([ARTICLE, write_ttl(tmp_path, dated)])
     answer = find_paths(kg, "Nvidia", "Graphcore", in_order=True)
     assert "Nigel Toon founded Icera (2012)" in answer["paths"][0]["sentence"]
+
+
+# --- timeline and alumni -----------------------------------------------------------
+
+MIXED = """
+res:test-co a chips:Startup ; rdfs:label "Testco"@en ; prov:wasDerivedFrom src:test-note .
+res:test-founder a chips:Person ; rdfs:label "Tess Founder"@en ; prov:wasDerivedFrom src:test-note .
+res:test-buyer a chips:Company ; rdfs:label "Buyer"@en ; prov:wasDerivedFrom src:test-note .
+res:test-sale a chips:Acquisition ; rdfs:label "Buyer acquired Testco"@en ; prov:wasDerivedFrom src:test-note ;
+    chips:quote "x"@en ; chips:acquirer res:test-buyer ; chips:acquiredOrganization res:test-co ;
+    chips:date "2024-07-11"^^xsd:date .
+res:test-value a chips:Valuation ; rdfs:label "Testco valuation"@en ; prov:wasDerivedFrom src:test-note ;
+    chips:quote "x"@en ; chips:company res:test-co ; chips:amount 1000000 ; chips:currency "USD" ;
+    chips:date "2020-12"^^xsd:gYearMonth .
+res:test-total a chips:FundingTotal ; rdfs:label "Testco total"@en ; prov:wasDerivedFrom src:test-note ;
+    chips:quote "x"@en ; chips:company res:test-co ; chips:amount 5000000 ; chips:currency "USD" ;
+    chips:date "2024"^^xsd:gYear .
+res:test-founding a chips:Founding ; rdfs:label "Tess Founder founded Testco"@en ; prov:wasDerivedFrom src:test-note ;
+    chips:quote "x"@en ; chips:founder res:test-founder ; chips:foundedOrganization res:test-co ;
+    chips:date "2016"^^xsd:gYear .
+res:test-job a chips:Position ; rdfs:label "Tess Founder at Google"@en ; prov:wasDerivedFrom src:test-note ;
+    chips:quote "x"@en ; chips:holder res:test-founder ; chips:organization res:google ;
+    chips:start "2010"^^xsd:gYear ; chips:end "2015-06"^^xsd:gYearMonth .
+"""
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    return with_bundled(tmp_path_factory.mktemp("mixed"), MIXED)
+
+
+def test_timeline_orders_mixed_precision_and_keeps_it(mixed):
+    result = invoke(*data_args(mixed), "timeline", "Testco", "--json")
+    assert result.exit_code == 0, result.output
+    events = json.loads(result.output)["events"]
+    assert [(e["date"], e["precision"]) for e in events] == [
+        ("2016", "year"), ("2020-12", "month"), ("2024", "year"), ("2024-07-11", "day")], events
+    assert events[-1]["text"] == "Buyer acquired Testco" and events[-1]["sources"] == [
+        "https://w3id.org/chipskg/source/test-note"]
+    # as of 2024-06 the purchase has not happened; the 2024 total possibly has
+    early = json.loads(invoke(*data_args(mixed), "timeline", "Testco", "--as-of", "2024-06", "--json").output)
+    assert [e["date"] for e in early["events"]] == ["2016", "2020-12", "2024"]
+    table = invoke(*data_args(mixed), "timeline", "Testco", "Tess Founder")
+    assert table.exit_code == 0 and "2015-06" in table.output and "Tess Founder worked at Google" in table.output, table.output
+
+
+def test_alumni_of_google_founded_groq():
+    result = invoke("alumni", "Google", "--json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert {a["person"]["label"]: [t["other"]["label"] for t in a["then"]] for a in answer["alumni"]} == {
+        "Douglas Wightman": ["Groq"], "Jonathan Ross": ["Groq"]}
+    missing = invoke("alumni", "TSMC")
+    assert missing.exit_code == 1 and "nobody is recorded as having worked at" in missing.stderr, missing.output
+
+
+def test_alumni_order_and_as_of(mixed):
+    answer = json.loads(invoke(*data_args(mixed), "alumni", "Google", "--json").output)
+    tess = next(a for a in answer["alumni"] if a["person"]["label"] == "Tess Founder")
+    assert [(t["other"]["label"], t["order"]) for t in tess["then"]] == [("Testco", "after leaving")]
+    before = json.loads(invoke(*data_args(mixed), "alumni", "Google", "--as-of", "2012", "--json").output)
+    tess = next(a for a in before["alumni"] if a["person"]["label"] == "Tess Founder")
+    assert tess["then"] == []  # in 2012 she was still at Google and had founded nothing
+    intel = json.loads(invoke("alumni", "Intel", "--as-of", "2020", "--json").output)
+    assert "Tenstorrent" not in {t["other"]["label"] for a in intel["alumni"] for t in a["then"] if t["kind"] == "workedAt"}
