@@ -182,7 +182,7 @@ def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:
         G.add_node(share(str(iri)), **share.attributes(_node_attributes(graph, iri, names.entities[iri])))
 
     edges = []
-    for rule in shortcut_rules(graph):
+    for rule in shortcut_rules():
         symmetric = (rule.subject_path == rule.object_path)
         for node in sorted(graph.subjects(RDF.type, rule.relation_class)):
             attrs = _relation_edge(graph, rule, node, classes)

@@ -688,7 +688,7 @@ class RemoteKnowledgeGraph:
                 bindings[key] = value if isinstance(value, (URIRef, Literal, BNode)) else parse_term(str(value))
         if max_rows is not None and max_rows < 0:
             raise BadInput(f"max_rows must be 0 or more, not {max_rows}")
-        text = _with_prefixes(_bind(text, bindings))
+        text = _with_prefixes(_bind(checked.text, bindings))
         started = time.perf_counter()
         if checked.kind in ("construct", "describe"):
             graph = self.endpoint.construct(text, timeout=timeout)

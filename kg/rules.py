@@ -11,11 +11,18 @@ which reads "for every chips:Investment ?r, from each ?s reached by the subject
 path to each ?o reached by the object path, add ?s chips:investedIn ?o".
 Paths use the SPARQL property-path operators ``/`` (sequence), ``|``
 (alternative) and ``^`` (inverse) over prefixed names.
+
+Rules come from the ontology file alone (:func:`shortcut_rules`): a data file
+that states ``chips:shortcut`` or a path is ignored here and flagged by
+``kg validate``. A path is parsed (:func:`parse_path`) and, where SPARQL is
+needed, written back from the parsed form (:func:`path_sparql`), never pasted.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rdflib import RDF, Graph, URIRef
 from rdflib.paths import AlternativePath, InvPath, Path, SequencePath
@@ -23,7 +30,10 @@ from rdflib.paths import AlternativePath, InvPath, Path, SequencePath
 from kg.errors import DataError
 from kg.vocab import CHIPS, PREFIXES
 
-__all__ = ["ShortcutRule", "shortcut_rules", "derive_shortcuts", "parse_path"]
+__all__ = ["ShortcutRule", "shortcut_rules", "derive_shortcuts", "parse_path", "path_sparql", "RULE_PREDICATES"]
+
+#: The annotations that state a rule; only the ontology file may use them.
+RULE_PREDICATES = (CHIPS.shortcut, CHIPS.subjectPath, CHIPS.objectPath)
 
 
 @dataclass(frozen=True)
@@ -62,29 +72,81 @@ def _parse_sequence(text: str, whole: str):
     return steps[0] if len(steps) == 1 else SequencePath(*steps)
 
 
+_STEP = re.compile(r"(\^?)\s*([A-Za-z][A-Za-z0-9_-]*):([A-Za-z_][A-Za-z0-9_-]*)")
+_IRIREF = re.compile(r'[^<>"{}|^`\\\x00-\x20]+')
+
+
 def _parse_step(step: str, whole: str):
-    if step.startswith("^"):
-        return InvPath(_parse_step(step[1:], whole))
-    prefix, sep, local = step.partition(":")
-    if not sep or prefix not in PREFIXES or not local:
-        raise DataError(f"ontology: bad property path {whole!r}: cannot read {step!r}")
-    return URIRef(PREFIXES[prefix] + local)
+    match = _STEP.fullmatch(step)
+    if not match or match.group(2) not in PREFIXES:
+        raise DataError(f"ontology: bad property path {whole!r}: cannot read {step!r} "
+                        "(want prefix:name steps joined by /, | and ^)")
+    iri = URIRef(PREFIXES[match.group(2)] + match.group(3))
+    return InvPath(iri) if match.group(1) else iri
 
 
-def shortcut_rules(graph: Graph) -> list[ShortcutRule]:
-    """Read the shortcut rules stated in the ontology part of ``graph``, sorted by class."""
+def path_sparql(path) -> str:
+    """Write a parsed path (:func:`parse_path`) as a SPARQL property path of full IRIs.
+
+    Examples
+    --------
+    >>> path_sparql(parse_path("chips:investee|^chips:round/chips:fundedCompany"))
+    '(<https://w3id.org/chipskg/ontology#investee>|(^<https://w3id.org/chipskg/ontology#round>/<https://w3id.org/chipskg/ontology#fundedCompany>))'
+    >>> path_sparql(URIRef("http://x/> } ; DROP ALL ; #"))
+    Traceback (most recent call last):
+    ...
+    kg.errors.DataError: ontology: 'http://x/> } ; DROP ALL ; #' cannot be written as an IRI
+    """
+    if isinstance(path, URIRef):
+        if not _IRIREF.fullmatch(str(path)):
+            raise DataError(f"ontology: {str(path)!r} cannot be written as an IRI")
+        return f"<{path}>"
+    if isinstance(path, InvPath):
+        return "^" + path_sparql(path.arg)
+    if isinstance(path, SequencePath):
+        return "(" + "/".join(path_sparql(p) for p in path.args) + ")"
+    if isinstance(path, AlternativePath):
+        return "(" + "|".join(path_sparql(p) for p in path.args) + ")"
+    raise DataError(f"ontology: unsupported property path {path!r}")
+
+
+def shortcut_rules(ontology: Graph | None = None) -> list[ShortcutRule]:
+    """Read the shortcut rules stated in the ontology, sorted by class.
+
+    Parameters
+    ----------
+    ontology : rdflib.Graph, optional
+        The ontology to read them from; by default the bundled
+        ``ontology/chips.ttl``. Never a graph holding data files: rules
+        stated by data would let a data file decide what is derived.
+
+    Examples
+    --------
+    >>> [r.shortcut.rsplit("#", 1)[-1] for r in shortcut_rules()][:2]
+    ['acquired', 'competesWith']
+    """
+    if ontology is None:
+        return list(_bundled_rules())
     rules = []
-    for cls, shortcut in sorted(graph.subject_objects(CHIPS.shortcut)):
-        subject_path = graph.value(cls, CHIPS.subjectPath)
-        object_path = graph.value(cls, CHIPS.objectPath)
+    for cls, shortcut in sorted(ontology.subject_objects(CHIPS.shortcut)):
+        subject_path = ontology.value(cls, CHIPS.subjectPath)
+        object_path = ontology.value(cls, CHIPS.objectPath)
         if subject_path is None or object_path is None:
             raise DataError(f"ontology: {cls} has chips:shortcut but no subject or object path")
         rules.append(ShortcutRule(cls, shortcut, parse_path(str(subject_path)), parse_path(str(object_path))))
     return rules
 
 
+@lru_cache(maxsize=1)
+def _bundled_rules() -> tuple[ShortcutRule, ...]:
+    from kg.bundled import ONTOLOGY
+    from kg.loader import parse_file
+
+    return tuple(shortcut_rules(parse_file(ONTOLOGY)))
+
+
 def derive_shortcuts(graph: Graph) -> int:
-    """Add every shortcut triple the rules derive to ``graph``; return how many were new.
+    """Add every shortcut triple the ontology's rules derive to ``graph``; return how many were new.
 
     Examples
     --------
@@ -94,7 +156,7 @@ def derive_shortcuts(graph: Graph) -> int:
     0
     """
     before = len(graph)
-    derived = {t for rule in shortcut_rules(graph) for t in rule.triples(graph)}
+    derived = {t for rule in shortcut_rules() for t in rule.triples(graph)}
     for triple in derived:
         graph.add(triple)
     return len(graph) - before

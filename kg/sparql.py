@@ -57,6 +57,9 @@ __all__ = [
     "GRAPH_FORMATS",
     "MEDIA_TYPES",
     "DEFAULT_TIMEOUT",
+    "MAX_QUERY_CHARS",
+    "MAX_NESTING",
+    "canonical_text",
 ]
 
 #: Seconds a query may run when the caller gives no limit of its own (CLI default).
@@ -147,8 +150,16 @@ def check_query(text: str, *, prefixes: Mapping[str, str] | None = None) -> Chec
     QueryError
         The text is not a valid query; the message gives line and column.
     QueryRefused
-        The text is a SPARQL Update, calls ``SERVICE``, or names a dataset
-        with ``FROM`` / ``FROM NAMED``.
+        The text is a SPARQL Update, calls ``SERVICE``, names a dataset
+        with ``FROM`` / ``FROM NAMED``, is longer than :data:`MAX_QUERY_CHARS`
+        or nests brackets deeper than :data:`MAX_NESTING`.
+
+    Notes
+    -----
+    The query is judged as the engine that runs it reads it: the text is
+    first rewritten by :func:`canonical_text` (comments, carriage returns and
+    codepoint escapes made unambiguous), the checks run on that text, and
+    ``CheckedQuery.text`` holds it: run that, never the text given.
 
     Examples
     --------
@@ -174,7 +185,9 @@ def check_query(text: str, *, prefixes: Mapping[str, str] | None = None) -> Chec
     key = (text, None if prefixes is None else tuple(sorted(prefixes.items())))
     cached = _CHECKED.get(key)
     if cached is None:
-        cached = _check(text, prefixes)
+        if len(text) > MAX_QUERY_CHARS:
+            raise QueryRefused(f"the query is {len(text):,} characters long; at most {MAX_QUERY_CHARS:,} are accepted")
+        cached = _check(canonical_text(text), prefixes)
         if len(_CHECKED) >= 256:  # keep the most recent queries only
             _CHECKED.pop(next(iter(_CHECKED)))
         _CHECKED[key] = cached
@@ -190,14 +203,18 @@ def _check(text: str, prefixes) -> CheckedQuery:
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
 
+    _check_nesting(text)
     try:
         parsed = parseQuery(text)
     except pyparsing.ParseBaseException as e:
         _refuse_if_update(text, e)
         raise QueryError(_parse_message(text, e)) from None
+    except RecursionError:
+        raise QueryRefused(f"the query nests too deeply to parse (at most {MAX_NESTING} brackets deep)") from None
     except Exception as e:  # rdflib raises plain exceptions for a few lexical errors
         raise QueryError(f"malformed query: {_one_line(e)}") from None
     _refuse_remote(parsed)
+    _refuse_service_word(text)
     try:
         query = translateQuery(parsed, initNs=dict(PREFIXES if prefixes is None else prefixes))
     except Exception as e:
@@ -207,6 +224,33 @@ def _check(text: str, prefixes) -> CheckedQuery:
         raise QueryError(f"unsupported query form {query.algebra.name}")
     variables = frozenset(str(n) for n in _walk(parsed) if isinstance(n, Variable) and not str(n).startswith("__"))
     return CheckedQuery(text=text, kind=kind, query=query, variables=variables)
+
+
+#: Longest query accepted, in characters: rdflib's parser is slow on long texts.
+MAX_QUERY_CHARS = 32_000
+#: Deepest nesting of ``( { [`` accepted: rdflib's recursive parser fails not far beyond.
+MAX_NESTING = 12
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse a query nested too deeply for rdflib's recursive parser, before parsing it."""
+    depth = deepest = 0
+    for char in _blank(text):
+        if char in "({[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")}]":
+            depth -= 1
+    if deepest > MAX_NESTING:
+        raise QueryRefused(f"the query nests brackets {deepest} deep; at most {MAX_NESTING} are accepted")
+
+
+def _refuse_service_word(text: str) -> None:
+    """Refuse ``SERVICE`` written anywhere outside strings and IRIs, whatever the parse tree says."""
+    word = re.search(r"(?<![\w?$:@-])SERVICE(?![\w:-])", _blank(text), re.IGNORECASE)
+    if word:
+        line, col = _line_col(text, word.start())
+        raise QueryRefused(f"line {line}, column {col}: SERVICE is refused: federated queries would make outbound requests")
 
 
 def _walk(node) -> Iterator:
@@ -336,6 +380,108 @@ def _blank(text: str) -> str:
         return re.sub(r"[^\n]", fill, match.group(0))
 
     return _LEXEMES.sub(repl, text)
+
+
+
+# One token of SPARQL's lexical grammar as Oxigraph reads it: a string, an IRI, a comment
+# (which ends at CR or LF), or any other character.
+_TOKENS = re.compile(
+    r'(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    r'|"(?:[^"\\\n\r]|\\.)*"|\'(?:[^\'\\\n\r]|\\.)*\')'
+    r'|(?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)'
+    r"|(?P<comment>#[^\r\n]*)"
+    r"|(?P<cr>\r\n?)",
+    re.S,
+)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_ANY_CODEPOINT = re.compile(r"\\u[0-9a-f]{4}", re.I)  # what rdflib expands anywhere in a query
+_IRI_BAD = re.compile(r'[<>"{}|^`\\\x00-\x20]')
+_STRING_ESCAPES = {'"': '\\"', "'": "\\'", "\\": "\\\\", "\n": "\\n", "\r": "\\r"}
+
+
+def canonical_text(text: str) -> str:
+    """Rewrite a query so that every SPARQL parser reads the same tokens from it.
+
+    rdflib (which checks a query) and Oxigraph (which runs it on a store)
+    disagree on the lexical details: a ``#`` comment ends at ``\\n`` for
+    rdflib but at ``\\r`` for Oxigraph, and rdflib expands ``\\uXXXX``
+    escapes everywhere before parsing while Oxigraph expands them inside
+    strings and IRIs only. Text one of them reads as a comment the other could
+    run as a ``SERVICE`` call. So, reading the text as Oxigraph does:
+    comments become spaces, carriage returns become line feeds (or spaces
+    before a line feed), and codepoint escapes in strings and IRIs become the
+    characters they stand for. Offsets of everything but escapes are kept,
+    so error positions still point into the text the user wrote.
+
+    Raises
+    ------
+    QueryRefused
+        A codepoint escape is left outside a string or IRI (or stands for
+        ``\\u`` itself): the two parsers would read different queries.
+    QueryError
+        An escape in an IRI stands for a character IRIs may not hold.
+
+    Examples
+    --------
+    >>> canonical_text('ASK { # note\\r?s ?p "caf\\\\u00e9" }')
+    'ASK {       \\n?s ?p "café" }'
+    >>> canonical_text('ASK { \\\\u003Fs ?p ?o }')
+    Traceback (most recent call last):
+    ...
+    kg.errors.QueryRefused: line 1, column 7: a \\u escape outside a string or IRI is refused (write the character itself)
+    """
+
+    def token(match) -> str:
+        kind, found = match.lastgroup, match.group(0)
+        if kind == "comment":
+            return " " * len(found)
+        if kind == "cr":
+            return " \n" if found == "\r\n" else "\n"
+        if kind == "iri":
+            decoded = _CODEPOINT.sub(_codepoint, found)
+            if _IRI_BAD.search(decoded[1:-1]):
+                raise QueryError(f"the IRI {found} holds an escaped character IRIs may not contain")
+            return decoded
+        quote = 3 if found[:3] in ('"""', "'''") else 1
+        body = found[quote:-quote]
+        if "\\" in body or "\r" in body:
+            body = _reescape(body)
+        return found[:quote] + body + found[:quote]
+
+    canonical = _TOKENS.sub(token, text)
+    left = _ANY_CODEPOINT.search(canonical)
+    if left:
+        line, col = _line_col(canonical, left.start())
+        raise QueryRefused(f"line {line}, column {col}: a \\u escape outside a string or IRI is refused "
+                           "(write the character itself)")
+    return canonical
+
+
+def _reescape(body: str) -> str:
+    """A string literal's body with codepoint escapes decoded and written back as plain SPARQL."""
+    out, i = [], 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\" and i + 1 < len(body):
+            match = _CODEPOINT.match(body, i)
+            if match:
+                value = _codepoint(match)
+                out.append(_STRING_ESCAPES.get(value, value))
+                i = match.end()
+                continue
+            out.append(body[i:i + 2])  # an ordinary escape such as \" or \n
+            i += 2
+            continue
+        out.append("\\r" if char == "\r" else char)
+        i += 1
+    return "".join(out)
+
+
+def _codepoint(match) -> str:
+    value = int(match.group(1) or match.group(2), 16)
+    if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
+        raise QueryError(f"the escape {match.group(0)} stands for no Unicode character")
+    return chr(value)
 
 
 def _translate_message(text: str, error: Exception) -> str:

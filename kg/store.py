@@ -69,25 +69,22 @@ def _rdf_format(path: Path):
         raise DataError(f"{path}: unknown RDF file type {path.suffix!r}") from None
 
 
-def _shortcut_updates(store) -> list[tuple[str, str]]:
-    """One ``INSERT`` per shortcut rule read from the ontology in ``store``."""
-    from kg.rules import parse_path
-    from kg.vocab import PREFIXES
+def _shortcut_updates() -> list[tuple[str, str]]:
+    """One ``INSERT`` per shortcut rule of the ontology file, written from the parsed rule.
 
-    rules = store.query(
-        "PREFIX chips: <https://w3id.org/chipskg/ontology#> "
-        "SELECT ?cls ?shortcut ?sp ?op WHERE { ?cls chips:shortcut ?shortcut ; "
-        "chips:subjectPath ?sp ; chips:objectPath ?op } ORDER BY ?cls"
-    )
-    prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+    Rules are read from ``ontology/chips.ttl`` only (never from the data in
+    the store), and every IRI and path is written back from its parsed form
+    (:func:`kg.rules.path_sparql`), so no text from a file reaches the update.
+    """
+    from kg.rules import path_sparql, shortcut_rules
+
     updates = []
-    for row in rules:
-        sp, op = row["sp"].value, row["op"].value
-        parse_path(sp), parse_path(op)  # refuses anything but prefixed names joined by | / ^
-        cls, shortcut = row["cls"].value, row["shortcut"].value
-        updates.append((shortcut, prologue + (
-            f"INSERT {{ ?s <{shortcut}> ?o }} WHERE {{ ?r a <{cls}> . ?r {sp} ?s . ?r {op} ?o . "
-            f"FILTER(?s != ?o) }}")))
+    for rule in shortcut_rules():
+        cls, shortcut = path_sparql(rule.relation_class), path_sparql(rule.shortcut)
+        sp, op = path_sparql(rule.subject_path), path_sparql(rule.object_path)
+        updates.append((str(rule.shortcut),
+                        f"INSERT {{ ?s {shortcut} ?o }} WHERE {{ ?r a {cls} . ?r {sp} ?s . ?r {op} ?o . "
+                        "FILTER(?s != ?o) }"))
     return updates
 
 
@@ -161,7 +158,7 @@ def build_store(path, paths=None, *, force: bool = False, progress=None) -> dict
         asserted = len(store)
         timings["load_s"] = round(time.perf_counter() - started, 3)
         started = time.perf_counter()
-        updates = _shortcut_updates(store)
+        updates = _shortcut_updates()
         for n, (_, update) in enumerate(updates, start=1):
             store.update(update)
             if progress:
@@ -305,7 +302,8 @@ class KGStore:
         from kg.vocab import PREFIXES
 
         if checked:
-            check_query(text)  # refuses updates, SERVICE and FROM before Oxigraph sees the text
+            # refuses updates, SERVICE and FROM; Oxigraph runs the text as checked, never the raw one
+            text = check_query(text).text
         try:
             return self.store.query(text, prefixes=dict(PREFIXES))
         except SyntaxError as e:
@@ -326,7 +324,8 @@ class KGStore:
             raise BadInput(f"unknown format {fmt!r}; choose one of: {', '.join(RESULT_FORMATS)}")
         from kg.sparql import check_query
 
-        form = check_query(text).kind.upper()
+        checked = check_query(text)
+        text, form = checked.text, checked.kind.upper()
         wanted = "graph" if form in ("CONSTRUCT", "DESCRIBE") else "solutions"
         if RESULT_FORMATS[fmt][1] != wanted:
             fits = [f for f, (_, kind) in RESULT_FORMATS.items() if kind == wanted]

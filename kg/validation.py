@@ -1,4 +1,4 @@
-"""Check the data against the SHACL shapes (pyshacl)."""
+"""Check the data against the SHACL shapes (pyshacl), and that no data file redefines the ontology."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from rdflib import Graph
 from rdflib.namespace import SH
 
-__all__ = ["Violation", "ValidationReport", "validate"]
+__all__ = ["Violation", "ValidationReport", "validate", "redefinitions"]
 
 
 @dataclass(frozen=True, order=True)
@@ -62,7 +62,8 @@ def validate(kg) -> ValidationReport:
     conforms, results, _ = shacl_validate(
         kg.graph, shacl_graph=kg.shapes, inference="none", allow_warnings=True, advanced=True
     )
-    violations = []
+    violations = redefinitions(kg)
+    conforms = conforms and not violations
     for result in results.subjects(SH.focusNode, None):
         messages = [str(m) for m in results.objects(result, SH.resultMessage)]
         violations.append(Violation(
@@ -73,3 +74,43 @@ def validate(kg) -> ValidationReport:
             shape=_short(kg.shapes, results.value(result, SH.sourceShape)),
         ))
     return ValidationReport(bool(conforms), sorted(set(violations)))
+
+
+def redefinitions(kg) -> list[Violation]:
+    """Triples of the data that state something about an ontology term, or state a rule.
+
+    Terms and the shortcut rules (:mod:`kg.rules`) belong to
+    ``ontology/chips.ttl``: a data triple whose subject is a term of the
+    ontology (or any IRI in its ``chips:`` namespace), or that uses
+    ``chips:shortcut`` / ``chips:subjectPath`` / ``chips:objectPath``, would
+    redefine them. Rules stated by data are never applied; this reports them.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> redefinitions(load())
+    []
+    """
+    from rdflib import URIRef
+
+    from kg.bundled import ONTOLOGY
+    from kg.loader import parse_file
+    from kg.rules import RULE_PREDICATES
+    from kg.vocab import CHIPS
+
+    ontology = parse_file(ONTOLOGY)
+    terms = {s for s in ontology.subjects() if isinstance(s, URIRef)}
+    graph = kg.graph
+    found = set()
+    for term in terms:
+        found.update(t for t in graph.triples((term, None, None)) if t not in ontology)
+    for predicate in RULE_PREDICATES:
+        found.update(t for t in graph.triples((None, predicate, None)) if t not in ontology)
+    found.update(t for t in graph if str(t[0]).startswith(str(CHIPS)) and t not in ontology)
+    return sorted({
+        Violation(focus=_short(graph, s), path=_short(graph, p),
+                  message=f"a data file redefines the ontology: {_short(graph, s)} {_short(graph, p)} "
+                          f"{o.n3(graph.namespace_manager)[:80]} (terms and rules come only from ontology/chips.ttl)",
+                  severity="Violation", shape="chips-kg:ontology-only")
+        for s, p, o in found
+    })
