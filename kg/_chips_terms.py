@@ -13,6 +13,7 @@ class CHIPS(DefinedNamespace):
     Acquisition: URIRef
     Architecture: URIRef
     AssociateProfessor: URIRef
+    Chairman: URIRef
     ChiefExecutive: URIRef
     ChiefTechnologyOfficer: URIRef
     Chip: URIRef
@@ -20,6 +21,7 @@ class CHIPS(DefinedNamespace):
     Competition: URIRef
     Correction: URIRef
     Deployment: URIRef
+    DeprecatedRank: URIRef
     Employee: URIRef
     Founding: URIRef
     Foundry: URIRef
@@ -38,11 +40,14 @@ class CHIPS(DefinedNamespace):
     Person: URIRef
     PersonalTie: URIRef
     Position: URIRef
+    PreferredRank: URIRef
     President: URIRef
     ProcessNode: URIRef
     Product: URIRef
     Professor: URIRef
     ProjectLead: URIRef
+    Rank: URIRef
+    Ranking: URIRef
     Relation: URIRef
     ResearchLab: URIRef
     Researcher: URIRef
@@ -62,6 +67,7 @@ class CHIPS(DefinedNamespace):
     amount: URIRef
     approximateAmount: URIRef
     architecture: URIRef
+    atTime: URIRef
     award: URIRef
     basedOn: URIRef
     careerStart: URIRef
@@ -82,9 +88,11 @@ class CHIPS(DefinedNamespace):
     customer: URIRef
     customerOf: URIRef
     date: URIRef
+    decidedBy: URIRef
     developer: URIRef
     education: URIRef
     end: URIRef
+    factKey: URIRef
     focusArea: URIRef
     formFactor: URIRef
     founded: URIRef
@@ -126,6 +134,9 @@ class CHIPS(DefinedNamespace):
     published: URIRef
     publisher: URIRef
     quote: URIRef
+    rank: URIRef
+    rankReason: URIRef
+    ranked: URIRef
     reason: URIRef
     releaseDate: URIRef
     reportedBy: URIRef
@@ -139,6 +150,7 @@ class CHIPS(DefinedNamespace):
     series: URIRef
     shareholder: URIRef
     shortcut: URIRef
+    singleValued: URIRef
     sramMegabytes: URIRef
     start: URIRef
     statedBy: URIRef

@@ -304,6 +304,7 @@ def describe(kg, name: str) -> dict:
         {"kind": "correction", "iri": str(c), "text": _correction_text(g, c), "sources": _sources(g, c)}
         for c in sorted(g.subjects(CHIPS.corrects, node))
     ]
+    disputes = _disputes(kg, str(node), facts)
     return {
         "iri": str(node),
         "label": entity.label,
@@ -314,8 +315,31 @@ def describe(kg, name: str) -> dict:
         "sources": entity_sources,
         "facts": facts + corrections,
         "standing": standing(kg, node),
+        "disputes": disputes,
         "time": time.as_dict() if time is not None else None,
     }
+
+
+def _disputes(kg, iri: str, facts: list) -> list:
+    """The disputed facts about the entity (:func:`kg.conflicts.conflicts`); marks each fact that is a side."""
+    from kg.conflicts import conflicts
+
+    found = [c for c in conflicts(kg)["conflicts"] if iri in c["entities"]]
+    sides = {s["claim"]: (c, s) for c in found for s in c["sides"] if s["claim"]}
+    for fact in facts:
+        if fact.get("iri") in sides:
+            conflict, side = sides[fact["iri"]]
+            fact["dispute"] = {"fact": conflict["fact"], "rank": side["rank"], "settled": conflict["settled"]}
+    out = []
+    for c in found:
+        values: dict[tuple, list] = {}
+        for side in c["sides"]:  # one line per distinct value, with every source that gives it
+            key = (side["value"]["text"], side["status"], side["rank"])
+            values.setdefault(key, []).extend(x["iri"] for x in side["sources"])
+        out.append({"fact": c["fact"], "settled": c["settled"], "answer": c["answer"],
+                    "values": [{"value": v, "status": st, "rank": r, "sources": list(dict.fromkeys(srcs))}
+                               for (v, st, r), srcs in values.items()]})
+    return out
 
 
 def standing(kg, node) -> dict | None:

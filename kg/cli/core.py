@@ -100,8 +100,16 @@ def entity(
     for fact in _readable(info["facts"]):
         keys = [sources.setdefault(s, len(sources) + 1) for s in fact["sources"]]
         mark = {"undated": " (undated)", "possibly": " (possibly in force: dates too coarse to tell)"}.get(fact.get("when"), "")
+        if dispute := fact.get("dispute"):
+            mark += " (disputed)" if dispute["rank"] == "normal" else f" ({dispute['rank']})"
         table.add_row(Text(fact["text"] + mark), " ".join(f"[{k}]" for k in keys))
     console.print(table)
+    for dispute in info.get("disputes", []):
+        values = " · ".join(f"{v['value']} {' '.join(f'[{sources.setdefault(x, len(sources) + 1)}]' for x in v['sources'])}"
+                            + (f" ({v['status']})" if v["status"] not in ("stated",) else "")
+                            + (f" ({v['rank']})" if v["rank"] != "normal" else "") for v in dispute["values"])
+        state = f"settled: {dispute['answer']}" if dispute["settled"] else "unsettled"
+        console.print(Text(f"Disputed: {dispute['fact']} — {values} — {state}; see kg conflicts"))
     print_sources(sources)
 
 

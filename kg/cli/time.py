@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -73,3 +75,92 @@ def alumni(
                 table.add_row(name, Text(tie["sentence"]), tie["order"], _cite(sources, tie["sources"]))
     console.print(table)
     print_sources(sources)
+
+
+def _short(iri: str | None) -> str:
+    from kg.vocab import RES
+
+    if iri is None:
+        return "-"
+    return "res:" + iri[len(str(RES)):] if iri.startswith(str(RES)) else iri
+
+
+@app.command()
+@time_options
+def conflicts(
+    ctx: typer.Context,
+    name: Annotated[Optional[list[str]], typer.Argument(help="Only facts about this entity (any name).")] = None,
+    unsettled: Annotated[bool, typer.Option("--unsettled", help="Only disputes no ranking settles yet.")] = False,
+    as_json: JsonOpt = False,
+):
+    """Facts the sources disagree on, each side with its value, source, publisher, date, status and rank.
+
+    Which facts take one value is declared in the ontology (chips:singleValued);
+    values that agree within their precision are no conflict. Settle one by
+    ranking a side preferred or deprecated (a chips:Ranking; see the README).
+
+    Example: kg conflicts Graphcore   ·   kg conflicts --unsettled --json
+    """
+    from kg.conflicts import conflicts as run
+
+    kg = get_kg(ctx)
+    answer = run(kg, " ".join(name) if name else None, unsettled=unsettled)
+    if as_json:
+        return print_json(answer)
+    found = answer["conflicts"]
+    about = f" about {answer['entity']['label']}" if answer["entity"] else ""
+    if not found:
+        console.print(Text(f"No {'unsettled ' if unsettled else ''}disputed facts{about}. {time_note(kg)}".strip()))
+        return
+    console.print(Text(f"{len(found)} disputed fact(s){about}: {answer['unsettled']} unsettled, "
+                       f"{answer['settled']} settled {time_note(kg)}".strip(), style="bold"))
+    sources: dict[str, int] = {}
+    for conflict in found:
+        state = f"settled: {conflict['answer']}" if conflict["settled"] else "unsettled"
+        table = Table(title=f"{conflict['fact']} — {state}", title_justify="left")
+        for column in ("Value (claim)", "Status", "Source (published)", "Rank"):
+            table.add_column(column, overflow="fold")
+        for side in conflict["sides"]:
+            status = side["status"]
+            if side.get("denies"):
+                status += ": contradicts " + ", ".join(_short(c) for c in side["denies"])
+            cited = "; ".join(f"{s['publisher'] or s['label']} ({s['published'] or 'no date'}) "
+                              f"[{sources.setdefault(s['iri'], len(sources) + 1)}]" for s in side["sources"])
+            rank = side["rank"]
+            if side["ranks"]:
+                last = side["ranks"][-1]
+                rank += f": {last['reason'] or 'no reason given'} ({last['by'] or 'unnamed'}{', ' + last['date'] if last['date'] else ''})"
+            value = Text(side["value"]["text"])
+            value.append("\n" + _short(side["claim"]), style="dim")
+            table.add_row(value, Text(status), Text(cited), Text(rank))
+        console.print(table)
+    print_sources(sources)
+
+
+@app.command()
+def settle(
+    ctx: typer.Context,
+    claim: Annotated[str, typer.Argument(help="The claim to rank, as kg conflicts shows it (res:...).")],
+    rank: Annotated[str, typer.Option("--rank", help="preferred or deprecated.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why.")],
+    by: Annotated[str, typer.Option("--by", help="Who decides.")],
+    date: Annotated[Optional[str], typer.Option("--date", help="When (default: today).", metavar="DATE")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Add the ranking to this Turtle file (load it with --data). Default: print it.",
+        dir_okay=False)] = None,
+):
+    """Settle a disputed fact as data: rank one source's claim preferred or deprecated, with a reason and who decided.
+
+    Example: kg settle res:updates-2022-2025-a010 --rank deprecated --reason "Idea, not company" --by "A. Reader" -o my-ranks.ttl
+    """
+    from kg.conflicts import ranking
+
+    text = ranking(get_kg(ctx), claim, rank.strip().lower(), reason=reason, by=by, date=date)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from kg.export import atomic_write
+
+    before = output.read_text(encoding="utf-8") if output.exists() else ""
+    atomic_write(output, before + ("\n" if before and not before.endswith("\n") else "") + text)
+    console.print(Text(f"Wrote the ranking to {output}; load it with --data {output}."))

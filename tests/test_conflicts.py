@@ -1,0 +1,172 @@
+"""Disagreement between sources: disputed facts with every side, precision, denials, ranks."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from kg import load
+from kg.bundled import DATA_DIR
+from kg.cli import app
+from kg.conflicts import conflicts, ranking
+from kg.errors import BadInput
+from kg.facts import describe
+from kgtest import with_bundled, write_ttl
+
+runner = CliRunner()
+
+#: Pages of the 2022-2025 sheet, as the import models them: one claim node per source.
+PAGES = """
+src:t-benzinga a chips:Source ; rdfs:label "Benzinga copy"@en ; chips:publisher "Benzinga" .
+src:t-techmonitor a chips:Source ; rdfs:label "Tech Monitor"@en ; chips:publisher "Tech Monitor" .
+src:t-eenews a chips:Source ; rdfs:label "eeNews"@en ; chips:publisher "eeNews Europe" .
+src:t-silicon a chips:Source ; rdfs:label "Silicon Republic"@en ; chips:publisher "Silicon Republic" ;
+    chips:published "2024-07-12"^^xsd:date .
+src:t-techcrunch a chips:Source ; rdfs:label "TechCrunch copy"@en ; chips:publisher "TechCrunch" .
+src:t-techradar a chips:Source ; rdfs:label "TechRadar"@en ; chips:publisher "TechRadar Pro" ;
+    chips:published "2024-11-18"^^xsd:date .
+src:t-toms a chips:Source ; rdfs:label "Tom's"@en ; chips:publisher "Tom's Hardware" ;
+    chips:published "2023-11-24"^^xsd:date .
+res:t-a009 a chips:Founding ; rdfs:label "Graphcore was founded in 2016"@en ; prov:wasDerivedFrom src:t-benzinga ;
+    chips:quote "x"@en ; chips:foundedOrganization res:graphcore ; chips:date "2016"^^xsd:gYear .
+res:t-a010 a chips:Founding ; rdfs:label "Graphcore was founded in 2012"@en ; prov:wasDerivedFrom src:t-techmonitor ;
+    chips:quote "x"@en ; chips:foundedOrganization res:graphcore ; chips:date "2012"^^xsd:gYear .
+res:t-a011 a chips:Founding ; rdfs:label "Graphcore was founded in 2015"@en ; prov:wasDerivedFrom src:t-eenews ;
+    chips:quote "x"@en ; chips:foundedOrganization res:graphcore ; chips:date "2015"^^xsd:gYear .
+res:t-a002 a chips:Valuation ; rdfs:label "deal valued at"@en ; prov:wasDerivedFrom src:t-techmonitor ; chips:quote "x"@en ;
+    chips:company res:graphcore ; chips:approximateAmount 400000000 ; chips:currency "GBP" ;
+    chips:date "2024-07"^^xsd:gYearMonth ; chips:status chips:Reported .
+res:t-a003 a chips:Valuation ; rdfs:label "deal valued at"@en ; prov:wasDerivedFrom src:t-silicon ; chips:quote "x"@en ;
+    chips:company res:graphcore ; chips:minimumAmount 500000000 ; chips:maximumAmount 600000000 ; chips:currency "USD" ;
+    chips:date "2024-07"^^xsd:gYearMonth ; chips:status chips:Reported .
+res:t-a004 a chips:Valuation ; rdfs:label "Nigel Toon denied the $500m figure"@en ; prov:wasDerivedFrom src:t-techcrunch ;
+    chips:quote "x"@en ; chips:company res:graphcore ; chips:approximateAmount 500000000 ; chips:currency "USD" ;
+    chips:date "2024-07-11"^^xsd:date ; chips:status chips:Denied .
+res:t-a005 a chips:Valuation ; rdfs:label "deal valued at"@en ; prov:wasDerivedFrom src:t-techradar ; chips:quote "x"@en ;
+    chips:company res:graphcore ; chips:approximateAmount 600000000 ; chips:currency "USD" ;
+    chips:date "2024-07"^^xsd:gYearMonth ; chips:status chips:Reported .
+res:t-a013 a chips:Valuation ; rdfs:label "valued at in 2020"@en ; prov:wasDerivedFrom src:t-toms ; chips:quote "x"@en ;
+    chips:company res:graphcore ; chips:approximateAmount 2800000000 ; chips:currency "USD" ; chips:date "2020"^^xsd:gYear .
+"""
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def data_args(paths):
+    return [arg for p in paths for arg in ("--data", str(p))]
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    return with_bundled(tmp_path_factory.mktemp("pages"), PAGES)
+
+
+def by_fact(answer, start):
+    (found,) = [c for c in answer["conflicts"] if c["fact"].startswith(start)]
+    return found
+
+
+def sides(conflict):
+    return sorted((s["value"]["text"], s["status"], tuple(x["publisher"] for x in s["sources"])) for s in conflict["sides"])
+
+
+def test_the_article_alone_has_no_conflict():
+    assert conflicts(load())["conflicts"] == []
+
+
+def test_founding_year_conflict_with_every_side(pages):
+    founding = by_fact(conflicts(load(pages), "Graphcore"), "Founding · Graphcore: date")
+    assert sides(founding) == [
+        ("2012", "stated", ("Tech Monitor",)), ("2015", "stated", ("eeNews Europe",)),
+        ("2016", "stated", ("Benzinga",)), ("2016", "stated", ("cnBeta",)), ("2016", "stated", ("cnBeta",))]
+    assert not founding["settled"] and founding["answer"] is None
+    cnbeta = [s for s in founding["sides"] if s["sources"][0]["publisher"] == "cnBeta"][0]
+    assert cnbeta["sources"][0]["published"] == "2021-12-11"
+    assert "https://w3id.org/chipskg/id/t-a009" in cnbeta["agrees_with"]
+
+
+def test_softbank_price_conflict_with_every_side_and_the_denial(pages):
+    price = by_fact(conflicts(load(pages), "Graphcore"), "Valuation · Graphcore · 2024-07")
+    assert sides(price) == [
+        ("US$500M–US$600M", "reported", ("Silicon Republic",)),
+        ("about US$500M", "denied", ("TechCrunch",)),
+        ("about US$600M", "reported", ("TechRadar Pro",)),
+        ("about £400M", "reported", ("Tech Monitor",))]
+    denial = next(s for s in price["sides"] if s["status"] == "denied")
+    # the CEO's denial covers the US$500–600M report, not the US$600M one
+    assert denial["denies"] == ["https://w3id.org/chipskg/id/t-a003"]
+    assert price["denials"] == [("https://w3id.org/chipskg/id/t-a004", "https://w3id.org/chipskg/id/t-a003")]
+    assert price["disagreements"] == []  # the range contains "about US$600M"; £ is not compared with US$
+
+
+def test_agreement_within_precision_is_no_conflict(pages, tmp_path):
+    # "about US$2.8B" (2020) beside the article's US$2.77B (2020-12-29): no conflict reported
+    assert not any(c["fact"].startswith("Valuation · Graphcore · 2020") for c in conflicts(load(pages))["conflicts"])
+    # ... but "about US$2.5B" is outside "about US$2.8B" and US$2.77B
+    lower = PAGES + """
+res:t-a014 a chips:Valuation ; rdfs:label "valued at in 2020"@en ; prov:wasDerivedFrom src:t-toms ; chips:quote "x"@en ;
+    chips:company res:graphcore ; chips:approximateAmount 2500000000 ; chips:currency "USD" ; chips:date "2020"^^xsd:gYear .
+"""
+    found = by_fact(conflicts(load(with_bundled(tmp_path, lower))), "Valuation · Graphcore · 2020")
+    assert sorted(s["value"]["text"] for s in found["sides"]) == ["US$2.77B", "about US$2.5B", "about US$2.8B"]
+    assert len(found["disagreements"]) == 2
+
+
+def test_conflicts_on_the_command_line(pages):
+    result = invoke(*data_args(pages), "conflicts", "Graphcore")
+    assert result.exit_code == 0, result.output
+    for text in ("Founding · Graphcore: date — unsettled", "Tech Monitor", "eeNews Europe", "denied: contradicts", "res:t-a003",
+                 "about £400M", "2021-12-11"):
+        assert text in result.output, result.output
+    none = invoke("conflicts")
+    assert none.exit_code == 0 and "No disputed facts." in none.output, none.output
+    # what a reader knew by 2024-07-12: the TechRadar page was not out, undated pages never count
+    known = json.loads(invoke(*data_args(pages), "conflicts", "Graphcore", "--known-by", "2024-07-12", "--json").output)
+    assert known["conflicts"] == []
+
+
+def test_entity_marks_disputed_values(pages):
+    info = describe(load(pages), "Graphcore")
+    marked = {f["iri"].rsplit("/", 1)[-1] for f in info["facts"] if f.get("dispute")}
+    assert {"t-a009", "t-a010", "t-a011", "t-a003", "t-a004"} <= marked
+    result = invoke(*data_args(pages), "entity", "Graphcore")
+    assert "(disputed)" in result.output and "Disputed: Founding · Graphcore: date — 2016 [1] [" in result.output, result.output
+
+
+def test_a_settled_conflict(pages, tmp_path):
+    ranks = tmp_path / "ranks.ttl"
+    for claim, rank in (("res:t-a010", "deprecated"), ("res:t-a009", "preferred")):
+        result = invoke(*data_args(pages), "settle", claim, "--rank", rank, "--reason", "The company launched in 2016",
+                        "--by", "A. Reader", "--date", "2026-11-30", "-o", ranks)
+        assert result.exit_code == 0, result.output
+    kg = load([*pages, ranks])
+    founding = by_fact(conflicts(kg, "Graphcore"), "Founding · Graphcore: date")
+    assert founding["settled"] and founding["answer"] == "2016"
+    ranked = {s["claim"].rsplit("/", 1)[-1]: (s["rank"], s["ranks"][0]["by"]) for s in founding["sides"] if s["ranks"]}
+    assert ranked == {"t-a010": ("deprecated", "A. Reader"), "t-a009": ("preferred", "A. Reader")}
+    assert len(founding["sides"]) == 5  # the others are still shown
+    unsettled = json.loads(invoke(*data_args([*pages, ranks]), "conflicts", "--unsettled", "--json").output)
+    assert [c["fact"] for c in unsettled["conflicts"]] == ["Valuation · Graphcore · 2024-07-01 … 2024-07-31: amount"]
+    table = invoke(*data_args([*pages, ranks]), "entity", "Graphcore")
+    assert "(preferred)" in table.output and "settled: 2016" in table.output, table.output
+    # deleting the ranking undoes it
+    assert not by_fact(conflicts(load(pages), "Graphcore"), "Founding · Graphcore: date")["settled"]
+
+
+def test_ranking_refuses_what_is_no_claim(pages):
+    kg = load(pages)
+    with pytest.raises(BadInput, match="no claim"):
+        ranking(kg, "res:graphcore", "preferred", reason="x", by="y")
+    with pytest.raises(BadInput, match="rank must be one of preferred, deprecated"):
+        ranking(kg, "res:t-a009", "best", reason="x", by="y")
+    result = invoke(*data_args(pages), "settle", "res:t-a009", "--rank", "preferred", "--reason", " ", "--by", "me")
+    assert result.exit_code == 2 and "--reason" in result.stderr, result.output
+
+
+def test_single_values_on_an_entity_are_compared_too(tmp_path):
+    two = write_ttl(tmp_path, 'res:graphcore chips:headquarters "Oxford, UK"@en .')
+    kg = load([DATA_DIR, two])
+    found = by_fact(conflicts(kg, "Graphcore"), "Graphcore: headquarters")
+    assert sorted(s["value"]["text"] for s in found["sides"]) == ["Bristol, UK", "Oxford, UK"]
