@@ -360,18 +360,16 @@ def standing(kg, node) -> dict | None:
     entity = kg.names.entities.get(node)
     if entity is None or CHIPS.Organization not in _ancestors(g, g.objects(node, RDF.type)):
         return None
-    owners = []
-    for cls, shortcut in g.subject_objects(CHIPS.shortcut):
-        if shortcut != CHIPS.acquired:
-            continue
-        from kg.rules import parse_path
+    from kg.rules import shortcut_rules
 
-        subject_path = parse_path(str(g.value(cls, CHIPS.subjectPath)))
-        object_path = parse_path(str(g.value(cls, CHIPS.objectPath)))
-        for rel in sorted(g.subjects(RDF.type, cls)):
-            if node in set(g.objects(rel, object_path)):
+    owners = []
+    for rule in shortcut_rules():
+        if rule.shortcut != CHIPS.acquired:
+            continue
+        for rel in sorted(g.subjects(RDF.type, rule.relation_class)):
+            if node in set(g.objects(rel, rule.object_path)):
                 date = g.value(rel, CHIPS.date)
-                for owner in sorted(g.objects(rel, subject_path)):
+                for owner in sorted(g.objects(rel, rule.subject_path)):
                     owners.append({"iri": str(owner), "label": label_of(g, owner), "how": "acquired",
                                    "since": str(date) if date is not None else None})
     for parent in sorted(g.objects(node, CHIPS.subOrganizationOf)):

@@ -144,7 +144,9 @@ def _filter_graph(base, flt: TimeFilter):
     from kg.rules import derive_shortcuts
     from kg.vocab import CHIPS, bind_prefixes
 
-    shortcuts = set(base.objects(None, CHIPS.shortcut))
+    from kg.rules import shortcut_rules
+
+    shortcuts = {rule.shortcut for rule in shortcut_rules()}
     classes = relation_classes(base)
     contexts = context_properties(base)
     dropped = set()
