@@ -227,8 +227,8 @@ def bench_size(triples: int, work: Path, *, naive_limit: int, query_limit: int, 
     warm = min((run_measured(kg_cmd("--store", str(store), "path", a, b), env=env) for _ in range(3)), key=lambda d: d["wall"])
     r["path_store_cold"] = {"wall": cold["wall"], "peak_mb": cold["rss_mb"], "rc": cold["rc"], "err": cold["err"][-300:] if cold["rc"] not in (0, 1) else None}
     r["path_store_warm"] = {"wall": warm["wall"], "peak_mb": warm["rss_mb"], "rc": warm["rc"]}
-    files_cold = run_measured(kg_cmd("--data", str(data), "path", a, b), env=env)
-    files_warm = min((run_measured(kg_cmd("--data", str(data), "path", a, b), env=env) for _ in range(3)), key=lambda d: d["wall"])
+    files_cold = run_measured(kg_cmd("--no-bundled", "--data", str(data), "path", a, b), env=env)
+    files_warm = min((run_measured(kg_cmd("--no-bundled", "--data", str(data), "path", a, b), env=env) for _ in range(3)), key=lambda d: d["wall"])
     r["path_files_cold"] = {"wall": files_cold["wall"], "peak_mb": files_cold["rss_mb"], "rc": files_cold["rc"]}
     r["path_files_warm"] = {"wall": files_warm["wall"], "peak_mb": files_warm["rss_mb"], "rc": files_warm["rc"]}
     log(f"[{triples:,}] kg path --store: cold {cold['wall']:.1f} s, warm {warm['wall']:.2f} s; "
@@ -243,7 +243,7 @@ def bench_size(triples: int, work: Path, *, naive_limit: int, query_limit: int, 
     log(f"[{triples:,}] rdflib parse: {r['rdflib_parse']}")
     r["naive_queries"] = py(_NAIVE_QUERIES, str(data), json.dumps(filled), str(query_limit), timeout=naive_limit + 4 * query_limit)
     log(f"[{triples:,}] rdflib queries: {r['naive_queries']}")
-    naive = run_measured(kg_cmd("--data", str(data), "path", a, b), env=naive_env, timeout=naive_limit)
+    naive = run_measured(kg_cmd("--no-bundled", "--data", str(data), "path", a, b), env=naive_env, timeout=naive_limit)
     r["path_naive"] = {"wall": naive["wall"], "peak_mb": naive["rss_mb"], "rc": naive["rc"]}
     log(f"[{triples:,}] naive kg path: {r['path_naive']}")
     return r

@@ -3,7 +3,7 @@
 The public API, imported lazily so that ``import kg`` stays cheap::
 
     from kg import load, describe, find_paths
-    kg = load()                      # ontology + bundled data (or KG_DATA / paths)
+    kg = load()                      # ontology + bundled data (+ KG_DATA); load(paths) loads exactly those
     describe(kg, "Jim Keller")       # everything about one entity, with sources
 """
 

@@ -11,7 +11,7 @@ from kg.errors import BadInput
 from kg.network import undirected
 
 __all__ = ["MEASURES", "SAMPLE_ABOVE", "centrality", "centrality_scores", "communities",
-           "coinvestment", "cocustomers", "rank_scores"]
+           "coinvestment", "cocustomers", "portfolio", "rank_scores"]
 
 MEASURES = ("degree", "betweenness", "closeness", "eigenvector", "pagerank")
 
@@ -254,7 +254,15 @@ def communities(kg_or_graph, *, seed: int = SEED, resolution: float = 1.0, name_
     >>> groups = communities(load())
     >>> sum(g["size"] for g in groups) == load().network.number_of_nodes()
     True
+    >>> communities(load(), resolution=-1)
+    Traceback (most recent call last):
+    kg.errors.BadInput: --resolution must be a number above 0 (1 is the usual; above 1 finds smaller groups), not -1
     """
+    import math
+
+    if not (isinstance(resolution, (int, float)) and math.isfinite(resolution) and resolution > 0):
+        raise BadInput(f"--resolution must be a number above 0 (1 is the usual; above 1 finds smaller groups), "
+                       f"not {resolution:g}")
     G = kg_or_graph if isinstance(kg_or_graph, nx.Graph) else kg_or_graph.network
     U = undirected(G)
     found = nx.community.louvain_communities(U, seed=seed, resolution=resolution)
@@ -329,3 +337,56 @@ def cocustomers(kg_or_graph) -> list[dict]:
     """
     G = kg_or_graph if isinstance(kg_or_graph, nx.Graph) else kg_or_graph.network
     return _shared_pairs(G, "customerOf", by="source")
+
+
+def portfolio(kg_or_graph, among=None, *, at_least: int = 2) -> list[dict]:
+    """Investors that backed ``at_least`` of the companies ``among``, most companies first.
+
+    Answers "which investors backed more than one of these start-ups?".
+
+    Parameters
+    ----------
+    kg_or_graph : KnowledgeGraph or networkx graph
+        The graph (its projection is used).
+    among : iterable of str, optional
+        Names of the companies; default: every start-up (class ``Startup``).
+    at_least : int
+        How many of them an investor must have backed (default 2).
+
+    Returns
+    -------
+    list of dict
+        ``[{"investor": {"iri", "label", "class"}, "count", "companies": [labels]}]``.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> rows = portfolio(load())
+    >>> all(r["count"] == len(r["companies"]) >= 2 for r in rows)
+    True
+    """
+    kg = None if isinstance(kg_or_graph, nx.Graph) else kg_or_graph
+    G = kg_or_graph if kg is None else kg.network
+    if at_least < 1:
+        raise BadInput(f"at_least must be 1 or more, not {at_least}")
+    if among:
+        if kg is None:
+            raise BadInput("naming companies needs the knowledge graph, not a bare network")
+        wanted = {str(kg.resolve(name).iri) for name in among}
+    else:
+        wanted = None
+    label = {n: G.nodes[n].get("label", str(n)) for n in G}
+    backed = defaultdict(set)
+    for u, v, data in G.edges(data=True):
+        if data.get("kind") != "investedIn":
+            continue
+        iri = G.nodes[v].get("iri", str(v))
+        if (wanted is not None and iri in wanted) or (wanted is None and G.nodes[v].get("cls") == "Startup"):
+            backed[u].add(v)
+    rows = [
+        {"investor": {"iri": G.nodes[u].get("iri", u), "label": label[u], "class": G.nodes[u].get("cls")},
+         "count": len(companies), "companies": sorted(label[c] for c in companies)}
+        for u, companies in backed.items() if len(companies) >= at_least
+    ]
+    rows.sort(key=lambda r: (-r["count"], r["investor"]["label"]))
+    return rows

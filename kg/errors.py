@@ -1,6 +1,7 @@
 """The exceptions the library raises, each with the CLI exit code it maps to."""
 
 __all__ = [
+    "clip",
     "KGError",
     "BadInput",
     "DataError",
@@ -12,6 +13,20 @@ __all__ = [
     "QueryRefused",
     "QueryTimeout",
 ]
+
+
+def clip(text, limit: int = 80) -> str:
+    """Shorten text from the user for an error message: its start, an ellipsis and its length.
+
+    Examples
+    --------
+    >>> clip("Nvidia")
+    'Nvidia'
+    >>> clip("x" * 100_000)
+    'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx… (100,000 characters)'
+    """
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit - 20]}… ({len(text):,} characters)"
 
 
 class KGError(Exception):
@@ -45,7 +60,7 @@ class UnknownEntity(NotFound):
         self.name = name
         self.suggestions = list(suggestions)
         hint = f"; did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"no entity named {name!r}{hint}")
+        super().__init__(f"no entity named {clip(name)!r}{hint}")
 
 
 class AmbiguousEntity(NotFound):
@@ -55,7 +70,7 @@ class AmbiguousEntity(NotFound):
         self.name = name
         self.candidates = list(candidates)
         super().__init__(
-            f"{name!r} is ambiguous; it could be: {', '.join(self.candidates)}"
+            f"{clip(name)!r} is ambiguous; it could be: {', '.join(self.candidates)}"
         )
 
 

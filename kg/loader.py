@@ -14,7 +14,7 @@ from kg.bundled import DATA_DIR, ONTOLOGY, SHAPES
 from kg.errors import DataError
 from kg.vocab import bind_prefixes
 
-__all__ = ["KnowledgeGraph", "load", "data_files", "parse_file", "RDF_SUFFIXES"]
+__all__ = ["KnowledgeGraph", "load", "data_files", "env_data_paths", "parse_file", "RDF_SUFFIXES"]
 
 #: File suffixes read as RDF when a folder is given; other files are ignored.
 RDF_SUFFIXES = (".ttl", ".turtle", ".nt", ".n3", ".jsonld", ".rdf", ".owl", ".xml", ".trig")
@@ -81,15 +81,29 @@ class KnowledgeGraph:
         return self.names.resolve(name)
 
 
+def env_data_paths() -> list[str]:
+    """The paths named by ``$KG_DATA`` (joined by ``os.pathsep``); empty when unset.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["KG_DATA"] = os.pathsep.join(["a.ttl", "more/"])
+    >>> env_data_paths()
+    ['a.ttl', 'more/']
+    >>> del os.environ["KG_DATA"]
+    """
+    return [p for p in os.environ.get("KG_DATA", "").split(os.pathsep) if p]
+
+
 def data_files(paths=None) -> list[Path]:
     """Return the data files to load, sorted, from files and folders.
 
     Parameters
     ----------
     paths : iterable of str or Path, optional
-        Files or folders (searched recursively for RDF files). When omitted,
-        the ``KG_DATA`` environment variable (paths separated by
-        ``os.pathsep``) is used, and failing that the bundled ``data/triples``.
+        Files or folders (searched recursively for RDF files), loaded as
+        given. When omitted: the bundled ``data/triples`` plus the paths in
+        ``$KG_DATA`` (:func:`env_data_paths`), which add to the bundled data.
 
     Raises
     ------
@@ -102,8 +116,7 @@ def data_files(paths=None) -> list[Path]:
     ['00-source.ttl', '01-intro.ttl']
     """
     if paths is None:
-        env = os.environ.get("KG_DATA", "")
-        paths = [p for p in env.split(os.pathsep) if p] or [DATA_DIR]
+        paths = [DATA_DIR, *env_data_paths()]
     found: list[Path] = []
     for raw in paths:
         path = Path(raw).expanduser()

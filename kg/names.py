@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import SKOS
 
-from kg.errors import AmbiguousEntity, UnknownEntity
+from kg.errors import AmbiguousEntity, BadInput, UnknownEntity
 from kg.vocab import CHIPS
 
 __all__ = ["Entity", "NameIndex", "normalize", "subclasses", "entity_classes", "label_of", "class_of"]
@@ -208,7 +208,11 @@ class NameIndex:
             No entity matches; carries up to five suggestions.
         AmbiguousEntity
             Several match equally well; carries their labels.
+        BadInput
+            ``name`` is empty or only punctuation.
         """
+        if not normalize(name):
+            raise BadInput(f"say which entity: {name!r} is no name (an English or Chinese name, or an id like res:groq)")
         by_iri = self._by_iri.get(expand_curie(name.strip()))
         if by_iri is not None:
             return by_iri

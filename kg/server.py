@@ -294,7 +294,7 @@ class WorkerPool:
     Parameters
     ----------
     data : list of str, optional
-        Data files or folders, as ``kg --data`` (default: ``KG_DATA`` or the bundled data).
+        Data files or folders, as :func:`kg.loader.data_files` takes them (default: the bundled data plus ``KG_DATA``).
     store : str, optional
         An Oxigraph store built by ``kg load --store`` to serve instead of files.
     workers : int

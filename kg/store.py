@@ -64,7 +64,7 @@ def _rdf_format(path: Path):
     suffix = path.suffix.lower().lstrip(".")
     ext = {"turtle": "ttl", "owl": "rdf", "xml": "rdf"}.get(suffix, suffix)
     try:
-        return ox.RdfFormat.from_extension(ext)
+        return ox.RdfFormat.from_extension(ext) if ext else ox.RdfFormat.TURTLE  # as the loader reads it
     except Exception:
         raise DataError(f"{path}: unknown RDF file type {path.suffix!r}") from None
 
@@ -153,6 +153,8 @@ def build_store(path, paths=None, *, force: bool = False, progress=None) -> dict
                 store.bulk_load(path=str(source), format=_rdf_format(source))
             except (SyntaxError, ValueError) as e:
                 raise DataError(f"{source}: malformed RDF: {' '.join(str(e).split())}") from None
+            except OSError as e:  # the file, not the store: say so
+                raise DataError(f"{source}: cannot read it: {e.strerror or ' '.join(str(e).split())}") from None
             if progress:
                 progress("load", n, len(sources))
         asserted = len(store)
@@ -199,6 +201,8 @@ def store_info(path) -> dict:
         info = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BadInput(f"{folder}: not a chips-kg store (no {META_FILE}); create it with `kg load --store {folder}`") from None
+    except NotADirectoryError:
+        raise BadInput(f"{folder}: is a file, not a store; a store is the folder `kg load --store FOLDER` builds") from None
     except (OSError, ValueError) as e:
         raise BadInput(f"{folder}: unreadable store description: {e}") from None
     return {"path": str(folder), **info}

@@ -86,7 +86,7 @@ def test_loader_network_uses_the_cache(cache, data):
 
 def test_cli_path_same_answer_cold_and_warm(cache, data):
     env = {**os.environ, "KG_CACHE_DIR": str(cache)}
-    args = [sys.executable, "-m", "kg", "--data", str(data), "path",
+    args = [sys.executable, "-m", "kg", "--no-bundled", "--data", str(data), "path",
             "https://w3id.org/chipskg/id/company-1", "https://w3id.org/chipskg/id/company-9", "--json"]
     cold = subprocess.run(args, capture_output=True, text=True, env=env)
     warm = subprocess.run(args, capture_output=True, text=True, env=env)

@@ -184,7 +184,7 @@ runner = CliRunner()
 
 def test_cli_export_graphml_to_file(world_file, tmp_path):
     out = tmp_path / "x.graphml"
-    result = runner.invoke(app, ["--data", str(world_file), "export", "--format", "graphml", "-o", str(out)])
+    result = runner.invoke(app, ["--no-bundled", "--data", str(world_file), "export", "--format", "graphml", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert f"Wrote {out} (graphml" in result.output
     assert nx.read_graphml(out, force_multigraph=True).number_of_edges() == 4
@@ -192,16 +192,16 @@ def test_cli_export_graphml_to_file(world_file, tmp_path):
 
 def test_cli_export_format_from_suffix(world_file, tmp_path):
     out = tmp_path / "x.gexf"
-    result = runner.invoke(app, ["--data", str(world_file), "export", "-o", str(out)])
+    result = runner.invoke(app, ["--no-bundled", "--data", str(world_file), "export", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert nx.read_gexf(out).number_of_nodes() == 4
 
 
 def test_cli_export_to_stdout(world_file):
-    result = runner.invoke(app, ["--data", str(world_file), "export", "-f", "csv"])
+    result = runner.invoke(app, ["--no-bundled", "--data", str(world_file), "export", "-f", "csv"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == ",".join(CSV_COLUMNS) and len(result.stdout.splitlines()) == 5
-    result = runner.invoke(app, ["--data", str(world_file), "export", "-f", "nt"])
+    result = runner.invoke(app, ["--no-bundled", "--data", str(world_file), "export", "-f", "nt"])
     assert rdflib.Graph().parse(data=result.stdout, format="nt")
 
 
@@ -212,7 +212,7 @@ def test_cli_export_to_stdout(world_file):
     (["export", "-f", "csv", "-o", "/nonexistent-folder/x.csv"], "does not exist"),
 ])
 def test_cli_export_errors(world_file, args, message):
-    result = runner.invoke(app, ["--data", str(world_file), *args])
+    result = runner.invoke(app, ["--no-bundled", "--data", str(world_file), *args])
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
 

@@ -141,10 +141,14 @@ def test_missing_path_is_bad_input():
 
 def test_kg_data_environment_variable(tmp_path, monkeypatch):
     extra = write_ttl(tmp_path, 'res:only-one a chips:Person ; rdfs:label "Only One"@en , "唯一"@zh ; prov:wasDerivedFrom src:test-note .')
+    bundled = json.loads(invoke("info", "--json").output)["entities"]
     monkeypatch.setenv("KG_DATA", str(extra))
     result = invoke("info", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["entities"] == 1
+    assert json.loads(result.output)["entities"] == bundled + 1  # added to the bundled data
+    alone = invoke("--no-bundled", "info", "--json")
+    assert alone.exit_code == 0, alone.output
+    assert json.loads(alone.output)["entities"] == 1
 
 
 def test_info_counts(kg):

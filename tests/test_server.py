@@ -29,7 +29,7 @@ def start_server(port, *extra, data=None, store=None):
     """Start `python -m kg serve` and return (process, base URL) once it answers."""
     args = [sys.executable, "-m", "kg"]
     if data:
-        args += ["--data", str(data)]
+        args += ["--no-bundled", "--data", str(data)]
     if store:
         args += ["--store", str(store)]
     args += ["serve", "--port", str(port), "--timeout", str(TIMEOUT), "--max-rows", str(MAX_ROWS), *extra]

@@ -327,10 +327,14 @@ def test_cli_errors_are_one_line_with_the_documented_exit_codes(runner):
         assert "Traceback" not in r.output and len(r.stderr.strip().splitlines()) == 1
 
 
-def test_cli_an_empty_result_says_so_and_exits_0(runner):
-    result = runner.invoke(app, ["sparql", "SELECT ?c WHERE { ?c a chips:NoSuchClass }"])
-    assert result.exit_code == 0, result.output
+def test_cli_an_empty_result_says_so_and_exits_1(runner):
+    result = runner.invoke(app, ["sparql", "SELECT ?c WHERE { ?c a chips:Startup FILTER(STR(?c) = \"none\") }"])
+    assert result.exit_code == 1, result.output  # nothing found: exit 1, as every command
     assert "No results" in result.stdout
+    csv = runner.invoke(app, ["sparql", "SELECT ?c WHERE { ?c a chips:Startup FILTER(STR(?c) = \"none\") }", "--format", "csv"])
+    assert csv.exit_code == 1 and csv.stdout.split() == ["c"], csv.output
+    ask = runner.invoke(app, ["sparql", "ASK { res:groq a chips:Foundry }"])
+    assert ask.exit_code == 0 and ask.stdout.strip() == "false", ask.output
 
 
 def test_cli_data_option_changes_the_answer(runner, tmp_path):
@@ -342,7 +346,9 @@ res:test-fab a chips:Foundry ; rdfs:label "Test Fab"@en , "测试代工厂"@zh ;
     changed = runner.invoke(app, ["--data", str(extra), "sparql", query, "--format", "csv"])
     assert bundled.exit_code == changed.exit_code == 0, changed.output
     assert bundled.stdout.split() == ["f", str(RES.tsmc)]
-    assert changed.stdout.split() == ["f", str(RES["test-fab"])]
+    assert sorted(changed.stdout.split()) == sorted(["f", str(RES["test-fab"]), str(RES.tsmc)])  # added to the bundled data
+    alone = runner.invoke(app, ["--no-bundled", "--data", str(extra), "sparql", query, "--format", "csv"])
+    assert alone.stdout.split() == ["f", str(RES["test-fab"])], alone.output
 
 
 # --- the `kg queries` command ---------------------------------------------------------------

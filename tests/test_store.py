@@ -157,13 +157,13 @@ def test_cli_load_then_path_same_as_files(built, tmp_path):
     env = {**os.environ, "KG_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("KG_STORE", None)
     store = tmp_path / "cli-store"
-    loaded = _kg("--data", str(data), "load", "--store", str(store), "--json", env=env)
+    loaded = _kg("--no-bundled", "--data", str(data), "load", "--store", str(store), "--json", env=env)
     assert loaded.returncode == 0, loaded.stderr
     assert json.loads(loaded.stdout)["derived"] > 0
     question = ["path", RES + "company-1", RES + "company-17", "--json"]
     from_store = _kg("--store", str(store), *question, env=env)
     from_env = _kg(*question, env={**env, "KG_STORE": str(store)})
-    from_files = _kg("--data", str(data), *question, env=env)
+    from_files = _kg("--no-bundled", "--data", str(data), *question, env=env)
     assert from_store.returncode in (0, 1), from_store.stderr
     assert from_store.stdout == from_files.stdout == from_env.stdout
     again = _kg("load", "--store", str(store), str(data), env=env)

@@ -322,7 +322,7 @@ runner = CliRunner()
 
 def test_cli_viz_writes_the_page(world_file, tmp_path):
     out = tmp_path / "nvidia.html"
-    result = runner.invoke(app, ["--data", str(world_file), "viz", "--path", "Nvidia", "Graphcore", "-o", str(out)])
+    result = runner.invoke(app, ["--no-bundled", "--data", str(world_file), "viz", "--path", "Nvidia", "Graphcore", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "How Nvidia connects to Graphcore: 3 hops — 12 entities, 13 relations" in result.output
     assert str(out) in result.output and "--open" in result.output
@@ -331,7 +331,7 @@ def test_cli_viz_writes_the_page(world_file, tmp_path):
 
 def test_cli_viz_json_and_filters(world_file, tmp_path):
     out = tmp_path / "v.html"
-    result = runner.invoke(app, ["--data", str(world_file), "viz", "--class", "Company,Person", "--only", "workedAt",
+    result = runner.invoke(app, ["--no-bundled", "--data", str(world_file), "viz", "--class", "Company,Person", "--only", "workedAt",
                                  "--size-by", "betweenness", "--lang", "zh", "-o", str(out), "--json"])
     assert result.exit_code == 0, result.output
     answer = json.loads(result.output)
@@ -341,7 +341,7 @@ def test_cli_viz_json_and_filters(world_file, tmp_path):
 
 def test_cli_viz_default_output_in_current_folder(world_file, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["--data", str(world_file), "viz", "--focus", "Jim Keller", "--depth", "2"])
+    result = runner.invoke(app, ["--no-bundled", "--data", str(world_file), "viz", "--focus", "Jim Keller", "--depth", "2"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "kg-view.html").is_file() and "Wrote kg-view.html" in result.output
 
@@ -355,7 +355,7 @@ def test_cli_viz_default_output_in_current_folder(world_file, tmp_path, monkeypa
     (["viz", "-o", "/nonexistent-folder/x.html"], 2, "does not exist"),
 ])
 def test_cli_viz_errors(world_file, args, code, message):
-    result = runner.invoke(app, ["--data", str(world_file), *args])
+    result = runner.invoke(app, ["--no-bundled", "--data", str(world_file), *args])
     assert result.exit_code == code, result.output
     assert "Traceback" not in result.output and message in result.output
 
@@ -367,7 +367,7 @@ def test_cli_viz_open_starts_the_browser(world_file, tmp_path):
     recorder.write_text(f"import sys, pathlib; pathlib.Path({str(marker)!r}).write_text(sys.argv[1])\n")
     env = dict(os.environ, BROWSER=f"{sys.executable} {recorder} %s")
     out = tmp_path / "o.html"
-    done = subprocess.run([sys.executable, "-m", "kg", "--data", str(world_file), "viz", "--open", "-o", str(out)],
+    done = subprocess.run([sys.executable, "-m", "kg", "--no-bundled", "--data", str(world_file), "viz", "--open", "-o", str(out)],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert marker.read_text() == out.resolve().as_uri()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import re
 import sys
 from typing import Annotated, Optional
 
@@ -15,7 +16,7 @@ from typer.core import TyperGroup
 from kg.errors import KGError
 
 __all__ = ["app", "console", "err_console", "get_kg", "print_json", "print_sources", "JsonOpt", "fail",
-           "time_options", "time_note"]
+           "time_options", "time_note", "data_paths"]
 
 console = Console(emoji=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, emoji=False, highlight=False, soft_wrap=True)
@@ -23,6 +24,26 @@ err_console = Console(stderr=True, emoji=False, highlight=False, soft_wrap=True)
 
 class _Group(TyperGroup):
     """Turns library errors into one line on stderr and the documented exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run the command; a usage error is one line on stderr (exit 2), not typer's boxed panel."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        from typer._click import exceptions as click  # typer vendors its own Click
+
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.NoArgsIsHelpError as e:  # bare `kg`: the help, as typer shows it
+            from typer import rich_utils
+
+            rich_utils.rich_format_error(e)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            sys.exit(_usage_line(e))
+        except typer.Abort:
+            err_console.print("Aborted.")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx):
         try:
@@ -36,8 +57,45 @@ class _Group(TyperGroup):
 
 def fail(message: str, code: int = 2):
     """Print ``Error: message`` on stderr and exit with ``code``."""
-    err_console.print(f"[red]Error:[/red] {_escape(message)}")
+    err_console.print(f"[red]Error:[/red] {_escape(_clip(message))}")
     raise typer.Exit(code)
+
+
+def _usage_line(error) -> int:
+    """Print a click usage error as one line, ``Error: ... (see: kg CMD -h)``; return its exit code."""
+    message = " ".join(error.format_message().split()).rstrip(".")
+    ctx = getattr(error, "ctx", None)
+    if type(error).__name__ == "NoSuchOption":
+        close = sorted(error.possibilities or ())
+        message = f"no such option {error.option_name}" + (f" (did you mean {' or '.join(close)}?)" if close else "")
+    elif (unknown := re.match(r"No such command '(.*?)'\.", message)) and ctx is not None:
+        import difflib
+
+        name = unknown.group(1)
+        close = difflib.get_close_matches(name, ctx.command.list_commands(ctx), n=3, cutoff=0.6)
+        message = f"no such command {name!r}" + (f" (did you mean {' or '.join(close)}?)" if close else "")
+    hint = f" (see: {ctx.command_path} -h)" if ctx is not None else ""
+    if ctx is not None and (took := _option_taken_as_value(ctx)):
+        message = took
+    err_console.print(f"[red]Error:[/red] {_escape(_clip(message[:1].lower() + message[1:]))}{_escape(hint)}")
+    return error.exit_code
+
+
+def _option_taken_as_value(ctx) -> str | None:
+    """``viz --path Nvidia -o f.html``: say that --path took ``-o`` as a name, if it did."""
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if isinstance(value, tuple) and (taken := [v for v in value if isinstance(v, str) and v.startswith("-")]):
+            return (f"{param.opts[0]} takes {len(value)} values and took {taken[0]!r} as one; "
+                    f"give all {len(value)} first: {param.opts[0]} {param.metavar or '...'}")
+    return None
+
+
+def _clip(text: str) -> str:
+    """A message of at most about 1,000 characters (a pasted novel is not echoed back)."""
+    from kg.errors import clip
+
+    return clip(text, 1000)
 
 
 def _escape(text: str) -> str:
@@ -70,11 +128,18 @@ def _global(
         Optional[list[str]],
         typer.Option(
             "--data", "-d",
-            help="Data file or folder to load instead of the bundled data (repeatable). "
-            "Default: $KG_DATA (paths joined by the OS path separator), else data/triples.",
+            help="Your data file or folder, loaded beside the bundled data (repeatable). "
+            "Default: $KG_DATA (paths joined by the OS path separator). Add --no-bundled to load yours alone.",
             metavar="PATH",
         ),
     ] = None,
+    no_bundled: Annotated[
+        bool,
+        typer.Option(
+            "--no-bundled",
+            help="Leave the bundled data out: load only --data (or $KG_DATA). The ontology always loads.",
+        ),
+    ] = False,
     store: Annotated[
         Optional[str],
         typer.Option(
@@ -97,7 +162,30 @@ def _global(
         ),
     ] = None,
 ):
-    ctx.obj = {"data": data or None, "store": store or None, "endpoint": endpoint or None}
+    ctx.obj = {"data": data or None, "bundled": not no_bundled, "store": store or None,
+               "endpoint": endpoint or None}
+
+
+def data_paths(ctx: typer.Context, paths=None) -> list | None:
+    """The data a command loads: the bundled data (unless ``--no-bundled``) plus ``paths``.
+
+    ``paths`` default to ``--data``, else ``$KG_DATA``. None means the
+    library's default (the bundled data plus ``$KG_DATA``).
+    """
+    from kg.loader import env_data_paths
+
+    obj = ctx.find_root().obj or {}
+    paths = list(paths or obj.get("data") or [])
+    if obj.get("bundled", True):
+        if not paths:
+            return None
+        from kg.bundled import DATA_DIR
+
+        return [str(DATA_DIR), *paths]
+    paths = paths or env_data_paths()
+    if not paths:
+        fail("--no-bundled leaves nothing to load: name your data with --data PATH (or $KG_DATA)")
+    return paths
 
 
 _TIME_OPTIONS = {
@@ -170,7 +258,7 @@ def get_kg(ctx: typer.Context):
     else:
         from kg.cache import cached_kg
 
-        kg = cached_kg(obj.get("data"))
+        kg = cached_kg(data_paths(ctx))
     kg = _KG_CACHE.setdefault(kg.key, kg)  # the same inputs twice in one process: one graph
     time = ctx.meta.get("kg.time") or {}
     if any(time.values()):

@@ -90,10 +90,12 @@ def common(
     ask = kg.common_ties if getattr(kg, "remote", False) else partial(common_ties, kg)  # --endpoint
     answer = ask(first, second, only=_split(only))
     if as_json:
-        return print_json(answer)
-    a, b = answer["a"]["label"], answer["b"]["label"]
+        print_json(answer)
+    elif not answer["groups"]:
+        console.print(Text(f"{answer['a']['label']} and {answer['b']['label']} share no direct tie."))
     if not answer["groups"]:
-        console.print(Text(f"{a} and {b} share no direct tie."))
+        raise typer.Exit(1)  # nothing found: exit 1, as everywhere
+    if as_json:
         return
     for group in answer["groups"]:
         console.print(Text(f"• {group['sentence']}"))
@@ -118,7 +120,11 @@ def neighbors(
     ask = kg.neighbors if getattr(kg, "remote", False) else partial(run, kg)  # --endpoint
     answer = ask(name, depth=depth, only=_split(only))
     if as_json:
-        return print_json(answer)
+        print_json(answer)
+        raise typer.Exit(0 if answer["groups"] else 1)
+    if not answer["groups"]:
+        console.print(Text(f"{answer['entity']['label']} has no ties" + (" of those kinds." if only else ".")))
+        raise typer.Exit(1)  # nothing found: exit 1, as everywhere
     console.print(Text(answer["entity"]["label"], style="bold"))
     for group in answer["groups"]:
         console.print(Text(f"  {group['label']} ({len(group['edges'])})", style="bold"))
@@ -177,10 +183,15 @@ def communities(
     groups = run(get_kg(ctx), seed=seed, resolution=resolution)
     if as_json:
         return print_json(groups)
-    table = Table("#", "Size", "Named after", "Members", title=f"{len(groups)} communities")
-    for g in groups:
+    together = [g for g in groups if g["size"] > 1]
+    alone = [g["members"][0]["label"] for g in groups if g["size"] == 1]
+    title = f"{len(together)} communities" + (f", and {len(alone)} entities tied to none of them" if alone else "")
+    table = Table("#", "Size", "Named after", "Members", title=title)
+    for g in together:
         members = ", ".join(m["label"] for m in g["members"][:8]) + (" …" if g["size"] > 8 else "")
         table.add_row(str(g["id"]), str(g["size"]), Text(g["name"]), Text(members))
+    if alone:
+        table.add_row("–", str(len(alone)), Text("on their own"), Text(", ".join(sorted(alone))))
     console.print(table)
 
 
@@ -189,22 +200,53 @@ def communities(
 def coinvest(
     ctx: typer.Context,
     top: Annotated[int, typer.Option("--top", help="How many pairs of each kind to show.", min=1)] = 15,
+    portfolio: Annotated[bool, typer.Option(
+        "--portfolio", help="Instead: which investors backed more than one of the start-ups (or of --among)?")] = False,
+    among: Annotated[Optional[list[str]], typer.Option(
+        "--among", help="With --portfolio: these companies (comma-separated) instead of every start-up.")] = None,
     as_json: JsonOpt = False,
 ):
     """Co-investors (investors backing the same companies) and co-customers (start-ups sharing customers).
 
-    Example: kg coinvest
+    Example: kg coinvest   ·   kg coinvest --portfolio   ·   kg coinvest --portfolio --among Groq,Graphcore,SambaNova
     """
     from kg.analysis import cocustomers, coinvestment
 
     kg = get_kg(ctx)
+    if portfolio or among:
+        return _portfolio(kg, _split(among), top, as_json)
     answer = {"coinvestors": coinvestment(kg), "cocustomers": cocustomers(kg)}
     if as_json:
-        return print_json(answer)
+        print_json(answer)
+        raise typer.Exit(0 if any(answer.values()) else 1)
     for key, title, shared in (("coinvestors", "Co-investors", "Companies both back"),
                                ("cocustomers", "Start-ups sharing customers", "Shared customers")):
         pairs = answer[key]
-        table = Table("Pair", "Shared", shared, title=f"{title}: {len(pairs)} pairs")
+        table = Table("Pair", "Shared", shared, title=f"{title}: {_shown(len(pairs), top, 'pairs')}")
         for p in pairs[:top]:
             table.add_row(Text(f"{p['a']['label']} — {p['b']['label']}"), str(p["weight"]), Text(", ".join(p["shared"])))
         console.print(table)
+    if not any(answer.values()):
+        raise typer.Exit(1)
+
+
+def _shown(total: int, top: int, what: str) -> str:
+    """``17 pairs`` or ``the top 15 of 17 pairs (--top 17 shows all)``."""
+    return f"{total} {what}" if total <= top else f"the top {top} of {total} {what} (--top {total} shows all)"
+
+
+def _portfolio(kg, among: list[str], top: int, as_json: bool):
+    from kg.analysis import portfolio
+
+    rows = portfolio(kg, among or None)
+    if as_json:
+        print_json(rows)
+        raise typer.Exit(0 if rows else 1)
+    of = ", ".join(among) if among else "the start-ups"
+    if not rows:
+        console.print(Text(f"No investor backed more than one of {of}."))
+        raise typer.Exit(1)
+    table = Table("Investor", "Class", "How many", "Which", title=f"Investors in more than one of {of}: {_shown(len(rows), top, 'investors')}")
+    for r in rows[:top]:
+        table.add_row(Text(r["investor"]["label"]), r["investor"]["class"] or "", str(r["count"]), Text(", ".join(r["companies"])))
+    console.print(table)

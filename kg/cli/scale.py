@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kg.cli.app import JsonOpt, app, console, err_console, fail, print_json
+from kg.cli.app import JsonOpt, app, console, data_paths, err_console, fail, print_json
 
 
 @contextmanager
@@ -59,7 +59,7 @@ def synth(
 def load_store(
     ctx: typer.Context,
     store: Annotated[Optional[str], typer.Option("--store", envvar="KG_STORE", help="Folder of the Oxigraph store to create. Default: $KG_STORE.", metavar="PATH")] = None,
-    paths: Annotated[Optional[list[str]], typer.Argument(help="Data files or folders (default: --data, $KG_DATA, else the bundled data).", metavar="[DATA]...")] = None,
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Data files or folders, loaded beside the bundled data unless --no-bundled (default: --data, $KG_DATA).", metavar="[DATA]...")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing store.")] = False,
     as_json: JsonOpt = False,
 ):
@@ -74,7 +74,7 @@ def load_store(
     if not target:
         fail("name the store to create: kg load --store PATH")
     with _progress("Loading", not as_json) as update:
-        info = build_store(target, paths or root.get("data"), force=force, progress=update)
+        info = build_store(target, data_paths(ctx, paths), force=force, progress=update)
     if as_json:
         return print_json(info)
     console.print(f"Built {info['path']}: {info['triples']:,} triples ({info['asserted']:,} loaded in "
@@ -114,7 +114,7 @@ def push(
     else:
         from kg.loader import load
 
-        rdf = load(root.get("data")).graph
+        rdf = load(data_paths(ctx)).graph
     with _progress("Uploading", not as_json) as update:
         info = upload(rdf, url, target=graph, method=method, batch=batch, user=user, password=password,
                       progress=update)

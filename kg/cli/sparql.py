@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, app, console, err_console, get_kg, print_json
+from kg.cli.app import JsonOpt, app, console, data_paths, err_console, get_kg, print_json
 from kg.errors import BadInput
 
 _FORMAT_HELP = (
@@ -162,8 +162,9 @@ def sparql(
     """Run a SPARQL query over the graph and print the answer.
 
     The project's prefixes (chips: res: src: rdf: rdfs: owl: xsd: skos: prov:
-    schema: org: dcterms:) are pre-declared. Exit 0 with an answer (even an
-    empty one), 1 past --timeout or --max-rows, 2 for a malformed or refused query.
+    schema: org: dcterms:) are pre-declared. Exit 0 with an answer, 1 when
+    nothing is found (no rows) or past --timeout or --max-rows, 2 for a
+    malformed or refused query.
 
     Examples:
 
@@ -180,6 +181,8 @@ def sparql(
         if fmt is not None and fmt.lower() != "json":
             raise BadInput("give either --json or --format, not both")
         fmt = "json"
+    if output is not None and output.is_dir():
+        raise BadInput(f"{output}: that is a folder; give a file name, e.g. --output {output / 'answer.csv'}")
     if fmt is None and output is not None:
         fmt = format_for_path(output)
         if fmt is None:
@@ -202,7 +205,7 @@ def sparql(
         if output is not None:  # pragma: no cover - fmt is always set when output is
             raise BadInput("a table cannot be written to a file; give --format")
         _print_table(result, _labeller(kg, result))
-        return
+        return _exit_if_empty(result)
     data = serialize(result, resolve_format(result.kind, fmt))
     if output is not None:
         from kg.export import atomic_write
@@ -211,11 +214,18 @@ def sparql(
         what = "triples" if result.is_graph else "answer" if result.kind == "ask" else "rows"
         count = "" if result.kind == "ask" else f"{len(result)} "
         err_console.print(f"Wrote {count}{what} to {output}", markup=False)
-        return
+        return _exit_if_empty(result)
     sys.stdout.buffer.write(data)
     if not data.endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")
     sys.stdout.flush()
+    _exit_if_empty(result)
+
+
+def _exit_if_empty(result) -> None:
+    """Nothing found (no rows, no triples) exits 1, as every command does; an ASK answer is an answer."""
+    if result.kind != "ask" and result.empty:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -299,7 +309,7 @@ def serve(
         raise BadInput("kg serve serves local data (--data or --store); --endpoint is a SPARQL endpoint already")
     if options.get("store") and options.get("data"):
         raise BadInput("--store and --data name two different graphs; give one of them")
-    pool = WorkerPool(options.get("data"), store=options.get("store"), workers=workers, timeout=timeout,
+    pool = WorkerPool(None if options.get("store") else data_paths(ctx), store=options.get("store"), workers=workers, timeout=timeout,
                       max_rows=max_rows)
     sock = bind_socket(host, port)
     try:

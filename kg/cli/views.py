@@ -51,6 +51,10 @@ def viz(
     """
     from kg.views import build_view, write_view
 
+    if path and any(name.startswith("-") for name in path):
+        raise BadInput(f"--path takes two names, A and B, before any other option; got {' '.join(path)!r}, "
+                       'e.g. kg viz --path Nvidia Graphcore -o f.html')
+
     view = build_view(
         get_kg(ctx), focus=focus, depth=depth, path=path, classes=_split(classes), only=_split(only),
         size_by=size_by.strip().lower(), lang=lang.strip().lower(), top=top,
