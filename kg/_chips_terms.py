@@ -11,10 +11,17 @@ class CHIPS(DefinedNamespace):
     _NS = Namespace("https://w3id.org/chipskg/ontology#")
 
     Acquisition: URIRef
+    Adviser: URIRef
+    Architect: URIRef
     Architecture: URIRef
     AssociateProfessor: URIRef
+    BoardMember: URIRef
+    Chair: URIRef
     Chairman: URIRef
     ChiefExecutive: URIRef
+    ChiefFinancialOfficer: URIRef
+    ChiefOperatingOfficer: URIRef
+    ChiefScientist: URIRef
     ChiefTechnologyOfficer: URIRef
     Chip: URIRef
     Company: URIRef
@@ -23,6 +30,7 @@ class CHIPS(DefinedNamespace):
     Deployment: URIRef
     DeprecatedRank: URIRef
     Employee: URIRef
+    Engineer: URIRef
     Founding: URIRef
     Foundry: URIRef
     FundingRound: URIRef
@@ -31,6 +39,7 @@ class CHIPS(DefinedNamespace):
     GovernmentAgency: URIRef
     Investment: URIRef
     InvestmentFirm: URIRef
+    InvestmentPartner: URIRef
     MediaOutlet: URIRef
     MilitaryUnit: URIRef
     Module: URIRef
@@ -61,6 +70,7 @@ class CHIPS(DefinedNamespace):
     System: URIRef
     University: URIRef
     Valuation: URIRef
+    VicePresident: URIRef
     acquired: URIRef
     acquiredOrganization: URIRef
     acquirer: URIRef

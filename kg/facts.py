@@ -171,6 +171,9 @@ def relation_sentence(graph: Graph, node, classes=None) -> str:
     if roles and roles != ["employee"]:
         sentence += " as " + " and ".join(roles)
     parts = [sentence]
+    title = _lang_value(g, node, CHIPS.title)
+    if title:  # the job title as the source words it, beside the role from the vocabulary
+        parts.append(f"title “{title}”")
     for prop in (CHIPS.team, CHIPS.nature):
         value = _lang_value(g, node, prop)
         if value:

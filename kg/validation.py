@@ -1,10 +1,10 @@
-"""Check the data against the SHACL shapes (pyshacl), and that no data file redefines the ontology."""
+"""Check the data: the SHACL shapes (pyshacl), the vocabulary (:mod:`kg.spelling`), no redefined ontology."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
 __all__ = ["Violation", "ValidationReport", "validate", "redefinitions"]
@@ -62,9 +62,17 @@ def validate(kg) -> ValidationReport:
     conforms, results, _ = shacl_validate(
         kg.graph, shacl_graph=kg.shapes, inference="none", allow_warnings=True, advanced=True
     )
-    violations = redefinitions(kg)
+    from kg.spelling import spelling_problems
+
+    typos = spelling_problems(kg.graph, short=lambda node: _short(kg.graph, node))
+    violations = [Violation(focus=_short(kg.graph, t["focus"]), path=_short(kg.graph, t["path"]), message=t["message"],
+                            severity="Violation", shape="vocabulary") for t in typos]
+    violations += redefinitions(kg)
     conforms = conforms and not violations
+    explained = {URIRef(t[key]) for t in typos for key in ("term", "focus")}
     for result in results.subjects(SH.focusNode, None):
+        if results.value(result, SH.value) in explained:
+            continue  # a typo already reported: "unknown entity res:grok", not "a round has one company"
         messages = [str(m) for m in results.objects(result, SH.resultMessage)]
         violations.append(Violation(
             focus=_short(kg.graph, results.value(result, SH.focusNode)),
