@@ -44,6 +44,8 @@ __all__ = [
     "answer",
     "create_app",
     "negotiate",
+    "allowed_hosts",
+    "guarded_protocol",
     "serve",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
@@ -59,6 +61,11 @@ DEFAULT_MAX_ROWS = 10_000
 DEFAULT_WORKERS = 2
 #: Largest request body or query text accepted, in bytes / characters.
 MAX_QUERY_SIZE = 100_000
+#: Host names a browser may use to reach a server on this machine (the Host header).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+DEFAULT_MAX_CONNECTIONS = 256
+#: Seconds a client has to send a whole request (headers and body) once it starts one.
+DEFAULT_REQUEST_TIMEOUT = 10.0
 
 log = logging.getLogger("kg.server")
 
@@ -460,6 +467,16 @@ def _static_dir() -> Path:
     return Path(__file__).resolve().parent / "static"
 
 
+def _own_url(scope, path: str) -> str:
+    """The URL of ``path`` on this server, from the socket's own address (never the Host header)."""
+    server = scope.get("server")
+    if not server:
+        return path
+    host, port = server[0], server[1]
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}{path}"
+
+
 def service_description(endpoint: str, info: dict) -> str:
     """A SPARQL 1.1 Service Description of the endpoint, in Turtle."""
     formats = " ,\n        ".join(f"<http://www.w3.org/ns/formats/{f}>" for f in _SD_FORMATS)
@@ -516,18 +533,25 @@ async def _body(request) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = ("*",)):
+def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_hosts: Iterable[str] = LOOPBACK_HOSTS):
     """Build the Starlette application serving ``pool``.
 
     Routes: ``/sparql`` (the SPARQL 1.1 Protocol endpoint, GET and POST),
     ``/`` (the query page), ``/queries`` (the saved queries as JSON) and
     ``/static/*`` (the page's assets, served locally).
+
+    Browsers: a request whose ``Host`` header is not one of ``allowed_hosts``
+    gets 400 (so a DNS-rebinding page cannot reach the data), and other web
+    pages may read answers only when their origin is in ``cors_origins``
+    (none by default).
     """
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
     from starlette.middleware.cors import CORSMiddleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
     from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
     from starlette.routing import Mount, Route
+    from starlette.requests import ClientDisconnect
     from starlette.staticfiles import StaticFiles
 
     static = _static_dir()
@@ -570,7 +594,7 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = ("*",)):
                 if request.method == "POST":
                     raise _RequestError(400, "missing the 'query' parameter")
                 if "text/html" in (accept or "") and fmt is None:
-                    return RedirectResponse(request.url_for("page"), status_code=303)
+                    return RedirectResponse(request.app.url_path_for("page"), status_code=303)
                 chosen = negotiate("describe", accept, fmt)
                 return _service_description(request, chosen)
             if len(query) > MAX_QUERY_SIZE:
@@ -582,13 +606,15 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = ("*",)):
             return text_error(e.status, str(e))
         except NotAcceptable as e:
             return text_error(406, str(e))
+        except ClientDisconnect:  # the client went away (or was timed out) mid-body: nobody to answer
+            return Response(status_code=400)
 
     def _service_description(request, chosen: str):
         from rdflib import Graph
 
         from kg.sparql import MEDIA_TYPES
 
-        turtle = service_description(str(request.url_for("sparql")), pool.info)
+        turtle = service_description(_own_url(request.scope, "/sparql"), pool.info)
         if chosen == "turtle":
             return Response(turtle, media_type=MEDIA_TYPES["turtle"])
         graph = Graph().parse(data=turtle, format="turtle")
@@ -636,6 +662,11 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = ("*",)):
 
     from starlette.exceptions import HTTPException
 
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False)]
+    if cors_origins:
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins),
+                                     allow_methods=["GET", "POST", "OPTIONS"],
+                                     allow_headers=["Accept", "Content-Type"], max_age=600))
     app = Starlette(
         debug=False,
         routes=[
@@ -645,15 +676,7 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = ("*",)):
             Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
             Mount("/static", StaticFiles(directory=static), name="static"),
         ],
-        middleware=[
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(cors_origins),
-                allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["Accept", "Content-Type"],
-                max_age=600,
-            )
-        ],
+        middleware=middleware,
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
@@ -682,13 +705,127 @@ def bind_socket(host: str, port: int):
     return sock
 
 
-def serve(pool: WorkerPool, sock, *, cors_origins: Iterable[str] = ("*",), log_level: str = "warning") -> None:
-    """Serve ``pool`` on the bound socket ``sock`` until interrupted."""
+def allowed_hosts(host: str, extra: Iterable[str] = ()) -> list[str]:
+    """Host names the server answers to: this machine's loopback names, ``host`` and ``extra``.
+
+    Listening on every interface (``0.0.0.0`` or ``::``) adds the machine's own name.
+
+    Examples
+    --------
+    >>> allowed_hosts("127.0.0.1")
+    ['127.0.0.1', 'localhost', '[::1]']
+    >>> allowed_hosts("::1", ["kg.lan"])
+    ['127.0.0.1', 'localhost', '[::1]', 'kg.lan']
+    """
+    import socket
+
+    names = [*LOOPBACK_HOSTS, *(f"[{host}]" if ":" in host else host for host in [host, *extra])]
+    if host in ("0.0.0.0", "::", ""):
+        names = [n for n in names if n not in ("0.0.0.0", "[::]", "")] + [socket.gethostname(), socket.getfqdn()]
+    return list(dict.fromkeys(n.lower() for n in names))
+
+
+def guarded_protocol(request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+                     max_connections: int = DEFAULT_MAX_CONNECTIONS):
+    """uvicorn's h11 protocol with two guards against clients that hold connections open.
+
+    * a request must arrive whole (headers and body) within ``request_timeout``
+      seconds of its first byte, or of the connection opening; otherwise the
+      connection gets 408 and is closed (idle kept-alive connections are
+      closed by uvicorn's ``timeout_keep_alive``);
+    * past ``max_connections`` open connections, a new one gets 503 and is
+      closed at once, so descriptors never run out.
+    """
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    def refusal(status: str, message: str) -> bytes:
+        body = f"Error: {message}\n".encode()
+        return (f"HTTP/1.1 {status}\r\ncontent-type: {TEXT}\r\ncontent-length: {len(body)}\r\n"
+                "connection: close\r\n\r\n").encode() + body
+
+    too_many = refusal("503 Service Unavailable", "too many open connections; try again later")
+    too_slow = refusal("408 Request Timeout", f"the request did not arrive within {request_timeout:g} s")
+
+    class GuardedH11Protocol(H11Protocol):
+        _timer = None
+
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            if len(self.connections) > max_connections:
+                transport.write(too_many)
+                transport.close()
+            else:
+                self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._timer is None and self.conn.their_state is h11.IDLE:
+                self._arm()  # the first bytes of a new request on a kept-alive connection
+            super().data_received(data)
+            if self.conn.their_state not in (h11.IDLE, h11.SEND_BODY):
+                self._disarm()  # the whole request is in (or the connection is ending)
+
+        def connection_lost(self, exc) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._timer = self.loop.call_later(request_timeout, self._expire)
+
+        def _disarm(self) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+        def _expire(self) -> None:
+            self._timer = None
+            if self.transport.is_closing() or self.conn.their_state not in (h11.IDLE, h11.SEND_BODY):
+                return
+            if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):  # no answer begun yet
+                self.transport.write(too_slow)
+            self.transport.close()
+
+    return GuardedH11Protocol
+
+
+#: Connections the event loop accepts in one go (and the kernel's queue of them).
+_BACKLOG = 64
+
+
+def _descriptor_room(wanted: int, workers: int) -> int:
+    """Raise the soft limit on open files as far as allowed; return how many connections fit under it.
+
+    Room is left for the workers' pipes, the store's files and one burst of
+    ``_BACKLOG`` connections accepted before any over the cap is closed.
+    """
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    spare = 64 + 8 * workers + _BACKLOG
+    return max(1, min(wanted, soft - spare))
+
+
+def serve(pool: WorkerPool, sock, *, cors_origins: Iterable[str] = (), hosts: Iterable[str] = LOOPBACK_HOSTS,
+          max_connections: int = DEFAULT_MAX_CONNECTIONS, request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+          log_level: str = "warning") -> None:
+    """Serve ``pool`` on the bound socket ``sock`` until interrupted.
+
+    ``hosts`` are the Host names answered (see :func:`allowed_hosts`), ``cors_origins``
+    the web origins allowed to read answers; ``max_connections`` and
+    ``request_timeout`` bound what idle or half-sent requests can hold.
+    """
     import uvicorn
 
-    app = create_app(pool, cors_origins=cors_origins)
+    app = create_app(pool, cors_origins=cors_origins, allowed_hosts=hosts)
+    limit = _descriptor_room(max_connections, pool.size)
     config = uvicorn.Config(app, log_level=log_level, access_log=log_level in ("info", "debug"),
-                            timeout_graceful_shutdown=3, server_header=False)
+                            timeout_graceful_shutdown=3, server_header=False, timeout_keep_alive=5,
+                            http=guarded_protocol(request_timeout, limit), backlog=_BACKLOG)
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
 

@@ -25,8 +25,8 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
-def start_server(port, *extra, data=None, store=None):
-    """Start `python -m kg serve` and return (process, base URL) once it answers."""
+def start_server(port, *extra, data=None, store=None, preexec_fn=None):
+    """Start `python -m kg serve` and return (process, base URL, its output lines) once it answers."""
     args = [sys.executable, "-m", "kg"]
     if data:
         args += ["--no-bundled", "--data", str(data)]
@@ -35,7 +35,7 @@ def start_server(port, *extra, data=None, store=None):
     args += ["serve", "--port", str(port), "--timeout", str(TIMEOUT), "--max-rows", str(MAX_ROWS), *extra]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            cwd=Path(__file__).resolve().parents[1])
+                            cwd=Path(__file__).resolve().parents[1], preexec_fn=preexec_fn)
     lines = []
 
     def read():
@@ -300,14 +300,48 @@ def test_content_negotiation_and_the_format_parameter(server):
     assert len(Graph().parse(data=graph.text, format="nt")) > 3
 
 
-def test_cors_for_browser_clients(server):
+def test_other_web_pages_cannot_read_answers_by_default(server):
+    # A page on another origin (any web site the user has open) gets no CORS grant.
     preflight = httpx.options(f"{server}/sparql", headers={
-        "Origin": "https://yasgui.example", "Access-Control-Request-Method": "POST",
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type"})
-    assert preflight.status_code == 200
-    assert preflight.headers["access-control-allow-origin"] in ("*", "https://yasgui.example")
-    response = httpx.get(f"{server}/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://yasgui.example"})
-    assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-origin" not in preflight.headers
+    response = httpx.get(f"{server}/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://evil.example"})
+    assert response.status_code == 200 and "access-control-allow-origin" not in response.headers
+
+
+def test_a_foreign_host_header_is_refused_and_never_echoed(server):
+    # DNS rebinding: evil.example resolves to 127.0.0.1, the browser sends Host: evil.example.
+    port = server.rsplit(":", 1)[1]
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", "[::2]"):
+        response = httpx.get(f"{server}/sparql", params={"query": "ASK {}"}, headers={"Host": host})
+        assert response.status_code == 400, host
+        assert "evil" not in response.text and "true" not in response.text
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "LOCALHOST", f"[::1]:{port}"):
+        ok = httpx.get(f"{server}/sparql", params={"query": "ASK {}"}, headers={"Host": host})
+        assert ok.status_code == 200 and ok.json()["boolean"] is True, host
+    description = httpx.get(f"{server}/sparql", headers={"Host": f"localhost:{port}", "Accept": "text/turtle"})
+    assert f"<http://127.0.0.1:{port}/sparql>" in description.text and "localhost" not in description.text
+    redirect = httpx.get(f"{server}/sparql", headers={"Host": f"localhost:{port}", "Accept": "text/html"})
+    assert redirect.status_code == 303 and redirect.headers["location"] == "/"
+
+
+def test_cors_for_an_origin_named_on_the_command_line(free_port):
+    proc, base, _ = start_server(free_port, "--workers", "1", "--cors-origin", "https://yasgui.example",
+                                 "--allow-host", "kg.lan")
+    try:
+        preflight = httpx.options(f"{base}/sparql", headers={
+            "Origin": "https://yasgui.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type"})
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://yasgui.example"
+        named = httpx.get(f"{base}/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://yasgui.example"})
+        assert named.headers["access-control-allow-origin"] == "https://yasgui.example"
+        other = httpx.get(f"{base}/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+        assert httpx.get(f"{base}/sparql", params={"query": "ASK {}"}, headers={"Host": "kg.lan"}).status_code == 200
+    finally:
+        stop_server(proc)
 
 
 def test_the_query_page_and_its_assets_are_local(server):
@@ -377,8 +411,9 @@ def test_the_query_page_runs_a_query_in_a_browser_without_leaving_the_host(serve
             requested, errors = [], []
             page.on("request", lambda r: requested.append(r.url))
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{server}/")
+            page.goto(f"{server}/?endpoint=http://evil.example/sparql")  # a link that tries to send queries away
             page.wait_for_selector(".yasqe .CodeMirror", timeout=15_000)
+            assert page.evaluate("window.kgYasgui.getTab().getEndpoint()") == f"{server}/sparql"
             page.click(".yasqe_queryButton")
             page.wait_for_selector(".yasr table.dataTable tbody tr", timeout=15_000)
             assert page.locator(".yasr table.dataTable tbody tr").count() >= 5
@@ -410,3 +445,55 @@ def test_serving_an_oxigraph_store(tmp_path, free_port):
     local = load([data]).graph.query("SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?i chips:investedIn ?c }",
                                      initNs={"chips": "https://w3id.org/chipskg/ontology#"})
     assert served == int(next(iter(local))[0]) > 0
+
+
+# --- connections: half-sent requests, a cap on open connections ---------------------------------------
+
+def _recv_all(sock, deadline: float) -> bytes:
+    """Read until the server closes the connection, or until ``deadline`` (monotonic)."""
+    chunks = []
+    try:
+        while True:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except (socket.timeout, ConnectionResetError):
+        pass
+    return b"".join(chunks)
+
+
+def test_half_sent_requests_are_timed_out_and_connections_are_capped(free_port):
+    import resource
+
+    def low_descriptor_limit():  # as on a machine with `ulimit -n 256`
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+    proc, base, _ = start_server(free_port, "--workers", "1", "--request-timeout", "1", "--max-connections", "100",
+                                 preexec_fn=low_descriptor_limit)
+    try:
+        half = [b"", b"GET /sparql?query=ASK%20%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+                b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+                b"Content-Length: 100\r\n\r\nASK"]
+        held = []
+        for i in range(400):  # more than the descriptors the server has
+            sock = socket.create_connection(("127.0.0.1", free_port))
+            sock.sendall(half[i % 3])
+            held.append(sock)
+        start = time.monotonic()
+        replies = [_recv_all(sock, start + 10) for sock in held]
+        elapsed = time.monotonic() - start
+        for sock in held:
+            sock.close()
+        refused = [r for r in replies if r.startswith(b"HTTP/1.1 503") and b"too many open connections" in r]
+        timed_out = [r for r in replies if r.startswith(b"HTTP/1.1 408")]
+        # Over the cap a connection is refused at once; under it, it is closed after 1 s without a whole request.
+        assert len(refused) >= 100 and len(refused) + len(timed_out) >= 390, {r[:30] for r in replies}
+        assert elapsed < 5  # so every connection the client held was closed by the server
+        answer = httpx.get(f"{base}/sparql", params={"query": "ASK { res:groq ?p ?o }"}, timeout=10)
+        assert answer.status_code == 200 and answer.json()["boolean"] is True
+    finally:
+        stop_server(proc)
+        errors = proc.stderr.read()
+    assert "Too many open files" not in errors and len(errors) < 2000, errors[-2000:]

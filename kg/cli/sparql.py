@@ -279,16 +279,27 @@ def serve(
     workers: Annotated[int, typer.Option("--workers", help="Queries answered at once (worker processes).")] = 2,
     cors_origin: Annotated[
         Optional[list[str]],
-        typer.Option("--cors-origin", help="Origin allowed to query from a browser (repeatable). Default: any.",
+        typer.Option("--cors-origin", help="Web origin whose pages may read answers (repeatable). Default: none.",
                      metavar="ORIGIN"),
     ] = None,
+    allow_host: Annotated[
+        Optional[list[str]],
+        typer.Option("--allow-host", help="Another Host name the server answers to (repeatable); "
+                     "127.0.0.1, localhost, [::1] and --host always work.", metavar="NAME"),
+    ] = None,
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", help="Open connections at most; more get 503 at once.")] = 256,
+    request_timeout: Annotated[
+        float, typer.Option("--request-timeout", help="Seconds a client has to send a whole request.")] = 10.0,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level (info logs each request).")] = "warning",
 ):
     """Serve the graph as a read-only SPARQL 1.1 endpoint, with a query page.
 
     The endpoint is /sparql (GET or POST, as any SPARQL client sends it); the
     page at / runs YASGUI from local files. Updates, SERVICE and FROM are
-    refused; each query has --timeout seconds and --max-rows rows.
+    refused; each query has --timeout seconds and --max-rows rows. Web pages
+    from other origins cannot read answers unless --cors-origin names them,
+    and a request naming a foreign Host is refused (DNS rebinding).
 
     Examples:
 
@@ -298,12 +309,16 @@ def serve(
 
       curl -G http://127.0.0.1:8000/sparql -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 3'
     """
-    from kg.server import WorkerPool, bind_socket, is_loopback, serve as run_server, url_of
+    from kg.server import WorkerPool, allowed_hosts, bind_socket, is_loopback, serve as run_server, url_of
 
     if log_level not in ("critical", "error", "warning", "info", "debug", "trace"):
         raise BadInput(f"--log-level must be one of critical, error, warning, info, debug, trace; not {log_level!r}")
     if not 0 <= port <= 65535:
         raise BadInput(f"--port must be between 0 and 65535, not {port}")
+    if max_connections < 1:
+        raise BadInput(f"--max-connections must be at least 1, not {max_connections}")
+    if request_timeout <= 0:
+        raise BadInput(f"--request-timeout must be more than 0 seconds, not {request_timeout:g}")
     options = ctx.find_root().obj or {}
     if options.get("endpoint"):
         raise BadInput("kg serve serves local data (--data or --store); --endpoint is a SPARQL endpoint already")
@@ -328,7 +343,8 @@ def serve(
                 markup=False,
             )
         sys.stdout.flush()
-        run_server(pool, sock, cors_origins=cors_origin or ["*"], log_level=log_level)
+        run_server(pool, sock, cors_origins=cors_origin or (), hosts=allowed_hosts(host, allow_host or ()),
+                   max_connections=max_connections, request_timeout=request_timeout, log_level=log_level)
     finally:
         pool.close()
         sock.close()

@@ -26,9 +26,19 @@
     copyEndpointOnNewTab: true,
     endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
     persistenceId: "chipskg-" + window.location.host,
+    // Never take an endpoint (or anything else) from the page's URL: ?endpoint=... pointing
+    // elsewhere would send the user's queries, and read answers, from another server.
+    populateFromUrl: false,
     yasqe: { value: firstQuery }
   });
   window.kgYasgui = yasgui;
+  // Tabs kept from an earlier visit may name another endpoint: every tab asks this server.
+  function ownEndpoint(tab) {
+    if (tab && tab.getEndpoint() !== endpoint) { tab.setEndpoint(endpoint); }
+  }
+  Object.keys(yasgui._tabs || {}).forEach(function (id) { ownEndpoint(yasgui.getTab(id)); });
+  yasgui.on("tabSelect", function (instance, id) { ownEndpoint(yasgui.getTab(id)); });
+  yasgui.on("queryBefore", function (instance, tab) { ownEndpoint(tab); });
 
   // Saved questions: open one in a new tab. Its parameters are left unbound (so it answers for
   // every company, person ...); bind one with a VALUES line, e.g. VALUES ?company { res:groq }.
