@@ -470,7 +470,7 @@ def test_half_sent_requests_are_timed_out_and_connections_are_capped(free_port):
     def low_descriptor_limit():  # as on a machine with `ulimit -n 256`
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
 
-    proc, base, _ = start_server(free_port, "--workers", "1", "--request-timeout", "1", "--max-connections", "100",
+    proc, base, _ = start_server(free_port, "--workers", "1", "--request-timeout", "3", "--max-connections", "100",
                                  preexec_fn=low_descriptor_limit)
     try:
         half = [b"", b"GET /sparql?query=ASK%20%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n",
@@ -488,9 +488,9 @@ def test_half_sent_requests_are_timed_out_and_connections_are_capped(free_port):
             sock.close()
         refused = [r for r in replies if r.startswith(b"HTTP/1.1 503") and b"too many open connections" in r]
         timed_out = [r for r in replies if r.startswith(b"HTTP/1.1 408")]
-        # Over the cap a connection is refused at once; under it, it is closed after 1 s without a whole request.
-        assert len(refused) >= 100 and len(refused) + len(timed_out) >= 390, {r[:30] for r in replies}
-        assert elapsed < 5  # so every connection the client held was closed by the server
+        # Over the cap a connection is refused at once; under it, it is closed after 3 s without a whole request.
+        assert len(refused) >= 200 and len(refused) + len(timed_out) >= 390, {r[:30] for r in replies}
+        assert elapsed < 8  # so every connection the client held was closed by the server
         answer = httpx.get(f"{base}/sparql", params={"query": "ASK { res:groq ?p ?o }"}, timeout=10)
         assert answer.status_code == 200 and answer.json()["boolean"] is True
     finally:
