@@ -41,6 +41,7 @@ class CHIPS(DefinedNamespace):
     InvestmentFirm: URIRef
     InvestmentPartner: URIRef
     MediaOutlet: URIRef
+    Merge: URIRef
     MilitaryUnit: URIRef
     Module: URIRef
     Organization: URIRef
@@ -76,6 +77,7 @@ class CHIPS(DefinedNamespace):
     acquirer: URIRef
     amount: URIRef
     approximateAmount: URIRef
+    approximateScaleOutExaflops: URIRef
     architecture: URIRef
     atTime: URIRef
     award: URIRef
@@ -99,6 +101,7 @@ class CHIPS(DefinedNamespace):
     customerOf: URIRef
     date: URIRef
     decidedBy: URIRef
+    defeated: URIRef
     developer: URIRef
     education: URIRef
     end: URIRef
@@ -122,12 +125,15 @@ class CHIPS(DefinedNamespace):
     investee: URIRef
     investor: URIRef
     isLead: URIRef
+    kept: URIRef
     knows: URIRef
     localFile: URIRef
     massProductionDate: URIRef
     maxScaleOut: URIRef
     memoryBandwidthGBps: URIRef
     memoryControllerCount: URIRef
+    merged: URIRef
+    mergedOn: URIRef
     minimumAmount: URIRef
     minimumModelParameters: URIRef
     nanometres: URIRef
@@ -139,6 +145,7 @@ class CHIPS(DefinedNamespace):
     partner: URIRef
     partnerOf: URIRef
     person: URIRef
+    poweredBy: URIRef
     processNode: URIRef
     product: URIRef
     published: URIRef
@@ -155,6 +162,7 @@ class CHIPS(DefinedNamespace):
     role: URIRef
     round: URIRef
     roundCount: URIRef
+    runBy: URIRef
     scaleOutCoreCount: URIRef
     scaleOutExaflops: URIRef
     series: URIRef
@@ -170,6 +178,7 @@ class CHIPS(DefinedNamespace):
     successorOf: URIRef
     supplier: URIRef
     team: URIRef
+    through: URIRef
     title: URIRef
     topsTera: URIRef
     transistorCount: URIRef
