@@ -146,11 +146,14 @@ def relation_sentence(graph: Graph, node, classes=None) -> str:
         company = label_of(g, g.value(node, CHIPS.company))
         money = money_of(g, node)
         verb = "valued at" if cls == CHIPS.Valuation else "had raised"
-        parts = [f"{company} {verb} {money['text'] if money else 'an undisclosed sum'}"]
+        count = g.value(node, CHIPS.roundCount)
+        if money or count is None:
+            parts = [f"{company} {verb} {money['text'] if money else 'an undisclosed sum'}"]
+        else:  # the source counts the rounds and names no sum
+            parts = [f"{company} had raised money in {count} rounds (total not stated)"]
         if when := _when(g, node):
             parts.append(when)
-        count = g.value(node, CHIPS.roundCount)
-        if count is not None:
+        if count is not None and money:
             parts.append(f"in {count} rounds")
         return " · ".join(parts)
 
