@@ -27,9 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
 import multiprocessing
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,13 +55,19 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_MAX_ROWS",
     "DEFAULT_WORKERS",
+    "DEFAULT_BUDGET",
+    "DEFAULT_MEMORY_MB",
 ]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_ROWS = 10_000
-DEFAULT_WORKERS = 2
+DEFAULT_WORKERS = 3
+#: Seconds after which a query counts as long (see :class:`WorkerPool`).
+DEFAULT_BUDGET = 0.25
+#: Megabytes of address space a worker may add for a query.
+DEFAULT_MEMORY_MB = 1024
 #: Largest request body or query text accepted, in bytes / characters.
 MAX_QUERY_SIZE = 100_000
 #: Host names a browser may use to reach a server on this machine (the Host header).
@@ -189,8 +198,12 @@ def _error(status: int, message: str) -> Reply:
 
 
 def answer(kg, text: str, *, accept: str | None = None, fmt=None,
-           timeout: float | None = None, max_rows: int | None = None) -> Reply:
+           timeout: float | None = None, max_rows: int | None = None, stop=None) -> Reply:
     """Run one protocol request against ``kg`` and return the reply (never raises).
+
+    Checking and parsing the query count against ``timeout`` as much as running
+    it; ``stop``, a function polled while the query runs, stops it by returning
+    True. A query that runs out of memory gets 503.
 
     Examples
     --------
@@ -201,15 +214,20 @@ def answer(kg, text: str, *, accept: str | None = None, fmt=None,
     >>> answer(load(), "CLEAR ALL").status
     400
     """
-    from kg.sparql import check_query, execute, serialize
+    from kg.sparql import _call_with_timeout, check_query, execute, serialize
 
-    try:
+    def work() -> Reply:
         checked = check_query(text)
         chosen = negotiate(checked.kind, accept, fmt)
-        result = execute(kg, checked, timeout=timeout, max_rows=max_rows)
+        result = execute(kg, checked, max_rows=max_rows)
         return Reply(200, MEDIA_TYPES[chosen], serialize(result, chosen))
+
+    try:
+        return work() if timeout is None else _call_with_timeout(work, timeout, stop=stop)
     except KGError as e:
         return _error(_status(e), str(e))
+    except MemoryError:
+        return _error(503, "the query needed more than the worker's memory limit; narrow it or add LIMIT")
     except Exception as e:  # a bug or an rdflib failure: one line to the client, the trace to the log
         traceback.print_exc(file=sys.stderr)
         return _error(500, f"internal error while running the query ({type(e).__name__})")
@@ -230,11 +248,46 @@ def _refuse_network(event: str, args) -> None:
             raise PermissionError("outbound connections are disabled in the SPARQL worker")
 
 
-def _worker_main(conn, data, timeout, max_rows, store=None) -> None:  # pragma: no cover - runs in a child process
-    """A worker: open the graph once (files, or an Oxigraph store), then answer requests until told to stop."""
+def _memory_mb() -> tuple[float, float]:
+    """This process's (address space, resident set) in MB, from /proc."""
+    fields = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmSize", "VmRSS"):
+                fields[name] = int(value.split()[0]) / 1024
+    return fields.get("VmSize", 0.0), fields.get("VmRSS", 0.0)
+
+
+def _limit_memory(memory_mb: int | None) -> None:
+    """Cap this process's address space at its present size plus ``memory_mb``."""
+    import resource
+
+    if not memory_mb:
+        return
+    size, _ = _memory_mb()
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    ceiling = int((size + memory_mb) * 2**20)
+    if hard != resource.RLIM_INFINITY:
+        ceiling = min(ceiling, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
+
+
+def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None) -> None:  # pragma: no cover - child
+    """A worker: open the graph once (files, or an Oxigraph store), then answer requests until told to stop.
+
+    Messages in: a job ``(text, accept, fmt)``, ``"cancel"`` (stop the running
+    query) or None (exit). Out: ``(status, media_type, body, retire)``, where
+    ``retire`` asks the parent to replace this worker (a query hit the memory
+    limit and the memory did not come back).
+    """
+    import gc
+    import os
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops us
+    # A query over the memory limit aborts Oxigraph: one line on stderr, not a slow symbolised backtrace.
+    os.environ["RUST_BACKTRACE"] = "0"
     try:
         if store:
             from kg.store import StoreKnowledgeGraph
@@ -247,6 +300,7 @@ def _worker_main(conn, data, timeout, max_rows, store=None) -> None:  # pragma: 
             kg = load(data)
             size = len(kg.graph)
         len(kg.names)  # build the name index now, not on the first request
+        answer(kg, "ASK {}", timeout=timeout)  # import the query machinery now, not on the first request
     except KGError as e:
         conn.send(("failed", str(e)))
         return
@@ -254,7 +308,20 @@ def _worker_main(conn, data, timeout, max_rows, store=None) -> None:  # pragma: 
         conn.send(("failed", f"{type(e).__name__}: {e}"))
         return
     sys.addaudithook(_refuse_network)
-    conn.send(("ready", {"triples": size, "files": [str(p) for p in kg.files]}))
+    _limit_memory(memory_mb)
+    resident = _memory_mb()[1]
+    try:
+        conn.send(("ready", {"triples": size, "files": [str(p) for p in kg.files]}))
+    except OSError:  # the server stopped while this worker started
+        return
+
+    def cancelled() -> bool:
+        """True once the parent asks to stop the running query."""
+        while conn.poll():
+            if conn.recv() == "cancel":
+                return True
+        return False
+
     while True:
         try:
             job = conn.recv()
@@ -262,8 +329,15 @@ def _worker_main(conn, data, timeout, max_rows, store=None) -> None:  # pragma: 
             return
         if job is None:
             return
+        if job == "cancel":  # arrived after its query had already been answered
+            continue
         text, accept, fmt = job
-        conn.send(tuple(answer(kg, text, accept=accept, fmt=fmt, timeout=timeout, max_rows=max_rows)))
+        reply = answer(kg, text, accept=accept, fmt=fmt, timeout=timeout, max_rows=max_rows, stop=cancelled)
+        retire = False
+        if reply.status == 503 and b"memory limit" in reply.body:
+            gc.collect()
+            retire = _memory_mb()[1] > 2 * resident + 64  # what the query took did not come back
+        conn.send((*reply, retire))
 
 
 @dataclass(eq=False)
@@ -289,50 +363,105 @@ class _Worker:
 
 
 def _receive(conn, timeout: float):
-    """Wait up to ``timeout`` seconds for a worker's reply; None if it doesn't come."""
+    """Wait up to ``timeout`` seconds for a worker's message (while it starts); None if none comes."""
     if conn.poll(timeout):
         return conn.recv()
     return None
 
 
+#: Half-life, in seconds, of the worker time a client is remembered to have used.
+_DEBT_HALF_LIFE = 10.0
+#: Worker time charged to a client whose query brought its worker down (the restart it causes).
+_RESTART_COST = 5.0
+
+
+@dataclass(eq=False)
+class _Client:
+    """What the pool remembers of one client (a peer address): its share of the workers."""
+
+    gate: asyncio.Semaphore
+    debt: float = 0.0  # worker seconds used, decaying
+    stamp: float = 0.0
+    long: int = 0  # queries of this client running past the budget
+
+    def owed(self, now: float) -> float:
+        return self.debt * 0.5 ** ((now - self.stamp) / _DEBT_HALF_LIFE)
+
+    def charge(self, now: float, seconds: float) -> None:
+        self.debt, self.stamp = self.owed(now) + seconds, now
+
+
+_PENDING = object()  # no reply yet
+_GONE = object()  # the worker died
+
+
 class WorkerPool:
-    """Processes that each hold the graph and answer queries one at a time.
+    """Processes that each hold the graph and answer queries one at a time, shared fairly.
+
+    How a query is scheduled, so that cheap queries never wait behind expensive ones:
+
+    * a client (a peer address) runs at most ``workers - 1`` queries at once
+      (at least 1); when queries wait for a worker, the client that used the least
+      worker time lately (halving every 10 s) goes first;
+    * a query, parsing included, has ``budget`` seconds; past it, it goes on only
+      in one of the ``long_slots`` slots for long queries (one per client) and is
+      stopped with 503 when none is free, so at least ``workers - long_slots``
+      workers are always free for short queries;
+    * every query stops at ``timeout`` seconds; a worker that does not answer
+      ``grace`` seconds after that, or whose query exhausts its ``memory_mb``,
+      is replaced.
 
     Parameters
     ----------
     data : list of str, optional
-        Data files or folders, as :func:`kg.loader.data_files` takes them (default: the bundled data plus ``KG_DATA``).
+        Data files or folders, as ``kg --data`` (default: ``KG_DATA`` or the bundled data).
     store : str, optional
         An Oxigraph store built by ``kg load --store`` to serve instead of files.
     workers : int
         Number of processes, so many queries run at once. At least 1.
     timeout : float
-        Seconds a query may run. A worker that has not answered ``grace``
-        seconds after that is killed and replaced.
+        Seconds a query may run.
     max_rows : int
         Most rows (or triples) a result may have.
+    budget : float
+        Seconds after which a query counts as long.
+    memory_mb : int
+        Megabytes of address space a worker may add to what it holds after loading.
     """
 
     def __init__(self, data=None, *, store=None, workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
-                 max_rows: int = DEFAULT_MAX_ROWS, grace: float = 2.0, start_timeout: float = 300.0):
+                 max_rows: int = DEFAULT_MAX_ROWS, budget: float = DEFAULT_BUDGET, memory_mb: int = DEFAULT_MEMORY_MB,
+                 grace: float = 1.0, start_timeout: float = 300.0):
         if workers < 1:
             raise BadInput(f"--workers must be at least 1, not {workers}")
         if timeout <= 0:
             raise BadInput(f"--timeout must be more than 0 seconds, not {timeout:g}")
         if max_rows < 1:
             raise BadInput(f"--max-rows must be at least 1, not {max_rows}")
+        if not 0 < budget <= timeout:
+            raise BadInput(f"--budget must be more than 0 and at most --timeout ({timeout:g} s), not {budget:g}")
+        if memory_mb < 64:
+            raise BadInput(f"--memory must be at least 64 (MB), not {memory_mb}")
         self.data = [str(p) for p in data] if data else None
         self.store = str(store) if store else None
         self.size = workers
         self.timeout = float(timeout)
         self.max_rows = int(max_rows)
+        self.budget = float(budget)
+        self.memory_mb = int(memory_mb)
+        self.long_slots = max(1, (workers - 1) // 2)
+        self.per_client = max(1, workers - 1)
         self.grace = grace
         self.start_timeout = start_timeout
         self.info: dict = {}
         self.replaced = 0
         self._ctx = multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
-        self._idle: asyncio.Queue | None = None
+        self._idle: list[_Worker] = []
+        self._waiting: list = []  # heap of (debt, order, future) waiting for a worker
+        self._order = itertools.count()
+        self._clients: dict[str, _Client] = {}
+        self._long = 0
         self._tasks: set = set()
         self._closed = False
 
@@ -341,7 +470,8 @@ class WorkerPool:
     def _launch(self):
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(
-            target=_worker_main, args=(child, self.data, self.timeout, self.max_rows, self.store),
+            target=_worker_main,
+            args=(child, self.data, self.timeout, self.max_rows, self.store, self.memory_mb),
             name="kg-sparql-worker", daemon=True,
         )
         process.start()
@@ -378,6 +508,7 @@ class WorkerPool:
                 worker.stop(kill=True)
             self._workers.clear()
             raise
+        self._idle = list(self._workers)
         return self
 
     def close(self) -> None:
@@ -386,6 +517,7 @@ class WorkerPool:
         for worker in self._workers:
             worker.stop()
         self._workers.clear()
+        self._idle.clear()
 
     def __enter__(self):
         return self.start() if not self._workers else self
@@ -393,12 +525,18 @@ class WorkerPool:
     def __exit__(self, *exc):
         self.close()
 
-    def _attach(self) -> None:
-        """Make the queue of idle workers; called inside the running event loop."""
-        if self._idle is None:
-            self._idle = asyncio.Queue()
-            for worker in self._workers:
-                self._idle.put_nowait(worker)
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (to watch their memory)."""
+        return [w.process.pid for w in self._workers]
+
+    def _release(self, worker: _Worker) -> None:
+        """Hand ``worker`` to the waiting query of the least indebted client, or mark it idle."""
+        while self._waiting:
+            _, _, future = heapq.heappop(self._waiting)
+            if not future.done():
+                future.set_result(worker)
+                return
+        self._idle.append(worker)
 
     def _replace(self, worker: _Worker) -> None:
         """Kill ``worker`` and start a fresh one in the background."""
@@ -423,7 +561,7 @@ class WorkerPool:
                 fresh.stop()
                 return
             self._workers.append(fresh)
-            self._idle.put_nowait(fresh)
+            self._release(fresh)
 
         future = loop.run_in_executor(None, launch_and_wait)
         self._tasks.add(future)
@@ -431,28 +569,114 @@ class WorkerPool:
 
     # -- answering ------------------------------------------------------------
 
-    async def run(self, text: str, accept: str | None = None, fmt=None) -> Reply:
-        """Answer one query in a free worker; 503 when all stay busy or the time limit passes."""
-        self._attach()
+    def _client(self, name: str) -> _Client:
+        client = self._clients.get(name)
+        if client is None:
+            if len(self._clients) > 4096:  # forget clients that are idle and paid up
+                now = time.monotonic()
+                for key in [k for k, c in self._clients.items() if c.owed(now) < 0.01 and not c.gate.locked()]:
+                    del self._clients[key]
+            client = self._clients[name] = _Client(asyncio.Semaphore(self.per_client))
+        return client
+
+    async def _worker_for(self, client: _Client, wait: float) -> _Worker | None:
+        """A free worker, waiting up to ``wait`` seconds behind less indebted clients; None if none frees."""
+        if self._idle and not self._waiting:
+            return self._idle.pop()
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (client.owed(time.monotonic()), next(self._order), future))
+        if self._idle:
+            self._release(self._idle.pop())
+        await asyncio.wait([future], timeout=max(wait, 0.0))
+        if future.done():
+            return future.result()
+        future.cancel()
+        return None
+
+    async def _reply(self, worker: _Worker, wait: float):
+        """The worker's reply within ``wait`` seconds, _PENDING if none, _GONE if it died."""
+        conn = worker.conn
         try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout=self.timeout)
-        except asyncio.TimeoutError:
-            return _error(503, f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again later")
-        healthy = False
-        try:
-            worker.conn.send((text, accept, fmt))
-            reply = await asyncio.to_thread(_receive, worker.conn, self.timeout + self.grace)
-            if reply is None:
-                return _error(503, f"the query ran past the time limit of {self.timeout:g} s; narrow it or add LIMIT")
-            healthy = True
-            return Reply(*reply)
+            if not conn.poll():
+                loop = asyncio.get_running_loop()
+                readable = loop.create_future()
+                loop.add_reader(conn.fileno(), lambda: readable.done() or readable.set_result(None))
+                try:
+                    await asyncio.wait([readable], timeout=max(wait, 0.0))
+                finally:
+                    loop.remove_reader(conn.fileno())
+                if not readable.done():
+                    return _PENDING
+            return conn.recv()
         except (EOFError, OSError):
-            return _error(500, "the query worker stopped unexpectedly; it is being restarted")
-        finally:
+            return _GONE
+
+    async def run(self, text: str, accept: str | None = None, fmt=None, client: str = "local") -> Reply:
+        """Answer one query of ``client`` in a free worker (503 when busy, past its limit or out of memory)."""
+        loop_time = time.monotonic
+        started = loop_time()
+        me = self._client(client)
+        try:
+            await asyncio.wait_for(me.gate.acquire(), timeout=self.timeout)
+        except asyncio.TimeoutError:
+            return _error(503, f"your earlier queries kept the server busy for {self.timeout:g} s; try again later")
+        try:
+            worker = await self._worker_for(me, self.timeout - (loop_time() - started))
+            if worker is None:
+                return _error(503, f"all {self.size} query workers stayed busy for {self.timeout:g} s; "
+                                   "try again later")
+            began = loop_time()
+            reply, healthy = await self._ask(worker, me, (text, accept, fmt))
+            me.charge(loop_time(), loop_time() - began + (0 if healthy else _RESTART_COST))
             if healthy:
-                self._idle.put_nowait(worker)
+                self._release(worker)
             else:
                 self._replace(worker)
+            return reply
+        finally:
+            me.gate.release()
+
+    async def _ask(self, worker: _Worker, me: _Client, job) -> tuple[Reply, bool]:
+        """Send ``job`` to ``worker``; return the reply and whether the worker can go on serving."""
+        try:
+            worker.conn.send(job)
+        except (OSError, ValueError):
+            return _error(500, "the query worker stopped unexpectedly; it is being restarted"), False
+        message = await self._reply(worker, self.budget)
+        refusal = None
+        if message is _PENDING:
+            if self._long < self.long_slots and not me.long:
+                self._long += 1
+                me.long += 1
+                try:
+                    message = await self._reply(worker, self.timeout - self.budget + self.grace)
+                finally:
+                    self._long -= 1
+                    me.long -= 1
+                if message is _PENDING:
+                    return _error(503, f"the query ran past the time limit of {self.timeout:g} s; "
+                                       "narrow it or add LIMIT"), False
+            else:
+                with contextlib.suppress(OSError, ValueError):
+                    worker.conn.send("cancel")
+                refusal = _error(503, f"the query ran past {self.budget:g} s while "
+                                      + ("another long query of yours runs" if me.long else
+                                         f"the {self.long_slots} slot(s) for long queries are taken")
+                                      + "; try again later, or narrow it")
+                message = await self._reply(worker, self.grace)
+                if message is _PENDING:
+                    return refusal, False
+        if message is _GONE:
+            await asyncio.to_thread(worker.process.join, 1)
+            code = worker.process.exitcode
+            if code is not None and code < 0:  # killed by a signal: an allocation failing in Rust aborts
+                return _error(503, f"the query needed more than the worker's memory limit of {self.memory_mb:,} MB "
+                                   "and stopped its worker, which is being restarted; narrow it"), False
+            return _error(500, "the query worker stopped unexpectedly; it is being restarted"), False
+        status, media_type, body, retire = message
+        if refusal is not None and status == 503:  # stopped on our request
+            return refusal, not retire
+        return Reply(status, media_type, body), not retire
 
 
 # ---------------------------------------------------------------------------
@@ -599,7 +823,8 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_ho
                 return _service_description(request, chosen)
             if len(query) > MAX_QUERY_SIZE:
                 raise _RequestError(413, f"the query is longer than {MAX_QUERY_SIZE:,} characters")
-            reply = await pool.run(query, accept, fmt)
+            peer = request.client.host if request.client else "local"
+            reply = await pool.run(query, accept, fmt, client=peer)
             headers = {"Cache-Control": "no-store", "Vary": "Accept"}
             return Response(reply.body, status_code=reply.status, media_type=reply.media_type, headers=headers)
         except _RequestError as e:
@@ -654,7 +879,6 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_ho
     async def lifespan(app):
         if not pool._workers:
             await asyncio.to_thread(pool.start)
-        pool._attach()
         try:
             yield
         finally:

@@ -696,16 +696,30 @@ def _evaluate_in_store(store, checked: CheckedQuery, bindings: dict, max_rows: i
         answer = store.store.query(checked.text, prefixes=dict(PREFIXES), substitutions=substitutions)
     except (SyntaxError, OSError) as e:
         raise QueryError(f"the query could not be evaluated: {_one_line(e)}") from None
+    # Oxigraph's results belong to this thread: dropped on another (say, carried there by the
+    # traceback of TooManyRows) they cannot be freed, and a server worker's memory grows with
+    # every query. So they are dropped here, and an error leaves without its traceback.
+    try:
+        return _store_result(answer, checked.kind, max_rows, started)
+    except BaseException as e:
+        raise e.with_traceback(None)
+    finally:
+        del answer
+
+
+def _store_result(answer, kind: str, max_rows: int | None, started: float) -> QueryResult:
+    from kg.store import to_rdflib
+
     iris: dict = {}
-    if checked.kind == "ask":
+    if kind == "ask":
         return QueryResult("ask", boolean=bool(answer), elapsed=time.perf_counter() - started)
-    if checked.kind in ("construct", "describe"):
+    if kind in ("construct", "describe"):
         graph = Graph()
         for count, t in enumerate(answer, start=1):
             if max_rows is not None and count > max_rows:
                 raise TooManyRows(f"the query returned more than {max_rows} triples; narrow it")
             graph.add((to_rdflib(t.subject, iris), to_rdflib(t.predicate, iris), to_rdflib(t.object, iris)))
-        return QueryResult(checked.kind, graph=graph, elapsed=time.perf_counter() - started)
+        return QueryResult(kind, graph=graph, elapsed=time.perf_counter() - started)
     names = [v.value for v in answer.variables]
     rows = []
     for solution in answer:
@@ -730,7 +744,7 @@ def _graph_and_names(source):
 def _evaluate(graph: Graph, checked: CheckedQuery, bindings: dict, max_rows: int | None) -> QueryResult:
     try:
         return _evaluate_unchecked(graph, checked, bindings, max_rows)
-    except KGError:
+    except (KGError, MemoryError):
         raise
     except Exception as e:  # rdflib fails on some valid queries; say so in one line
         message = _one_line(e)
@@ -767,10 +781,11 @@ class _Cancelled(BaseException):
     """Raised inside a query thread to stop it (a BaseException, so rdflib's handlers let it through)."""
 
 
-def _call_with_timeout(func, timeout: float):
+def _call_with_timeout(func, timeout: float, *, stop=None):
     """Run ``func`` in a thread; past ``timeout`` seconds stop it and raise QueryTimeout.
 
-    rdflib evaluates in pure Python, so an exception set asynchronously in the
+    ``stop``, if given, is polled while waiting: the query stops as soon as it
+    returns True. rdflib evaluates in pure Python, so an exception set asynchronously in the
     thread stops it at its next bytecode. It is set again until the thread
     ends, in case a bare ``except:`` in rdflib swallows one.
     """
@@ -786,7 +801,12 @@ def _call_with_timeout(func, timeout: float):
 
     thread = threading.Thread(target=target, name="kg-sparql-query", daemon=True)
     thread.start()
-    thread.join(timeout)
+    if stop is None:
+        thread.join(timeout)
+    else:  # also stop when asked to
+        deadline = time.monotonic() + timeout
+        while thread.is_alive() and time.monotonic() < deadline and not stop():
+            thread.join(min(0.02, max(0.0, deadline - time.monotonic())))
     if thread.is_alive():
         give_up = time.monotonic() + 5.0
         while thread.is_alive() and time.monotonic() < give_up:

@@ -36,22 +36,31 @@ def start_server(port, *extra, data=None, store=None, preexec_fn=None):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             cwd=Path(__file__).resolve().parents[1], preexec_fn=preexec_fn)
-    lines = []
+    lines, errors = [], []
 
-    def read():
-        for line in proc.stdout:
-            lines.append(line)
+    def read(stream, into):
+        for line in stream:
+            into.append(line)
 
-    threading.Thread(target=read, daemon=True).start()
+    threading.Thread(target=read, args=(proc.stdout, lines), daemon=True).start()
+    proc.stderr_reader = threading.Thread(target=read, args=(proc.stderr, errors), daemon=True)
+    proc.stderr_reader.start()
+    proc.errors = errors
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"kg serve exited {proc.returncode}: {proc.stderr.read()}")
+            raise RuntimeError(f"kg serve exited {proc.returncode}: {server_errors(proc)}")
         if any("SPARQL endpoint:" in line for line in lines):
             return proc, f"http://127.0.0.1:{port}", lines
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError("kg serve did not start within 90 s")
+
+
+def server_errors(proc) -> str:
+    """What the server wrote to stderr (all of it, once it has exited)."""
+    proc.stderr_reader.join(5)
+    return "".join(proc.errors)
 
 
 def stop_server(proc):
@@ -495,5 +504,5 @@ def test_half_sent_requests_are_timed_out_and_connections_are_capped(free_port):
         assert answer.status_code == 200 and answer.json()["boolean"] is True
     finally:
         stop_server(proc)
-        errors = proc.stderr.read()
+        errors = server_errors(proc)
     assert "Too many open files" not in errors and len(errors) < 2000, errors[-2000:]

@@ -276,7 +276,12 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8000,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds a query may run.")] = 10.0,
     max_rows: Annotated[int, typer.Option("--max-rows", help="Most rows (or triples) a result may have.")] = 10_000,
-    workers: Annotated[int, typer.Option("--workers", help="Queries answered at once (worker processes).")] = 2,
+    workers: Annotated[int, typer.Option("--workers", help="Queries answered at once (worker processes).")] = 3,
+    budget: Annotated[
+        float, typer.Option("--budget", help="Seconds after which a query counts as long: it goes on only in a "
+                            "slot for long queries (one per client), or stops with 503.")] = 0.25,
+    memory: Annotated[
+        int, typer.Option("--memory", help="Megabytes a worker may take for one query; more gets 503.")] = 1024,
     cors_origin: Annotated[
         Optional[list[str]],
         typer.Option("--cors-origin", help="Web origin whose pages may read answers (repeatable). Default: none.",
@@ -325,7 +330,7 @@ def serve(
     if options.get("store") and options.get("data"):
         raise BadInput("--store and --data name two different graphs; give one of them")
     pool = WorkerPool(None if options.get("store") else data_paths(ctx), store=options.get("store"), workers=workers, timeout=timeout,
-                      max_rows=max_rows)
+                      max_rows=max_rows, budget=budget, memory_mb=memory)
     sock = bind_socket(host, port)
     try:
         err_console.print(f"Loading the data in {workers} worker process(es)...", markup=False)
@@ -334,7 +339,8 @@ def serve(
         console.print(
             f"Serving {pool.info.get('triples', 0):,} triples from {len(pool.info.get('files', []))} file(s).\n"
             f"SPARQL endpoint: {url}/sparql\nQuery page: {url}/\n"
-            f"Limits: {timeout:g} s and {max_rows:,} rows per query. Ctrl-C stops.",
+            f"Limits: {timeout:g} s, {max_rows:,} rows and {memory:,} MB per query; past {budget:g} s a query "
+            "needs a slot for long queries. Ctrl-C stops.",
             markup=False,
         )
         if not is_loopback(host):

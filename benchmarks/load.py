@@ -1,0 +1,297 @@
+"""Load, attack and leak benchmark of `kg serve` (loopback only; every loop is bounded and stops by itself).
+
+Two measurements, each on the bundled data served from files or from an Oxigraph store built
+from the same data:
+
+* ``load``: CLIENTS clients, each on its own loopback address (127.0.1.N, so the server sees
+  separate peers), query for DURATION seconds with a random pause of about THINK seconds between
+  queries. A SLOW-FRACTION of the clients are hostile: they send the queries of issue 13 (a 90 KB
+  ``1+1+…``, an ``IN`` list of 15,000 values, ORDER BY over a cartesian product, doubling
+  ``CONCAT``s) and a few slow-to-parse ones that pass the size bound. The others send cheap
+  lookups about entities of the data. Reported: latency percentiles and error rate of the
+  normal queries, what the hostile ones got, and the workers' memory over time.
+* ``leak``: QUERIES queries of every kind (SELECT, ASK, CONSTRUCT, DESCRIBE, over the row cap,
+  malformed, refused, slow to parse, memory bombs) from 4 clients; the workers' memory is
+  sampled as they go.
+
+Examples::
+
+    python benchmarks/load.py load --backend files --clients 100 --slow-fraction 0.1 --duration 30
+    python benchmarks/load.py load --backend store
+    python benchmarks/load.py leak --backend store --queries 10000
+
+Prints a Markdown table row per run (the tables in benchmarks/RESULTS.md) and, with --json,
+writes every figure to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HOSTILE = {
+    "sum-90KB": "SELECT (" + "+".join(["1"] * 45_000) + " AS ?x) WHERE {}",
+    "in-15000": "SELECT ?s WHERE { ?s ?p ?o FILTER(?o IN (" + ",".join(str(i) for i in range(15_000)) + ")) }",
+    "cartesian-order-by": "SELECT ?a ?b ?c WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z } ORDER BY ?c ?b ?a LIMIT 1",
+    "doubling-concat": ('SELECT (STRLEN(?s30) AS ?n) WHERE { BIND("0123456789abcdef" AS ?s0) '
+                        + " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(30)) + " }"),
+    "sum-3KB": "SELECT (" + "+".join(["1"] * 1500) + " AS ?x) WHERE {}",
+    "in-2000": "SELECT ?s WHERE { ?s ?p ?o FILTER(?o IN (" + ",".join(str(i) for i in range(2000)) + ")) }",
+}
+NORMAL = [
+    "ASK {{ <{e}> ?p ?o }}",
+    "SELECT ?p ?o WHERE {{ <{e}> ?p ?o }} LIMIT 100",
+    "SELECT ?label WHERE {{ <{e}> rdfs:label ?label }}",
+    "SELECT ?s ?p WHERE {{ ?s ?p <{e}> }} LIMIT 100",
+    "CONSTRUCT {{ <{e}> ?p ?o }} WHERE {{ <{e}> ?p ?o }}",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(backend: str, workdir: Path, extra: list[str]) -> tuple[subprocess.Popen, str]:
+    """Start `kg serve` on a free loopback port; return the process and its base URL."""
+    args = [sys.executable, "-m", "kg"]
+    if backend == "store":
+        from kg.store import build_store
+
+        build_store(workdir / "store")  # the bundled data
+        args += ["--store", str(workdir / "store")]
+    port = free_port()
+    args += ["serve", "--port", str(port), *extra]
+    log = open(workdir / "server.log", "w")
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
+    for line in proc.stdout:
+        if "SPARQL endpoint:" in line:
+            break
+    else:
+        raise SystemExit(f"kg serve did not start; see {workdir / 'server.log'}")
+    threading.Thread(target=lambda: proc.stdout.read(), daemon=True).start()
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def worker_memory(proc: subprocess.Popen) -> list[float]:
+    """Resident memory (MB) of each worker process of the server."""
+    out = []
+    for child in psutil.Process(proc.pid).children(recursive=True):
+        try:
+            out.append(child.memory_info().rss / 2**20)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+class Sampler(threading.Thread):
+    """Samples the workers' memory every ``every`` seconds until stopped."""
+
+    def __init__(self, proc, every: float = 1.0):
+        super().__init__(daemon=True)
+        self.proc, self.every, self.samples, self.done = proc, every, [], threading.Event()
+        self.started = time.monotonic()
+
+    def run(self):
+        while not self.done.wait(self.every):
+            sizes = worker_memory(self.proc)
+            self.samples.append((round(time.monotonic() - self.started, 1), round(sum(sizes)), round(max(sizes or [0]))))
+
+
+def entities(base: str) -> list[str]:
+    query = "SELECT DISTINCT ?e WHERE { ?e rdfs:label ?l } ORDER BY ?e LIMIT 300"
+    rows = httpx.get(f"{base}/sparql", params={"query": query}, timeout=60).json()["results"]["bindings"]
+    return [r["e"]["value"] for r in rows]
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+async def client_loop(base, address, queries, think, until, records, kind):
+    transport = httpx.AsyncHTTPTransport(local_address=address)
+    async with httpx.AsyncClient(transport=transport, timeout=60) as http:
+        await asyncio.sleep(random.uniform(0, think))  # spread the start
+        while time.monotonic() < until:
+            name, text = random.choice(queries)
+            began = time.monotonic()
+            try:
+                response = await http.post(f"{base}/sparql", data={"query": text},
+                                           headers={"Accept": "application/sparql-results+json"})
+                status = response.status_code
+            except httpx.HTTPError as e:
+                status = type(e).__name__
+            records.append((kind, name, status, time.monotonic() - began))
+            await asyncio.sleep(random.uniform(0.5, 1.5) * think)
+
+
+def run_load(args) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, base = start(args.backend, Path(tmp), ["--workers", str(args.workers)])
+        try:
+            names = entities(base)
+            normal = [(t.split()[0], t.format(e=e)) for e in names for t in NORMAL]
+            hostile = list(HOSTILE.items())
+            n_hostile = round(args.clients * args.slow_fraction)
+            sampler = Sampler(proc)
+            sampler.start()
+            records: list = []
+            until = time.monotonic() + args.duration
+
+            async def main():
+                tasks = []
+                for i in range(args.clients):
+                    address = f"127.0.1.{i + 1}"
+                    bad = i < n_hostile
+                    tasks.append(client_loop(base, address, hostile if bad else normal, args.think, until,
+                                             records, "hostile" if bad else "normal"))
+                await asyncio.gather(*tasks)
+
+            asyncio.run(main())
+            sampler.done.set()
+            sampler.join()
+            log = (Path(tmp) / "server.log").read_text(errors="replace")
+        finally:
+            stop(proc)
+    fast = [r for r in records if r[0] == "normal"]
+    latencies = [r[3] * 1000 for r in fast]
+    errors = [r for r in fast if r[2] != 200]
+    bad = [r for r in records if r[0] == "hostile"]
+    outcome: dict = {}
+    for _, name, status, _ in bad:
+        outcome.setdefault(name, {}).setdefault(str(status), 0)
+        outcome[name][str(status)] += 1
+    mem = sampler.samples
+    result = {
+        "run": "load", "backend": args.backend, "clients": args.clients, "hostile_clients": n_hostile,
+        "slow_fraction_of_queries": round(len(bad) / max(1, len(records)), 3),
+        "workers": args.workers, "duration_s": args.duration, "think_s": args.think,
+        "normal_queries": len(fast), "normal_per_s": round(len(fast) / args.duration, 1),
+        "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
+        "p99_ms": round(percentile(latencies, 99), 1), "max_ms": round(max(latencies or [0]), 1),
+        "normal_errors": len(errors), "error_rate": round(len(errors) / max(1, len(fast)), 4),
+        "error_statuses": sorted({str(r[2]) for r in errors}),
+        "hostile_queries": len(bad), "hostile_outcomes": outcome,
+        "memory_mb_total_max": [(t, total, biggest) for t, total, biggest in mem],
+        "server_log_bytes": len(log), "unsendable_in_log": log.count("unsendable"),
+    }
+    row = (f"| {args.backend} | {args.clients} | {n_hostile} ({result['slow_fraction_of_queries']:.0%} of queries) | "
+           f"{len(fast)} | {result['p50_ms']:.0f} | {result['p95_ms']:.0f} | {result['p99_ms']:.0f} | "
+           f"{result['error_rate']:.2%} | {memory_line(mem)} |")
+    print(row)
+    return result
+
+
+def memory_line(samples) -> str:
+    """Total worker memory at the start, middle and end (and the largest worker seen), in MB."""
+    if not samples:
+        return "-"
+    picks = [samples[0], samples[len(samples) // 2], samples[-1]]
+    biggest = max(s[2] for s in samples)
+    return " → ".join(f"{s[1]}" for s in picks) + f" (largest worker {biggest})"
+
+
+def run_leak(args) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, base = start(args.backend, Path(tmp), ["--workers", str(args.workers), "--max-rows", "500"])
+        try:
+            names = entities(base)
+            kinds = [(t.split()[0], t.format(e=e)) for e in names[:50] for t in NORMAL]
+            kinds += [("DESCRIBE", f"DESCRIBE <{e}>") for e in names[:20]]
+            kinds += [("over-row-cap", "SELECT * WHERE { ?s ?p ?o }"),
+                      ("over-row-cap", "CONSTRUCT WHERE { ?s ?p ?o }"),
+                      ("malformed", "SELECT ?s WHERE { ?s ?p"), ("refused", "CLEAR ALL"),
+                      ("refused", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/x> { ?s ?p ?o } }")]
+            rare = [("hostile", text) for text in HOSTILE.values()]
+            samples, statuses, done = [], {}, 0
+            lock = threading.Lock()
+            started = time.monotonic()
+
+            def one_client(address, count):
+                nonlocal done
+                with httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=60) as http:
+                    for i in range(count):
+                        name, text = random.choice(rare) if i % 200 == 199 else random.choice(kinds)
+                        try:
+                            status = http.post(f"{base}/sparql", data={"query": text}).status_code
+                        except httpx.HTTPError as e:
+                            status = type(e).__name__
+                        with lock:
+                            statuses.setdefault(name, {}).setdefault(str(status), 0)
+                            statuses[name][str(status)] += 1
+                            done += 1
+                            if done % max(1, args.queries // 20) == 0:
+                                sizes = worker_memory(proc)
+                                samples.append((done, round(time.monotonic() - started), round(sum(sizes)),
+                                                round(max(sizes or [0]))))
+
+            threads = [threading.Thread(target=one_client, args=(f"127.0.2.{i + 1}", args.queries // 4))
+                       for i in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            log = (Path(tmp) / "server.log").read_text(errors="replace")
+        finally:
+            stop(proc)
+    result = {"run": "leak", "backend": args.backend, "queries": done, "workers": args.workers,
+              "seconds": round(time.monotonic() - started), "statuses": statuses,
+              "memory_by_queries": samples, "unsendable_in_log": log.count("unsendable"),
+              "server_log_bytes": len(log)}
+    first, last = samples[0], samples[-1]
+    print(f"| {args.backend} | {done:,} | {result['seconds']} | "
+          + " → ".join(f"{s[2]}" for s in samples[:: max(1, len(samples) // 5)]) + f" → {last[2]}"
+          + f" | {last[2] - first[2]:+d} | {result['unsendable_in_log']} |")
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("run", choices=["load", "leak"])
+    parser.add_argument("--backend", choices=["files", "store"], default="files")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--slow-fraction", type=float, default=0.1)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--think", type=float, default=1.0, help="mean pause between a client's queries (s)")
+    parser.add_argument("--queries", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--json", type=Path, help="write every figure to this file")
+    args = parser.parse_args(argv)
+    random.seed(args.seed)
+    result = run_load(args) if args.run == "load" else run_leak(args)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
