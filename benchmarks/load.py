@@ -144,8 +144,7 @@ async def client_loop(base, address, queries, think, until, records, kind):
             name, text = random.choice(queries)
             began = time.monotonic()
             try:
-                response = await http.post(f"{base}/sparql", data={"query": text},
-                                           headers={"Accept": "application/sparql-results+json"})
+                response = await http.post(f"{base}/sparql", data={"query": text})
                 status = response.status_code
             except httpx.HTTPError as e:
                 status = type(e).__name__
