@@ -145,6 +145,7 @@ class CHIPS(DefinedNamespace):
     partner: URIRef
     partnerOf: URIRef
     person: URIRef
+    phrase: URIRef
     poweredBy: URIRef
     processNode: URIRef
     product: URIRef

@@ -8,6 +8,7 @@ from itertools import combinations
 import networkx as nx
 
 from kg.errors import BadInput
+from kg.i18n import node_label
 from kg.network import undirected
 
 __all__ = ["MEASURES", "SAMPLE_ABOVE", "centrality", "centrality_scores", "communities",
@@ -158,18 +159,20 @@ def _bridged_groups(U, node) -> list[tuple[int, list]]:
     return groups
 
 
-def _explain(G, U, node, measure) -> str:
-    label = G.nodes[node]["label"]
+def _explain(G, U, node, measure, lang: str = "en") -> str:
+    from kg.i18n import node_label, word
+
+    label = node_label(G, node, lang)
 
     def name(m):
-        return G.nodes[m]["label"]
+        return node_label(G, m, lang)
 
     def by_weight(nodes):
         return sorted(nodes, key=lambda m: (-U.degree(m), name(m)))
 
     def listed(names, shown=3):
-        more = f" and {len(names) - shown} more" if len(names) > shown else ""
-        return ", ".join(names[:shown]) + more
+        more = word(" and {} more", lang, len(names) - shown) if len(names) > shown else ""
+        return ("、" if lang == "zh" else ", ").join(names[:shown]) + more
 
     ties = by_weight(U[node])
     if measure == "betweenness" and len(ties) > 1 and U.number_of_nodes() <= SAMPLE_ABOVE:
@@ -177,18 +180,19 @@ def _explain(G, U, node, measure) -> str:
         if len(groups) > 1:
             heads = [name(by_weight(members)[0])
                      for size, members in sorted(groups, key=lambda g: (-g[0], name(by_weight(g[1])[0])))]
-            return f"{label} alone holds together {len(groups)} parts, the largest around {listed(heads)}"
-        return f"{label} is on the shortest routes between {listed([name(m) for m in ties])}"
+            return word("{} alone holds together {} parts, the largest around {}", lang, label, len(groups), listed(heads))
+        return word("{} is on the shortest routes between {}", lang, label, listed([name(m) for m in ties]))
     if measure == "betweenness":
-        return f"{label} connects {listed([name(m) for m in ties])}" if len(ties) > 1 else f"{label} is a leaf"
+        return (word("{} connects {}", lang, label, listed([name(m) for m in ties])) if len(ties) > 1
+                else word("{} is a leaf", lang, label))
     if measure == "pagerank":
         inbound = sorted({name(u) for u, _ in G.in_edges(node)})
-        return f"{label} is pointed to by {listed(inbound) or 'no one'}"
-    return f"{label} has {len(ties)} direct ties: {listed([name(m) for m in ties])}"
+        return word("{} is pointed to by {}", lang, label, listed(inbound) or word("no one", lang))
+    return word("{} has {} direct ties: {}", lang, label, len(ties), listed([name(m) for m in ties]))
 
 
 def centrality(kg_or_graph, measure: str = "degree", *, cls=None, top: int = 10,
-               directed: bool = False) -> dict:
+               directed: bool = False, lang: str = "en") -> dict:
     """Rank entities by a centrality measure, each with a sentence saying why.
 
     Parameters
@@ -233,14 +237,15 @@ def centrality(kg_or_graph, measure: str = "degree", *, cls=None, top: int = 10,
     for rank, (node, score) in enumerate(rank_scores(scores, labels, top), start=1):
         data = G.nodes[node]
         ranking.append({
-            "rank": rank, "iri": data.get("iri", str(node)), "label": labels[node],
+            "rank": rank, "iri": data.get("iri", str(node)), "label": node_label(G, node, lang) if "label" in data else labels[node],
             "class": data.get("cls"), "score": round(score, 6),
-            "why": _explain(G, U, node, measure) if "label" in data else "",
+            "why": _explain(G, U, node, measure, lang) if "label" in data else "",
         })
     return {"measure": measure, "notes": notes, "ranking": ranking}
 
 
-def communities(kg_or_graph, *, seed: int = SEED, resolution: float = 1.0, name_size: int = 3) -> list[dict]:
+def communities(kg_or_graph, *, seed: int = SEED, resolution: float = 1.0, name_size: int = 3,
+                lang: str = "en") -> list[dict]:
     """Find groups by modularity (Louvain, seeded), each named by its most central members.
 
     Returns
@@ -267,7 +272,7 @@ def communities(kg_or_graph, *, seed: int = SEED, resolution: float = 1.0, name_
     U = undirected(G)
     found = nx.community.louvain_communities(U, seed=seed, resolution=resolution)
     degree = dict(U.degree())
-    label = {n: G.nodes[n].get("label", str(n)) for n in G}
+    label = {n: node_label(G, n, lang) for n in G}
     groups = []
     for members in found:
         ordered = sorted(members, key=lambda n: (-degree[n], label[n], n))
@@ -283,7 +288,7 @@ def communities(kg_or_graph, *, seed: int = SEED, resolution: float = 1.0, name_
     return groups
 
 
-def _shared_pairs(G, kind: str, *, by: str) -> list[dict]:
+def _shared_pairs(G, kind: str, *, by: str, lang: str = "en") -> list[dict]:
     """Pairs of nodes sharing partners over ``kind`` edges.
 
     ``by="target"``: sources linked by targets they share (investors by companies).
@@ -296,7 +301,7 @@ def _shared_pairs(G, kind: str, *, by: str) -> list[dict]:
                 partners[u].add(v)
             else:
                 partners[v].add(u)
-    label = {n: G.nodes[n].get("label", str(n)) for n in G}
+    label = {n: node_label(G, n, lang) for n in G}
     pairs = []
     for a, b in combinations(sorted(partners, key=lambda n: (label[n], n)), 2):
         shared = partners[a] & partners[b]
@@ -311,7 +316,7 @@ def _shared_pairs(G, kind: str, *, by: str) -> list[dict]:
     return pairs
 
 
-def coinvestment(kg_or_graph) -> list[dict]:
+def coinvestment(kg_or_graph, lang: str = "en") -> list[dict]:
     """Investor pairs linked by the companies they both back, most shared first.
 
     Examples
@@ -322,10 +327,10 @@ def coinvestment(kg_or_graph) -> list[dict]:
     True
     """
     G = kg_or_graph if isinstance(kg_or_graph, nx.Graph) else kg_or_graph.network
-    return _shared_pairs(G, "investedIn", by="target")
+    return _shared_pairs(G, "investedIn", by="target", lang=lang)
 
 
-def cocustomers(kg_or_graph) -> list[dict]:
+def cocustomers(kg_or_graph, lang: str = "en") -> list[dict]:
     """Supplier pairs (start-ups) linked by the customers they share, most shared first.
 
     Examples
@@ -336,10 +341,10 @@ def cocustomers(kg_or_graph) -> list[dict]:
     True
     """
     G = kg_or_graph if isinstance(kg_or_graph, nx.Graph) else kg_or_graph.network
-    return _shared_pairs(G, "customerOf", by="source")
+    return _shared_pairs(G, "customerOf", by="source", lang=lang)
 
 
-def portfolio(kg_or_graph, among=None, *, at_least: int = 2) -> list[dict]:
+def portfolio(kg_or_graph, among=None, *, at_least: int = 2, lang: str = "en") -> list[dict]:
     """Investors that backed ``at_least`` of the companies ``among``, most companies first.
 
     Answers "which investors backed more than one of these start-ups?".
@@ -375,7 +380,7 @@ def portfolio(kg_or_graph, among=None, *, at_least: int = 2) -> list[dict]:
         wanted = {str(kg.resolve(name).iri) for name in among}
     else:
         wanted = None
-    label = {n: G.nodes[n].get("label", str(n)) for n in G}
+    label = {n: node_label(G, n, lang) for n in G}
     backed = defaultdict(set)
     for u, v, data in G.edges(data=True):
         if data.get("kind") != "investedIn":

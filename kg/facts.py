@@ -7,6 +7,7 @@ from decimal import Decimal
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import PROV, SKOS
 
+from kg.i18n import join, phrase, when, word
 from kg.names import class_of, label_of, subclasses
 from kg.vocab import CHIPS
 
@@ -46,11 +47,14 @@ def format_money(value, currency: str = "USD", qualifier: str = "") -> str:
     return f"{qualifier}{sign}{value:f}"
 
 
-def money_of(graph: Graph, node) -> dict | None:
+def money_of(graph: Graph, node, lang: str = "en") -> dict | None:
     """Return ``{"value", "currency", "bound", "text"}`` for the money stated on ``node``.
 
-    ``bound`` is ``"exact"``, ``"minimum"`` or ``"approximate"``; None when no money is stated.
+    ``bound`` is ``"exact"``, ``"minimum"`` or ``"approximate"``; ``text`` is
+    written in ``lang`` (:func:`kg.i18n.money`); None when no money is stated.
     """
+    from kg.i18n import money
+
     currency = str(graph.value(node, CHIPS.currency) or "USD")
     for prop, qualifier in _MONEY_KINDS:
         value = graph.value(node, prop)
@@ -60,7 +64,7 @@ def money_of(graph: Graph, node) -> dict | None:
                 "value": float(value.toPython()),
                 "currency": currency,
                 "bound": bound,
-                "text": format_money(value.toPython(), currency, qualifier),
+                "text": money(value.toPython(), currency, bound, lang),
             }
     return None
 
@@ -82,44 +86,34 @@ def _relation_class(graph: Graph, node, classes) -> URIRef | None:
     return None
 
 
-def _names(graph: Graph, nodes) -> str:
-    labels = sorted(label_of(graph, n) for n in nodes)
-    return " and ".join(labels) if len(labels) < 3 else ", ".join(labels[:-1]) + " and " + labels[-1]
+def _names(graph: Graph, nodes, lang: str = "en") -> str:
+    return join(sorted(label_of(graph, n, lang) for n in nodes), lang)
 
 
-def _when(graph: Graph, node) -> str:
-    date, start, end = (graph.value(node, p) for p in (CHIPS.date, CHIPS.start, CHIPS.end))
-    if date is not None:
-        return str(date)
-    if start is not None and end is not None:
-        return f"{start} – {end}"
-    if start is not None:
-        return f"from {start}"
-    if end is not None:
-        return f"until {end}"
-    return ""
+def _when(graph: Graph, node, lang: str = "en") -> str:
+    return when(*(graph.value(node, p) for p in (CHIPS.date, CHIPS.start, CHIPS.end)), lang=lang)
 
 
-def _round_details(graph: Graph, rnd) -> list[str]:
+def _round_details(graph: Graph, rnd, lang: str = "en") -> list[str]:
     parts = []
     series = graph.value(rnd, CHIPS.series)
     if series is not None:
-        parts.append(f"Series {series}")
-    if when := _when(graph, rnd):
-        parts.append(when)
-    if money := money_of(graph, rnd):
+        parts.append(word("Series {}", lang, series))
+    if span := _when(graph, rnd, lang):
+        parts.append(span)
+    if money := money_of(graph, rnd, lang):
         parts.append(money["text"])
     valuation = graph.value(rnd, CHIPS.resultingValuation)
-    if valuation is not None and (money := money_of(graph, valuation)):
-        parts.append(f"post-money valuation {money['text']}")
+    if valuation is not None and (money := money_of(graph, valuation, lang)):
+        parts.append(word("post-money valuation {}", lang, money["text"]))
     total = graph.value(rnd, CHIPS.resultingTotal)
-    if total is not None and (money := money_of(graph, total)):
-        parts.append(f"total raised {money['text']}")
+    if total is not None and (money := money_of(graph, total, lang)):
+        parts.append(word("total raised {}", lang, money["text"]))
     return parts
 
 
-def relation_sentence(graph: Graph, node, classes=None) -> str:
-    """Describe one relation node in a sentence.
+def relation_sentence(graph: Graph, node, classes=None, lang: str = "en") -> str:
+    """Describe one relation node in a sentence, in ``lang`` ("en" or "zh").
 
     Examples
     --------
@@ -128,81 +122,86 @@ def relation_sentence(graph: Graph, node, classes=None) -> str:
     >>> from kg.vocab import RES
     >>> relation_sentence(kg.graph, RES["acquisition-amd-seamicro"])
     'AMD acquired SeaMicro · 2012 · US$357M'
+    >>> relation_sentence(kg.graph, RES["acquisition-amd-seamicro"], lang="zh")
+    'AMD收购了Seammicro · 2012年 · 3.57亿美元'
     """
     classes = classes or relation_classes(graph)
     cls = _relation_class(graph, node, classes)
     g = graph
     if cls == CHIPS.FundingRound:
-        company = label_of(g, g.value(node, CHIPS.fundedCompany))
+        company = label_of(g, g.value(node, CHIPS.fundedCompany), lang)
         investors = []
         for inv in sorted(g.subjects(CHIPS.round, node)):
-            name = label_of(g, g.value(inv, CHIPS.investor))
-            investors.append(f"{name} (lead)" if g.value(inv, CHIPS.isLead) == Literal(True) else name)
-        parts = [f"{company} raised a funding round"] + _round_details(g, node)
+            name = label_of(g, g.value(inv, CHIPS.investor), lang)
+            lead = g.value(inv, CHIPS.isLead) == Literal(True)
+            investors.append(name + (word(" (lead)", lang) if lead else ""))
+        parts = [word("{} raised a funding round", lang, company)] + _round_details(g, node, lang)
         if investors:
-            parts.append("investors: " + ", ".join(investors))
+            parts.append(word("investors: {}", lang, ("、" if lang == "zh" else ", ").join(investors)))
         return " · ".join(parts)
     if cls in (CHIPS.Valuation, CHIPS.FundingTotal):
-        company = label_of(g, g.value(node, CHIPS.company))
-        money = money_of(g, node)
-        verb = "valued at" if cls == CHIPS.Valuation else "had raised"
+        company = label_of(g, g.value(node, CHIPS.company), lang)
+        money = money_of(g, node, lang)
+        verb = "{} valued at {}" if cls == CHIPS.Valuation else "{} had raised {}"
         count = g.value(node, CHIPS.roundCount)
         if money or count is None:
-            parts = [f"{company} {verb} {money['text'] if money else 'an undisclosed sum'}"]
+            parts = [word(verb, lang, company, money["text"] if money else word("an undisclosed sum", lang))]
         else:  # the source counts the rounds and names no sum
-            parts = [f"{company} had raised money in {count} rounds (total not stated)"]
-        if when := _when(g, node):
-            parts.append(when)
+            parts = [word("{} had raised money in {} rounds (total not stated)", lang, company, count)]
+        if span := _when(g, node, lang):
+            parts.append(span)
         if count is not None and money:
-            parts.append(f"in {count} rounds")
+            parts.append(word("in {} rounds", lang, count))
         return " · ".join(parts)
 
     shortcut = g.value(cls, CHIPS.shortcut) if cls is not None else None
     if shortcut is None:
-        return label_of(g, node)
+        return label_of(g, node, lang)
     from kg.rules import parse_path
 
     subjects = list(g.objects(node, parse_path(str(g.value(cls, CHIPS.subjectPath)))))
     objects = list(g.objects(node, parse_path(str(g.value(cls, CHIPS.objectPath)))))
-    verb = predicate_label(g, shortcut)
+    verb = predicate_label(g, shortcut, lang)
+    template = _lang_value(g, shortcut, CHIPS.phrase, lang, fallback=False)
     if set(subjects) == set(objects):  # symmetric: partners, competitors, people who know each other
-        first, *others = sorted(subjects, key=lambda n: label_of(g, n))
-        sentence = f"{label_of(g, first)} {verb} {_names(g, others)}"
+        first, *others = sorted(subjects, key=lambda n: label_of(g, n, lang))
+        sentence = phrase(template, label_of(g, first, lang), verb, _names(g, others, lang), lang)
     else:
-        sentence = f"{_names(g, subjects)} {verb} {_names(g, objects)}"
-    roles = sorted(label_of(g, r) for r in g.objects(node, CHIPS.role))
-    if roles and roles != ["employee"]:
-        sentence += " as " + " and ".join(roles)
+        sentence = phrase(template, _names(g, subjects, lang), verb, _names(g, objects, lang), lang)
+    roles = sorted(label_of(g, r, lang) for r in g.objects(node, CHIPS.role) if r != CHIPS.Employee)
+    if roles:
+        sentence += word(" as {}", lang, join(roles, lang))
     parts = [sentence]
-    title = _lang_value(g, node, CHIPS.title)
+    title = _lang_value(g, node, CHIPS.title, lang)
     if title:  # the job title as the source words it, beside the role from the vocabulary
-        parts.append(f"title “{title}”")
+        parts.append(word("title “{}”", lang, title))
     for prop in (CHIPS.team, CHIPS.nature):
-        value = _lang_value(g, node, prop)
+        value = _lang_value(g, node, prop, lang)
         if value:
             parts.append(value)
-    products = sorted(label_of(g, p) for p in g.objects(node, CHIPS.product))
+    products = sorted(label_of(g, p, lang) for p in g.objects(node, CHIPS.product))
     if products:
-        parts.append(", ".join(products))
-    if when := _when(g, node):
-        parts.append(when)
+        parts.append(("、" if lang == "zh" else ", ").join(products))
+    if span := _when(g, node, lang):
+        parts.append(span)
     rnd = g.value(node, CHIPS.round)
     if rnd is not None:
-        parts += _round_details(g, rnd)
+        parts += _round_details(g, rnd, lang)
         if g.value(node, CHIPS.isLead) == Literal(True):
-            parts.append("lead investor")
-    elif money := money_of(g, node):
+            parts.append(word("lead investor", lang))
+    elif money := money_of(g, node, lang):
         parts.append(money["text"])
     return " · ".join(parts)
 
 
-def _lang_value(graph: Graph, node, prop, lang: str = "en") -> str | None:
-    """The value of ``prop`` in ``lang``, else the first value in sorted order (deterministic)."""
+def _lang_value(graph: Graph, node, prop, lang: str = "en", fallback: bool = True) -> str | None:
+    """The value of ``prop`` in ``lang``, else (with ``fallback``) English, else the first in sorted order."""
     values = sorted(graph.objects(node, prop))
-    for value in values:
-        if getattr(value, "language", None) == lang:
-            return str(value)
-    return str(values[0]) if values else None
+    for wanted in (lang, "en") if fallback else (lang,):
+        for value in values:
+            if getattr(value, "language", None) == wanted:
+                return str(value)
+    return str(values[0]) if values and fallback else None
 
 
 def _quotes(graph: Graph, node) -> list[str]:
@@ -213,15 +212,15 @@ def _sources(graph: Graph, node) -> list[str]:
     return sorted(str(s) for s in graph.objects(node, PROV.wasDerivedFrom))
 
 
-def relation_facts(graph: Graph, node, classes=None) -> dict:
-    """Return a relation node as a dict: iri, class, sentence, date, money, quotes, sources."""
+def relation_facts(graph: Graph, node, classes=None, lang: str = "en") -> dict:
+    """Return a relation node as a dict: iri, class, sentence (in ``lang``), date, money, quotes, sources."""
     classes = classes or relation_classes(graph)
     cls = _relation_class(graph, node, classes)
     return {
         "kind": "relation",
         "iri": str(node),
         "class": str(cls).split("#")[-1] if cls else None,
-        "text": relation_sentence(graph, node, classes),
+        "text": relation_sentence(graph, node, classes, lang),
         "date": _when(graph, node) or None,
         "money": money_of(graph, node),
         "quotes": _quotes(graph, node),
@@ -236,13 +235,14 @@ def _literal_value(value) -> object:
     return str(value)
 
 
-def describe(kg, name: str) -> dict:
+def describe(kg, name: str, lang: str = "en") -> dict:
     """Return everything the graph says about the entity ``name``.
 
     The result has ``iri``, ``label``, ``labels`` (language → names),
     ``types``, and ``facts``: the entity's own properties, its links to and
     from other entities, and every relation node it takes part in, spelled
-    out as a sentence, each with its sources.
+    out as a sentence, each with its sources; for a company, ``funding``
+    (:func:`funding_rounds`). Sentences and labels are in ``lang`` ("en" or "zh").
 
     Examples
     --------
@@ -266,36 +266,37 @@ def describe(kg, name: str) -> dict:
         if p in skip:
             continue
         if isinstance(o, Literal):
+            name = predicate_label(g, p, lang)
             facts.append({
-                "kind": "attribute", "predicate": str(p), "label": predicate_label(g, p),
-                "value": _literal_value(o), "lang": o.language, "text": f"{predicate_label(g, p)}: {o}",
+                "kind": "attribute", "predicate": str(p), "label": name,
+                "value": _literal_value(o), "lang": o.language, "text": f"{name}{'：' if lang == 'zh' else ': '}{o}",
                 "sources": entity_sources,
             })
         elif o in kg.names:
             other = kg.names.entities[o]
             facts.append({
-                "kind": "link", "direction": "out", "predicate": str(p), "label": predicate_label(g, p),
-                "other": other.as_dict(), "text": f"{entity.label} {predicate_label(g, p)} {other.label}",
+                "kind": "link", "direction": "out", "predicate": str(p), "label": predicate_label(g, p, lang),
+                "other": other.as_dict(), "text": _link(g, node, p, o, lang),
                 "sources": entity_sources, "derived": _is_shortcut(g, p),
             })
     for s, p in sorted(g.subject_predicates(node)):
         if s in kg.names and p not in skip:
             other = kg.names.entities[s]
             facts.append({
-                "kind": "link", "direction": "in", "predicate": str(p), "label": predicate_label(g, p),
-                "other": other.as_dict(), "text": f"{other.label} {predicate_label(g, p)} {entity.label}",
+                "kind": "link", "direction": "in", "predicate": str(p), "label": predicate_label(g, p, lang),
+                "other": other.as_dict(), "text": _link(g, s, p, node, lang),
                 "sources": _sources(g, s), "derived": _is_shortcut(g, p),
             })
     seen = set()
     for s in sorted(set(g.subjects(None, node))):
         if _relation_class(g, s, classes) is not None and s not in seen:
             seen.add(s)
-            facts.append(relation_facts(g, s, classes))
+            facts.append(relation_facts(g, s, classes, lang))
             # an investment's round is itself a relation worth spelling out
             for rnd in g.objects(s, CHIPS.round):
                 if rnd not in seen:
                     seen.add(rnd)
-                    facts.append(relation_facts(g, rnd, classes))
+                    facts.append(relation_facts(g, rnd, classes, lang))
     facts = [f for f in facts if not f.get("derived")]
     time = getattr(kg, "time", None)
     if time is not None:
@@ -307,19 +308,20 @@ def describe(kg, name: str) -> dict:
                 rel = URIRef(fact["iri"])
                 fact["when"] = time.judge(**relation_dates(g, rel, contexts.get(_relation_class(g, rel, classes))))
     corrections = [
-        {"kind": "correction", "iri": str(c), "text": _correction_text(g, c), "sources": _sources(g, c)}
+        {"kind": "correction", "iri": str(c), "text": _correction_text(g, c, lang), "sources": _sources(g, c)}
         for c in sorted(g.subjects(CHIPS.corrects, node))
     ]
     disputes = _disputes(kg, str(node), facts)
     return {
         "iri": str(node),
-        "label": entity.label,
+        "label": label_of(g, node, lang) if lang != "en" else entity.label,
         "class": entity.cls,
         "labels": labels,
         "types": sorted(class_of([t]) for t in g.objects(node, RDF.type)),
         "quotes": _quotes(g, node),
         "sources": entity_sources,
         "facts": facts + corrections,
+        "funding": funding_rounds(g, node, lang),
         "standing": standing(kg, node),
         "disputes": disputes,
         "time": time.as_dict() if time is not None else None,
@@ -400,15 +402,70 @@ def _ancestors(graph: Graph, classes) -> set:
     return out
 
 
+def funding_rounds(graph: Graph, company, lang: str = "en") -> list[dict]:
+    """The funding of ``company``, one row per round, oldest first: a funding table.
+
+    Each row has ``iri``, ``round`` (the series, or the round's label),
+    ``date``, ``amount`` (text in ``lang``), ``lead`` and ``investors``
+    (labels), ``valuation`` (text) and ``sources``. Investments the sources
+    give without their round come last, in one row whose ``round`` is None.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> from kg.vocab import RES
+    >>> rows = funding_rounds(load().graph, RES.sambanova)
+    >>> [(r["round"], r["date"], r["amount"]) for r in rows if r["round"]]
+    [('Series D', '2021-04', 'US$676M')]
+    """
+    g = graph
+    rows = []
+    for rnd in set(g.subjects(CHIPS.fundedCompany, company)):
+        investments = sorted(g.subjects(CHIPS.round, rnd))
+        money = money_of(g, rnd, lang)
+        valuation = g.value(rnd, CHIPS.resultingValuation)
+        valued = money_of(g, valuation, lang) if valuation is not None else None
+        series = g.value(rnd, CHIPS.series)
+        rows.append({
+            "iri": str(rnd),
+            "round": word("Series {}", lang, series) if series is not None else label_of(g, rnd, lang),
+            "date": _when(g, rnd) or None,
+            "amount": money["text"] if money else None,
+            "lead": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in investments
+                           if g.value(i, CHIPS.isLead) == Literal(True)),
+            "investors": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in investments),
+            "valuation": valued["text"] if valued else None,
+            "sources": _sources(g, rnd),
+        })
+    rows.sort(key=lambda r: (r["date"] is None, r["date"] or "", r["round"]))
+    loose = sorted(i for i in g.subjects(CHIPS.investee, company) if g.value(i, CHIPS.round) is None)
+    if loose:
+        rows.append({
+            "iri": None, "round": None, "date": None, "amount": None,
+            "lead": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in loose
+                           if g.value(i, CHIPS.isLead) == Literal(True)),
+            "investors": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in loose),
+            "valuation": None, "sources": sorted({s for i in loose for s in _sources(g, i)}),
+        })
+    return rows
+
+
 def _is_shortcut(graph: Graph, predicate) -> bool:
     return (None, CHIPS.shortcut, predicate) in graph
 
 
-def _correction_text(graph: Graph, node) -> str:
+def _correction_text(graph: Graph, node, lang: str = "en") -> str:
     stated = _lang_value(graph, node, CHIPS.statedText, "zh")
-    corrected = _lang_value(graph, node, CHIPS.correctedText)
-    reason = _lang_value(graph, node, CHIPS.reason)
-    text = f"Correction: the source says “{stated}”"
+    corrected = _lang_value(graph, node, CHIPS.correctedText, lang)
+    reason = _lang_value(graph, node, CHIPS.reason, lang)
+    text = word("Correction: the source says “{}”", lang, stated)
     if corrected is not None:
-        text += f"; read “{corrected}”"
+        text += word("; read “{}”", lang, corrected)
     return text + (f" — {reason}" if reason else "")
+
+
+def _link(graph: Graph, subject, predicate, obj, lang: str = "en") -> str:
+    """A plain property between two entities as a clause, in ``lang``."""
+    template = _lang_value(graph, predicate, CHIPS.phrase, lang, fallback=False)
+    return phrase(template, label_of(graph, subject, lang), predicate_label(graph, predicate, lang),
+                  label_of(graph, obj, lang), lang)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -14,7 +15,7 @@ from rdflib.namespace import SKOS
 from kg.errors import AmbiguousEntity, BadInput, UnknownEntity
 from kg.vocab import CHIPS
 
-__all__ = ["Entity", "NameIndex", "normalize", "subclasses", "entity_classes", "label_of", "class_of"]
+__all__ = ["Entity", "NameIndex", "normalize", "to_simplified", "subclasses", "entity_classes", "label_of", "class_of"]
 
 #: The top classes whose instances are entities (nodes a user asks about).
 ENTITY_ROOTS = (CHIPS.Person, CHIPS.Organization, CHIPS.Product, CHIPS.Architecture, CHIPS.ProcessNode)
@@ -40,11 +41,34 @@ class Entity:
         return {"iri": str(self.iri), "label": self.label, "class": self.cls}
 
 
-def normalize(text: str) -> str:
-    """Fold case, accents, width and punctuation so that names compare loosely.
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@functools.lru_cache(maxsize=1)
+def _simplifier():
+    import opencc  # OpenCC's own bindings: maintained dictionaries, not a hand-kept table
+
+    return opencc.OpenCC("t2s.json")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional Chinese characters folded to Simplified (OpenCC ``t2s``); other text is returned as is.
 
     Examples
     --------
+    >>> to_simplified("台積電"), to_simplified("Nvidia")
+    ('台积电', 'Nvidia')
+    """
+    return _simplifier().convert(text) if _CJK.search(text) else text
+
+
+def normalize(text: str) -> str:
+    """Fold case, accents, width, punctuation and Traditional Chinese so that names compare loosely.
+
+    Examples
+    --------
+    >>> normalize("台積電") == normalize("台积电")
+    True
     >>> normalize("Christopher Ré")
     'christopher re'
     >>> normalize("罗德里戈·梁") == normalize("罗德里戈梁")
@@ -52,7 +76,7 @@ def normalize(text: str) -> str:
     >>> normalize("IPU-M2000")
     'ipu m2000'
     """
-    text = unicodedata.normalize("NFKD", text)
+    text = unicodedata.normalize("NFKD", to_simplified(text))
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = re.sub(r"[\s\-_.,·•・'’\"()（）/]+", " ", text).strip()
     # CJK runs carry no spaces: drop spaces between CJK characters.

@@ -110,6 +110,7 @@ def _relation_edge(graph, rule, node, classes) -> dict:
     roles = sorted(label_of(graph, r) for r in graph.objects(node, CHIPS.role))
     if roles:
         attrs["role"] = ", ".join(roles)
+        attrs["role_zh"] = ", ".join(sorted(label_of(graph, r, "zh") for r in graph.objects(node, CHIPS.role)))
     team = [str(t) for t in graph.objects(node, CHIPS.team) if getattr(t, "language", None) == "en"]
     if team:
         attrs["team"] = team[0]
@@ -228,13 +229,21 @@ def vocabulary(graph: Graph) -> dict:
     ``kinds`` maps relation kinds to labels (:func:`relation_kinds`);
     ``indirect`` lists the indirect kinds (:func:`indirect_kinds`);
     ``classes`` maps each entity class to its names (local name and labels)
-    and the classes it covers (itself and its subclasses).
+    and the classes it covers (itself and its subclasses); ``labels`` and
+    ``phrases`` give, by language, each kind's label and ``chips:phrase``
+    (for sentences in that language, :mod:`kg.i18n`).
     """
     classes = {}
     for cls in sorted(entity_classes(graph)):
         names = [kind_of(cls)] + sorted(str(label) for label in graph.objects(cls, RDFS.label))
         classes[kind_of(cls)] = {"names": names, "covers": sorted(kind_of(c) for c in subclasses(graph, cls))}
-    return {"kinds": relation_kinds(graph), "indirect": sorted(indirect_kinds(graph)), "classes": classes}
+    props = set(graph.objects(None, CHIPS.shortcut)) | edge_predicates(graph)
+    phrases = {"zh": {kind_of(p): str(t) for p in props for t in graph.objects(p, CHIPS.phrase)
+                      if getattr(t, "language", None) == "zh"}}
+    labels = {"zh": {kind_of(p): label_of(graph, p, "zh") for p in props}}
+    class_labels = {"zh": {kind_of(c): label_of(graph, c, "zh") for c in entity_classes(graph)}}
+    return {"kinds": relation_kinds(graph), "indirect": sorted(indirect_kinds(graph)), "classes": classes,
+            "labels": labels, "class_labels": class_labels, "phrases": phrases}
 
 
 def indirect_kinds(graph: Graph) -> set[str]:

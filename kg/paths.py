@@ -10,6 +10,7 @@ from itertools import islice
 import networkx as nx
 
 from kg.errors import BadInput, NoPath
+from kg.i18n import edge_sentence, join, kind_label, node_label, phrase, word
 from kg.names import normalize
 from kg.network import undirected
 
@@ -128,8 +129,8 @@ def _ties_only_of(G, H, kinds: frozenset) -> list[tuple]:
     return memo[kinds]
 
 
-def _hop_edges(kg, flt: TieFilter, u, v) -> list[dict]:
-    """The directed relations behind the undirected hop ``u — v``, best first."""
+def _hop_edges(kg, flt: TieFilter, u, v, lang: str = "en") -> list[dict]:
+    """The directed relations behind the undirected hop ``u — v``, best first, told in ``lang``."""
     G = kg.network
     refs = [r for r in undirected(G)[u][v]["refs"] if flt.kind_ok(G.edges[r]["kind"])]
 
@@ -144,24 +145,32 @@ def _hop_edges(kg, flt: TieFilter, u, v) -> list[dict]:
         data = G.edges[s, t, key]
         out.append({
             "source": s, "target": t, "predicate": data["predicate"], "label": data["label"],
-            "kind": data["kind"], "sentence": data["sentence"], "sources": data["sources"],
+            "kind": data["kind"], "sentence": edge_sentence(G, s, t, data, lang), "sources": data["sources"],
             "attributes": {k: v for k, v in data.items()
                            if k not in ("predicate", "label", "kind", "sentence", "sources")},
         })
     return out
 
 
-def _node(G, n) -> dict:
+def _node(G, n, lang: str = "en") -> dict:
     d = G.nodes[n]
-    return {"iri": d["iri"], "label": d["label"], "class": d["cls"]}
+    return {"iri": d["iri"], "label": node_label(G, n, lang), "class": d["cls"]}
 
 
-def _explain(kg, flt, nodes, edges=None) -> dict:
+def _entity(kg, entity, lang: str = "en") -> dict:
+    """An entity found by name, as a dict, labelled in ``lang``."""
+    found = entity.as_dict()
+    if lang != "en" and found["iri"] in kg.network:
+        found["label"] = node_label(kg.network, found["iri"], lang)
+    return found
+
+
+def _explain(kg, flt, nodes, edges=None, lang: str = "en") -> dict:
     G = kg.network
-    edges = edges or [_hop_edges(kg, flt, u, v)[0] for u, v in zip(nodes, nodes[1:])]
+    edges = edges or [_hop_edges(kg, flt, u, v, lang)[0] for u, v in zip(nodes, nodes[1:])]
     return {
         "length": len(edges),
-        "nodes": [_node(G, n) for n in nodes],
+        "nodes": [_node(G, n, lang) for n in nodes],
         "edges": edges,
         "sentence": " · ".join(e["sentence"] for e in edges),
     }
@@ -176,7 +185,7 @@ def _hop_span(edge: dict):
     return (parse_date(low) if low else None, parse_date(high) if high else None)
 
 
-def _in_order(kg, flt, nodes):
+def _in_order(kg, flt, nodes, lang: str = "en"):
     """Choose one relation per hop so that no hop is dated before an earlier one.
 
     Returns ``(edges, None)`` for a time-respecting choice, else ``(None, why)``
@@ -187,7 +196,7 @@ def _in_order(kg, flt, nodes):
     """
     from kg.dates import compare
 
-    hops = [_hop_edges(kg, flt, u, v) for u, v in zip(nodes, nodes[1:])]
+    hops = [_hop_edges(kg, flt, u, v, lang) for u, v in zip(nodes, nodes[1:])]
     blame = []
 
     def fits(edge, current):
@@ -227,7 +236,7 @@ IN_ORDER_TRIES = 200
 
 def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool = False,
                max_len: int | None = None, only=None, exclude=None, avoid=(), through=None,
-               in_order: bool = False) -> dict:
+               in_order: bool = False, lang: str = "en") -> dict:
     """Find how two entities connect, explained hop by hop with true directions.
 
     The search runs on an undirected view (a tie counts whichever way it
@@ -257,6 +266,8 @@ def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool =
         and marked ``"undated": True``. The first ``IN_ORDER_TRIES`` shortest
         simple paths are examined; when all are out of order, :class:`NoPath`
         says which hops break the order.
+    lang : str
+        The language of labels and sentences: "en" (default) or "zh" (:mod:`kg.i18n`).
 
     Returns
     -------
@@ -287,7 +298,7 @@ def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool =
     flt = tie_filter(kg, only=only, exclude=exclude, avoid=avoid, through=through, keep=(s, t), indirect=False)
     view = filtered_view(kg, flt)
     if in_order:
-        return _find_in_order(kg, flt, view, a, b, k, max_len)
+        return _find_in_order(kg, flt, view, a, b, k, max_len, lang)
     try:
         if all_shortest:
             found = sorted(nx.all_shortest_paths(view, s, t), key=lambda p: [G.nodes[n]["label"] for n in p])
@@ -306,14 +317,14 @@ def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool =
                      if (only or exclude or avoid or through or max_len) else
                      f"no connection between {a.label} and {b.label}{limit}")
     return {
-        "source": a.as_dict(),
-        "target": b.as_dict(),
-        "paths": [_explain(kg, flt, p) for p in found],
+        "source": _entity(kg, a, lang),
+        "target": _entity(kg, b, lang),
+        "paths": [_explain(kg, flt, p, lang=lang) for p in found],
         "skipped_kinds": sorted(flt.excluded & set(_vocabulary(kg)["indirect"])),
     }
 
 
-def _find_in_order(kg, flt, view, a, b, k: int, max_len: int | None) -> dict:
+def _find_in_order(kg, flt, view, a, b, k: int, max_len: int | None, lang: str = "en") -> dict:
     s, t = str(a.iri), str(b.iri)
     found, first_why = [], None
     try:
@@ -321,11 +332,11 @@ def _find_in_order(kg, flt, view, a, b, k: int, max_len: int | None) -> dict:
         for nodes in candidates:
             if max_len is not None and len(nodes) - 1 > max_len:
                 break
-            edges, why = _in_order(kg, flt, nodes)
+            edges, why = _in_order(kg, flt, nodes, lang)
             if edges is None:
                 first_why = first_why or why
                 continue
-            found.append(_explain(kg, flt, nodes, edges))
+            found.append(_explain(kg, flt, nodes, edges, lang))
             if len(found) == k:
                 break
     except nx.NetworkXNoPath:
@@ -337,11 +348,11 @@ def _find_in_order(kg, flt, view, a, b, k: int, max_len: int | None) -> dict:
                      f"paths exist; on the shortest, {first_why}")
     if not found:
         raise NoPath(f"no connection between {a.label} and {b.label}{when}")
-    return {"source": a.as_dict(), "target": b.as_dict(), "paths": found, "in_order": True,
+    return {"source": _entity(kg, a, lang), "target": _entity(kg, b, lang), "paths": found, "in_order": True,
             "skipped_kinds": sorted(flt.excluded & set(_vocabulary(kg)["indirect"]))}
 
 
-def common_ties(kg, first: str, second: str, *, only=None) -> dict:
+def common_ties(kg, first: str, second: str, *, only=None, lang: str = "en") -> dict:
     """What two entities share: investors, customers, employers, foundries, grouped by kind.
 
     A shared neighbour ``n`` is grouped by how it relates to each of the two
@@ -365,6 +376,7 @@ def common_ties(kg, first: str, second: str, *, only=None) -> dict:
     flt = tie_filter(kg, only=only, keep=(s, t))
     view = filtered_view(kg, flt)
     shared = sorted(set(view[s]) & set(view[t]), key=lambda n: G.nodes[n]["label"])
+    la, lb = node_label(G, s, lang), node_label(G, t, lang)
     groups: dict[tuple, list] = defaultdict(list)
     for n in shared:
         ties_a = {(e["kind"], e["label"], "from" if e["source"] == n else "to") for e in _hop_edges(kg, flt, s, n)}
@@ -374,20 +386,26 @@ def common_ties(kg, first: str, second: str, *, only=None) -> dict:
             groups[(kind, label, direction)].append(n)
     result = []
     for (kind, label, direction), members in sorted(groups.items()):
-        entities = [_node(G, n) for n in members]
-        names = ", ".join(e["label"] for e in entities)
-        if direction == "from":
-            sentence = f"{label} both {a.label} and {b.label}: {names}"
-        elif direction == "to":
-            sentence = f"{a.label} and {b.label} both {label}: {names}"
+        entities = [_node(G, n, lang) for n in members]
+        names = ("、" if lang == "zh" else ", ").join(e["label"] for e in entities)
+        if direction == "both":
+            sentence = word("{} and {} are both tied to: {}", lang, la, lb, names)
+        elif lang == "zh":  # "阿贡国家实验室都是SambaNova和Cerebras的客户", from the ontology's phrase
+            template = _vocabulary(kg).get("phrases", {}).get(lang, {}).get(kind)
+            verb = _vocabulary(kg).get("labels", {}).get(lang, {}).get(kind, label)
+            pair = join([la, lb], lang)
+            sentence = (phrase(template, names + "都", verb, pair, lang) if direction == "from"
+                        else phrase(template, pair + "都", verb, names, lang))
+        elif direction == "from":
+            sentence = f"{label} both {la} and {lb}: {names}"
         else:
-            sentence = f"{a.label} and {b.label} are both tied to: {names}"
+            sentence = f"{la} and {lb} both {label}: {names}"
         result.append({"kind": kind, "label": label, "direction": direction,
                        "entities": entities, "sentence": sentence})
-    return {"a": a.as_dict(), "b": b.as_dict(), "groups": result}
+    return {"a": _entity(kg, a, lang), "b": _entity(kg, b, lang), "groups": result}
 
 
-def neighbors(kg, name: str, *, depth: int = 1, only=None) -> dict:
+def neighbors(kg, name: str, *, depth: int = 1, only=None, lang: str = "en") -> dict:
     """The neighbourhood of an entity up to ``depth`` hops, grouped by relation.
 
     Returns
@@ -413,7 +431,7 @@ def neighbors(kg, name: str, *, depth: int = 1, only=None) -> dict:
     view = filtered_view(kg, flt)
     groups: dict[tuple, list] = defaultdict(list)
     for n in sorted(view[s], key=lambda n: G.nodes[n]["label"]):
-        for edge in _hop_edges(kg, flt, s, n):
+        for edge in _hop_edges(kg, flt, s, n, lang):
             groups[(edge["kind"], edge["label"])].append(edge)
     distances = nx.single_source_shortest_path_length(view, s, cutoff=depth)
     paths = nx.single_source_shortest_path(view, s, cutoff=depth)
@@ -422,11 +440,11 @@ def neighbors(kg, name: str, *, depth: int = 1, only=None) -> dict:
         if n == s:
             continue
         path = paths[n]
-        reached.append({**_node(G, n), "distance": dist,
-                        "via": _hop_edges(kg, flt, path[-2], path[-1])[0]["sentence"]})
+        reached.append({**_node(G, n, lang), "distance": dist,
+                        "via": _hop_edges(kg, flt, path[-2], path[-1], lang)[0]["sentence"]})
     return {
-        "entity": e.as_dict(),
+        "entity": _entity(kg, e, lang),
         "depth": depth,
-        "groups": [{"kind": k, "label": l, "edges": edges} for (k, l), edges in sorted(groups.items())],
+        "groups": [{"kind": k, "label": kind_label(G, k, l, lang), "edges": edges} for (k, l), edges in sorted(groups.items())],
         "reached": reached,
     }

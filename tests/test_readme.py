@@ -92,3 +92,18 @@ def test_readme_python_example_runs(capsys):
     printed = capsys.readouterr().out.strip()
     assert printed == re.search(r"# (Nvidia acquired .*)", code).group(1)
     assert len(namespace["rows"]) >= 5
+
+
+def test_readme_says_which_tests_skip_without_what():
+    """Each loud skip reason in the tests, and each package .ci/run installs, is explained in the README."""
+    section = README.read_text(encoding="utf-8").split("### Tests", 1)[1]
+    tests = Path(__file__).resolve().parent
+    reasons = set()
+    for path in tests.glob("test_*.py"):
+        reasons.update(re.findall(r"(BROWSER TESTS NOT RUN|VIRTUOSO TESTS NOT RUN|article not found)", path.read_text()))
+    assert reasons >= {"BROWSER TESTS NOT RUN", "VIRTUOSO TESTS NOT RUN", "article not found"}
+    for reason in reasons:
+        assert reason in section, reason
+    ci = (tests.parent / ".ci" / "run").read_text(encoding="utf-8")
+    for package in re.findall(r"apt-get install -y -qq ([\w-]+)", ci):
+        assert f"apt-get install {package}" in section, package

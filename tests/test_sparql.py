@@ -249,11 +249,13 @@ def test_run_query_takes_a_saved_query_by_name_and_resolves_entity_names(kg):
 
 # --- the `kg sparql` command -----------------------------------------------------------
 
-def test_cli_table_shows_labels_beside_iris(runner):
+def test_cli_table_shows_names_and_ids_on_request(runner):
     result = runner.invoke(app, ["sparql", "SELECT ?c WHERE { ?c chips:foundry res:tsmc } ORDER BY ?c"])
     assert result.exit_code == 0, result.output
-    assert "WSE-2" in result.stdout and "res:wse-2" in result.stdout
+    assert "WSE-2" in result.stdout and "res:wse-2" not in result.stdout
     assert "Cardinal SN10 RDU" in result.stdout and "2 row(s)" in result.stdout
+    ids = runner.invoke(app, ["sparql", "SELECT ?c WHERE { ?c chips:foundry res:tsmc } ORDER BY ?c", "--ids"])
+    assert "res:wse-2" in ids.stdout and "WSE-2" not in ids.stdout.replace("res:wse-2", ""), ids.output
 
 
 @pytest.mark.parametrize("fmt,check", [
@@ -294,8 +296,8 @@ def test_cli_reads_a_file_stdin_and_a_saved_query(runner, tmp_path):
     assert from_file.stdout == from_stdin.stdout and len(from_file.stdout.splitlines()) == 3
     saved = runner.invoke(app, ["sparql", "--name", "investors", "--param", "company=Groq", "--format", "csv"])
     assert saved.exit_code == 0, saved.output
-    assert [row[1] for row in csv.reader(io.StringIO(saved.stdout))][1:] == [
-        str(RES["dan-sundheim"]), str(RES["tiger-global-management"])]
+    assert [row[2:4] for row in csv.reader(io.StringIO(saved.stdout))][1:] == [  # each id beside its name
+        [str(RES["dan-sundheim"]), "Dan Sundheim"], [str(RES["tiger-global-management"]), "Tiger Global Management"]]
     assert "?company = Groq (res:groq)" in saved.stderr
 
 

@@ -401,3 +401,22 @@ def test_large_view_settles_without_hanging(open_page, tmp_path):
     assert loaded.js("window.kgNetwork.getPositions()") == before
     _record("synthetic-1500", view, loaded, html)
     loaded.screenshot("view-synthetic-1500.png")
+
+
+def test_chinese_names_render_as_glyphs_not_boxes(open_page, world, tmp_path):
+    """With a CJK font (.ci/run installs fonts-noto-cjk), three different characters draw three different glyphs.
+
+    Without one, Chromium draws the same empty box for each.
+    """
+    loaded = open_page(page_for(build_view(world, lang="zh"), tmp_path))
+    assert "英伟达" in loaded.page.content()
+    distinct = loaded.js("""() => {
+        const canvas = document.createElement('canvas'); canvas.width = 48; canvas.height = 48;
+        const ctx = canvas.getContext('2d'); const seen = new Set();
+        for (const ch of ['英', '伟', '达']) {
+            ctx.clearRect(0, 0, 48, 48); ctx.font = '36px sans-serif'; ctx.fillText(ch, 4, 40);
+            seen.add(Array.from(ctx.getImageData(0, 0, 48, 48).data).join(','));
+        }
+        return seen.size;
+    }""")
+    assert distinct == 3, "Chinese draws as boxes: install fonts-noto-cjk (.ci/run does)"

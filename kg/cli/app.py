@@ -11,15 +11,27 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.table import Table as _RichTable
 from typer.core import TyperGroup
 
 from kg.errors import KGError
 
 __all__ = ["app", "console", "err_console", "get_kg", "print_json", "print_sources", "JsonOpt", "fail",
-           "time_options", "time_note", "data_paths"]
+           "time_options", "time_note", "data_paths", "Table", "LangOpt", "local_only"]
 
 console = Console(emoji=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, emoji=False, highlight=False, soft_wrap=True)
+
+
+class Table(_RichTable):
+    """A rich table whose columns fold long text instead of cutting it.
+
+    rich's default ("ellipsis") drops a word beside double-width CJK text:
+    a note with Chinese in it lost "has" as "he ha…" at 140 columns.
+    """
+
+    def add_column(self, *args, overflow="fold", **kwargs):
+        return super().add_column(*args, overflow=overflow, **kwargs)
 
 
 class _Group(TyperGroup):
@@ -119,6 +131,24 @@ app = typer.Typer(
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
+
+
+def _lang(value: str) -> str:
+    from kg.i18n import check_lang
+
+    return check_lang(value)
+
+
+#: ``--lang en|zh`` (or ``$KG_LANG``): the language of names and sentences; pass it on to the library (:mod:`kg.i18n`).
+LangOpt = Annotated[str, typer.Option(
+    "--lang", envvar="KG_LANG", callback=_lang, metavar="en|zh",
+    help="Answer in English (en) or Chinese (zh): names, sentences and headings. Default: $KG_LANG, else en.")]
+
+
+def local_only(kg, lang: str) -> None:
+    """Refuse ``--lang zh`` against ``--endpoint``, whose answers are written in English."""
+    if lang != "en" and getattr(kg, "remote", False):
+        fail("--lang zh needs local data (--data or --store); answers from --endpoint are in English")
 
 
 @app.callback()

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 from rich.columns import Columns
-from rich.table import Table
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, app, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.cli.app import JsonOpt, LangOpt, Table, local_only, app, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.i18n import when, word
 
 
 @app.command()
@@ -69,6 +69,7 @@ def validate(ctx: typer.Context, as_json: JsonOpt = False):
 def entity(
     ctx: typer.Context,
     name: Annotated[list[str], typer.Argument(help="Any name or alias, English or Chinese; small misspellings are fine.")],
+    lang: LangOpt = "en",
     as_json: JsonOpt = False,
 ):
     """Show everything known about one entity, each fact with its source.
@@ -82,13 +83,14 @@ def entity(
     if hasattr(kg, "entity_graph") and not hasattr(kg, "time"):  # a store or an endpoint: fetch just this entity's neighbourhood
         iri = kg.resolve(text).iri
         kg, text = kg.entity_graph(iri), str(iri)
-    info = describe(kg, text)
+    local_only(kg, lang)
+    info = describe(kg, text, lang)
     if as_json:
         return print_json(info)
     console.print(Text(f"{info['label']}  ({', '.join(info['types'])})", style="bold"))
     console.print(Text(info["iri"], style="dim"))
-    for lang, names in sorted(info["labels"].items()):
-        console.print(Text(f"  {lang or '-'}: {' / '.join(names)}"))
+    for code, names in sorted(info["labels"].items()):
+        console.print(Text(f"  {code or '-'}: {' / '.join(names)}"))
     time = info.get("time")
     standing = info.get("standing")
     if time:
@@ -96,8 +98,9 @@ def entity(
     if standing and (time or not standing["independent"]):
         console.print(Text(f"Standing: {standing['text']}"))
     sources: dict[str, int] = {}
-    table = Table("Fact", "Source", expand=False)
-    for fact in _readable(info["facts"]):
+    _funding_table(info.get("funding"), lang)
+    table = Table(word("Fact", lang), word("Source", lang), expand=False)
+    for fact in _readable(info["facts"], lang):
         keys = [sources.setdefault(s, len(sources) + 1) for s in fact["sources"]]
         mark = {"undated": " (undated)", "possibly": " (possibly in force: dates too coarse to tell)"}.get(fact.get("when"), "")
         if dispute := fact.get("dispute"):
@@ -113,7 +116,25 @@ def entity(
     print_sources(sources)
 
 
-def _readable(facts):
-    """Facts for people: an attribute stated in several languages is shown in English only."""
-    english = {f["predicate"] for f in facts if f["kind"] == "attribute" and f.get("lang") == "en"}
-    return [f for f in facts if not (f["kind"] == "attribute" and f["predicate"] in english and f.get("lang") not in ("en", None))]
+def _readable(facts, lang: str = "en"):
+    """Facts for people: an attribute stated in several languages is shown in ``lang`` only (else English)."""
+    def stated_in(code):
+        return {f["predicate"] for f in facts if f["kind"] == "attribute" and f.get("lang") == code}
+
+    chosen = {p: lang for p in stated_in(lang)} | {p: "en" for p in stated_in("en") - stated_in(lang)}
+    return [f for f in facts
+            if not (f["kind"] == "attribute" and f["predicate"] in chosen and f.get("lang") not in (chosen[f["predicate"]], None))]
+
+
+def _funding_table(rows, lang: str) -> None:
+    """A company's funding, one row per round: round, date, amount, lead, investors, valuation."""
+    if not rows:
+        return
+    sep = "、" if lang == "zh" else ", "
+    table = Table(*(word(h, lang) for h in ("Round", "Date", "Amount", "Lead", "Investors", "Valuation")),
+                  title=word("Funding", lang))
+    for r in rows:
+        table.add_row(Text(r["round"] or word("round not stated", lang)), when(r["date"], lang=lang) if r["date"] else "–",
+                      Text(r["amount"] or "–"), Text(sep.join(r["lead"]) or "–"), Text(sep.join(r["investors"]) or "–"),
+                      Text(r["valuation"] or "–"))
+    console.print(table)

@@ -6,10 +6,10 @@ from functools import partial
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, app, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.cli.app import JsonOpt, LangOpt, Table, local_only, app, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.i18n import class_label, word
 
 
 def _split(values: Optional[list[str]]) -> list[str]:
@@ -36,6 +36,7 @@ def path(
     through: Annotated[Optional[str], typer.Option("--through", help="Only pass through entities of this class, e.g. Person.")] = None,
     in_order: Annotated[bool, typer.Option(
         "--in-order", help="Only time-respecting paths: each hop no earlier than the one before (undated hops flagged).")] = False,
+    lang: LangOpt = "en",
     as_json: JsonOpt = False,
 ):
     """How is A connected to B? One sentence per hop, with true directions and sources.
@@ -46,7 +47,8 @@ def path(
 
     kg = get_kg(ctx)
     ask = kg.find_paths if getattr(kg, "remote", False) else partial(find_paths, kg)  # --endpoint
-    options = {"in_order": True} if in_order else {}
+    local_only(kg, lang)
+    options = ({"in_order": True} if in_order else {}) | ({"lang": lang} if lang != "en" else {})
     answer = ask(
         source, target, k=k, all_shortest=all_paths, max_len=max_len,
         only=_split(only), exclude=_split(exclude), avoid=_split(avoid), through=through, **options,
@@ -57,18 +59,18 @@ def path(
     sources: dict[str, int] = {}
     for i, found in enumerate(answer["paths"], start=1):
         hops = found["length"]
-        title = f"{a} → {b}: {hops} hop{'s' if hops != 1 else ''}" + (", in time order" if in_order else "")
+        title = word("{} → {}: {} hop" + ("s" if hops != 1 else ""), lang, a, b, hops) + (", in time order" if in_order else "")
         if note := time_note(kg):
             title += f" {note}"
-        console.print(Text(title if len(answer["paths"]) == 1 else f"Path {i}. {title}", style="bold"))
+        console.print(Text(title if len(answer["paths"]) == 1 else word("Path {}. {}", lang, i, title), style="bold"))
         for n, edge in enumerate(found["edges"], start=1):
             cited = " ".join(f"[{sources.setdefault(s, len(sources) + 1)}]" for s in edge["sources"])
             flag = " (undated)" if edge.get("undated") or edge["attributes"].get("when") == "undated" else ""
             console.print(Text(f"  {n}. {edge['sentence']}{flag} "), Text(cited, style="dim"), end="\n")
     print_sources(sources)
     if answer["skipped_kinds"]:
-        console.print(Text(f"(Indirect ties skipped: {', '.join(answer['skipped_kinds'])}; "
-                           "name them with --only to use them.)", style="dim"))
+        console.print(Text(word("(Indirect ties skipped: {}; name them with --only to use them.)", lang,
+                                ", ".join(answer["skipped_kinds"])), style="dim"))
 
 
 @app.command()
@@ -78,6 +80,7 @@ def common(
     first: Annotated[str, typer.Argument(help="First entity.")],
     second: Annotated[str, typer.Argument(help="Second entity.")],
     only: Only = None,
+    lang: LangOpt = "en",
     as_json: JsonOpt = False,
 ):
     """What do two entities share? Investors, customers, employers, foundries, grouped by kind.
@@ -88,11 +91,12 @@ def common(
 
     kg = get_kg(ctx)
     ask = kg.common_ties if getattr(kg, "remote", False) else partial(common_ties, kg)  # --endpoint
-    answer = ask(first, second, only=_split(only))
+    local_only(kg, lang)
+    answer = ask(first, second, only=_split(only), **({"lang": lang} if lang != "en" else {}))
     if as_json:
         print_json(answer)
     elif not answer["groups"]:
-        console.print(Text(f"{answer['a']['label']} and {answer['b']['label']} share no direct tie."))
+        console.print(Text(word("{} and {} share no direct tie.", lang, answer["a"]["label"], answer["b"]["label"])))
     if not answer["groups"]:
         raise typer.Exit(1)  # nothing found: exit 1, as everywhere
     if as_json:
@@ -108,6 +112,7 @@ def neighbors(
     name: Annotated[str, typer.Argument(help="The entity.")],
     depth: Annotated[int, typer.Option("--depth", help="How many hops out.", min=1)] = 1,
     only: Only = None,
+    lang: LangOpt = "en",
     as_json: JsonOpt = False,
 ):
     """The neighbourhood of an entity, grouped by relation.
@@ -118,12 +123,13 @@ def neighbors(
 
     kg = get_kg(ctx)
     ask = kg.neighbors if getattr(kg, "remote", False) else partial(run, kg)  # --endpoint
-    answer = ask(name, depth=depth, only=_split(only))
+    local_only(kg, lang)
+    answer = ask(name, depth=depth, only=_split(only), **({"lang": lang} if lang != "en" else {}))
     if as_json:
         print_json(answer)
         raise typer.Exit(0 if answer["groups"] else 1)
     if not answer["groups"]:
-        console.print(Text(f"{answer['entity']['label']} has no ties" + (" of those kinds." if only else ".")))
+        console.print(Text(word("{} has no ties.", lang, answer["entity"]["label"])))
         raise typer.Exit(1)  # nothing found: exit 1, as everywhere
     console.print(Text(answer["entity"]["label"], style="bold"))
     for group in answer["groups"]:
@@ -131,9 +137,10 @@ def neighbors(
         for edge in group["edges"]:
             console.print(Text(f"    {edge['sentence']}"))
     if depth > 1:
-        table = Table("Hops", "Entity", "Class", "Reached by", title=f"Within {depth} hops: {len(answer['reached'])}")
+        table = Table(*(word(h, lang) for h in ("Hops", "Entity", "Class", "Reached by")),
+                      title=word("Within {} hops: {}", lang, depth, len(answer["reached"])))
         for r in answer["reached"]:
-            table.add_row(str(r["distance"]), Text(r["label"]), r["class"], Text(r["via"]))
+            table.add_row(str(r["distance"]), Text(r["label"]), class_label(kg, r["class"], lang), Text(r["via"]))
         console.print(table)
 
 
@@ -145,6 +152,7 @@ def centrality(
     cls: Annotated[Optional[str], typer.Option("--class", help="Rank only this class, e.g. Person.")] = None,
     top: Annotated[int, typer.Option("--top", help="How many to show.", min=1)] = 10,
     directed: Annotated[bool, typer.Option("--directed", help="Follow edge directions (PageRank always does).")] = False,
+    lang: LangOpt = "en",
     as_json: JsonOpt = False,
 ):
     """Who matters most? A ranked table of entities by a centrality measure.
@@ -153,16 +161,18 @@ def centrality(
     """
     from kg.analysis import centrality as run
 
-    answer = run(get_kg(ctx), measure, cls=cls, top=top, directed=directed)
+    kg = get_kg(ctx)
+    answer = run(kg, measure, cls=cls, top=top, directed=directed, lang=lang)
     if as_json:
         return print_json(answer)
     notes = answer["notes"]
-    title = f"{measure} centrality ({notes['graph']} view, {notes['nodes']} nodes)"
+    title = word("{} centrality ({} view, {} nodes)", lang, word(measure, lang), word(notes["graph"], lang), notes["nodes"])
     if "sampled_sources" in notes:
         title += f", estimated from {notes['sampled_sources']} sampled sources (seeded)"
-    table = Table("#", "Entity", "Class", "Score", "Why", title=title)
+    table = Table("#", *(word(h, lang) for h in ("Entity", "Class", "Score", "Why")), title=title)
     for row in answer["ranking"]:
-        table.add_row(str(row["rank"]), Text(row["label"]), row["class"], f"{row['score']:.4f}", Text(row["why"]))
+        table.add_row(str(row["rank"]), Text(row["label"]), class_label(kg, row["class"], lang),
+                      f"{row['score']:.4f}", Text(row["why"]))
     console.print(table)
 
 
@@ -172,6 +182,7 @@ def communities(
     ctx: typer.Context,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the Louvain method.")] = 42,
     resolution: Annotated[float, typer.Option("--resolution", help="Above 1 finds smaller groups.")] = 1.0,
+    lang: LangOpt = "en",
     as_json: JsonOpt = False,
 ):
     """Groups found by modularity (Louvain, seeded), named by their most central members.
@@ -180,18 +191,19 @@ def communities(
     """
     from kg.analysis import communities as run
 
-    groups = run(get_kg(ctx), seed=seed, resolution=resolution)
+    groups = run(get_kg(ctx), seed=seed, resolution=resolution, lang=lang)
     if as_json:
         return print_json(groups)
     together = [g for g in groups if g["size"] > 1]
     alone = [g["members"][0]["label"] for g in groups if g["size"] == 1]
-    title = f"{len(together)} communities" + (f", and {len(alone)} entities tied to none of them" if alone else "")
-    table = Table("#", "Size", "Named after", "Members", title=title)
+    title = word("{} communities", lang, len(together)) + (word(", and {} entities tied to none of them", lang, len(alone)) if alone else "")
+    table = Table("#", *(word(h, lang) for h in ("Size", "Named after", "Members")), title=title)
+    sep = "、" if lang == "zh" else ", "
     for g in together:
-        members = ", ".join(m["label"] for m in g["members"][:8]) + (" …" if g["size"] > 8 else "")
+        members = sep.join(m["label"] for m in g["members"][:8]) + (" …" if g["size"] > 8 else "")
         table.add_row(str(g["id"]), str(g["size"]), Text(g["name"]), Text(members))
     if alone:
-        table.add_row("–", str(len(alone)), Text("on their own"), Text(", ".join(sorted(alone))))
+        table.add_row("–", str(len(alone)), Text(word("on their own", lang)), Text(sep.join(sorted(alone))))
     console.print(table)
 
 
@@ -204,6 +216,7 @@ def coinvest(
         "--portfolio", help="Instead: which investors backed more than one of the start-ups (or of --among)?")] = False,
     among: Annotated[Optional[list[str]], typer.Option(
         "--among", help="With --portfolio: these companies (comma-separated) instead of every start-up.")] = None,
+    lang: LangOpt = "en",
     as_json: JsonOpt = False,
 ):
     """Co-investors (investors backing the same companies) and co-customers (start-ups sharing customers).
@@ -214,31 +227,37 @@ def coinvest(
 
     kg = get_kg(ctx)
     if portfolio or among:
-        return _portfolio(kg, _split(among), top, as_json)
-    answer = {"coinvestors": coinvestment(kg), "cocustomers": cocustomers(kg)}
+        return _portfolio(kg, _split(among), top, as_json, lang)
+    answer = {"coinvestors": coinvestment(kg, lang), "cocustomers": cocustomers(kg, lang)}
     if as_json:
         print_json(answer)
         raise typer.Exit(0 if any(answer.values()) else 1)
-    for key, title, shared in (("coinvestors", "Co-investors", "Companies both back"),
-                               ("cocustomers", "Start-ups sharing customers", "Shared customers")):
+    for key, title, shared in (("coinvestors", "Co-investors: {}", "Companies both back"),
+                               ("cocustomers", "Start-ups sharing customers: {}", "Shared customers")):
         pairs = answer[key]
-        table = Table("Pair", "Shared", shared, title=f"{title}: {_shown(len(pairs), top, 'pairs')}")
+        table = Table(word("Pair", lang), word("Shared", lang), word(shared, lang),
+                      title=word(title, lang, _shown(len(pairs), top, "pairs", lang)))
         for p in pairs[:top]:
-            table.add_row(Text(f"{p['a']['label']} — {p['b']['label']}"), str(p["weight"]), Text(", ".join(p["shared"])))
+            table.add_row(Text(f"{p['a']['label']} — {p['b']['label']}"), str(p["weight"]),
+                          Text(("、" if lang == "zh" else ", ").join(p["shared"])))
         console.print(table)
     if not any(answer.values()):
         raise typer.Exit(1)
 
 
-def _shown(total: int, top: int, what: str) -> str:
+def _shown(total: int, top: int, what: str, lang: str = "en") -> str:
     """``17 pairs`` or ``the top 15 of 17 pairs (--top 17 shows all)``."""
-    return f"{total} {what}" if total <= top else f"the top {top} of {total} {what} (--top {total} shows all)"
+    if total <= top:
+        return word("{} " + what, lang, total)
+    if lang == "zh":
+        return word(f"the top {{}} of {{}} {what} (--top {{}} shows all)", lang, total, top, total)
+    return f"the top {top} of {total} {what} (--top {total} shows all)"
 
 
-def _portfolio(kg, among: list[str], top: int, as_json: bool):
+def _portfolio(kg, among: list[str], top: int, as_json: bool, lang: str = "en"):
     from kg.analysis import portfolio
 
-    rows = portfolio(kg, among or None)
+    rows = portfolio(kg, among or None, lang=lang)
     if as_json:
         print_json(rows)
         raise typer.Exit(0 if rows else 1)

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, app, console, data_paths, err_console, get_kg, print_json
+from kg.cli.app import JsonOpt, Table, app, console, data_paths, err_console, get_kg, print_json
 from kg.errors import BadInput
 
 _FORMAT_HELP = (
@@ -53,7 +52,8 @@ def _params(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def _cell(label_of, term) -> Text:
+def _cell(label_of, term, ids: bool = False) -> Text:
+    """A cell for people: an entity's name (its id with ``ids``), a literal without its language tag."""
     from decimal import Decimal
 
     from rdflib import Literal, URIRef
@@ -63,20 +63,44 @@ def _cell(label_of, term) -> Text:
     if term is None:
         return Text("")
     if isinstance(term, URIRef):
-        label = label_of(term)
-        text = Text(compact(term))
-        if label:
-            text = Text(label) + Text(f"\n{compact(term)}", style="dim")
-        return text
+        label = None if ids else label_of(term)
+        return Text(label or compact(term))
     if isinstance(term, Literal):
         value = term.toPython()
         if isinstance(value, (int, Decimal)) and not isinstance(value, bool) and abs(value) >= 10_000:
             return Text(f"{value:,}")  # 676,000,000 reads better than 676000000
-        text = Text(str(term))
-        if term.language:
-            text.append(f" @{term.language}", style="dim")
-        return text
+        return Text(str(term))
     return Text(compact(term))
+
+
+_BOUNDS = {"exact": "", "at least": "more than ", "minimum": "more than ", "about": "about ", "approximate": "about "}
+
+
+def _money_columns(names: list[str]) -> dict[int, tuple[int, int | None]]:
+    """Amount columns the table shows as sums: ``{amount: (precision, currency)}`` by position.
+
+    A column ``?x`` is a sum when a ``?precision`` (for ``?amount``) or ``?xPrecision``
+    column states its bound; ``?currency`` or ``?xCurrency`` its currency.
+    """
+    found = {}
+    for i, name in enumerate(names):
+        for precision, currency in ((f"{name}Precision", f"{name}Currency"),
+                                    ("precision", "currency") if name == "amount" else (None, None)):
+            if precision in names:
+                found[i] = (names.index(precision), names.index(currency) if currency in names
+                            else names.index("currency") if "currency" in names else None)
+                break
+    return found
+
+
+def _money_cell(row, amount: int, precision: int, currency: int | None) -> Text:
+    from kg.facts import format_money
+
+    value, bound = row[amount], row[precision]
+    if value is None:
+        return Text("")
+    cur = str(row[currency]) if currency is not None and row[currency] is not None else "USD"
+    return Text(format_money(value.toPython(), cur, _BOUNDS.get(str(bound), "")))
 
 
 def _label(graph, term) -> str | None:
@@ -98,7 +122,7 @@ def _labeller(kg, result=None):
     return lambda term: _label(kg.graph, term)
 
 
-def _print_table(result, label_of) -> None:
+def _print_table(result, label_of, ids: bool = False) -> None:
     from kg.sparql import serialize
 
     if result.kind == "ask":
@@ -115,16 +139,47 @@ def _print_table(result, label_of) -> None:
         return
     from rdflib import Literal
 
-    cells = [[_cell(label_of, term) for term in row] for row in result.rows]
+    money = _money_columns(result.vars)
+    hidden = {p for p, _ in money.values()} | {c for _, c in money.values() if c is not None}
+    shown = [i for i in range(len(result.vars)) if i not in hidden]
+    cells = [[_money_cell(row, i, *money[i]) if i in money else _cell(label_of, row[i], ids) for i in shown]
+             for row in result.rows]
     table = Table(caption=f"{len(result.rows)} row(s) in {result.elapsed:.2f} s")
-    for i, var in enumerate(result.vars):
-        # Keep numbers, dates and short words whole; let names and IRIs wrap.
-        short = [len(row[i].plain) for row, terms in zip(cells, result.rows)
-                 if isinstance(terms[i], Literal) and len(row[i].plain) <= 20]
-        table.add_column(f"?{var}", overflow="fold", min_width=max(short, default=None))
+    for n, i in enumerate(shown):
+        header = f"?{result.vars[i]}"
+        # Keep headers, numbers, dates, short values and words whole; let long names wrap between words.
+        short = [len(row[n].plain) for row, terms in zip(cells, result.rows)
+                 if (isinstance(terms[i], Literal) or i in money) and len(row[n].plain) <= 20]
+        words = [len(w) for row in cells for w in row[n].plain.split() if len(w) <= 20]
+        table.add_column(header, overflow="fold", min_width=max([len(header), *short, *words]))
     for row in cells:
         table.add_row(*row)
     console.print(table)
+
+
+def _with_labels(result, label_of):
+    """The SELECT ``result`` with a ``?xLabel`` column beside each column ``?x`` that holds named entities."""
+    from dataclasses import replace
+
+    from rdflib import Literal, URIRef
+
+    named = [i for i, _ in enumerate(result.vars)
+             if any(isinstance(row[i], URIRef) and label_of(row[i]) for row in result.rows)]
+    if result.kind != "select" or not named:
+        return result
+    order = [(i, False) for i in range(len(result.vars))]
+    for i in reversed(named):
+        order.insert(order.index((i, False)) + 1, (i, True))
+
+    def value(row, i, label):
+        term = row[i]
+        if not label:
+            return term
+        text = label_of(term) if isinstance(term, URIRef) else None
+        return Literal(text) if text else None
+
+    return replace(result, vars=[result.vars[i] + ("Label" if label else "") for i, label in order],
+                   rows=[tuple(value(row, i, label) for i, label in order) for row in result.rows])
 
 
 @app.command()
@@ -158,6 +213,15 @@ def sparql(
     max_rows: Annotated[
         Optional[int], typer.Option("--max-rows", help="Fail (exit 1) when more rows than this come back.")
     ] = None,
+    ids: Annotated[
+        bool, typer.Option("--ids", help="In the table, show entities by id (res:groq) instead of by name.")
+    ] = False,
+    labels: Annotated[
+        Optional[bool], typer.Option(
+            "--labels/--no-labels",
+            help="In csv/tsv/json/xml, add a ?xLabel column (the name) beside each entity column ?x. "
+            "Default: on for saved questions (--name), off otherwise.")
+    ] = None,
 ):
     """Run a SPARQL query over the graph and print the answer.
 
@@ -171,6 +235,8 @@ def sparql(
       kg sparql "SELECT ?c WHERE { ?c a chips:Startup }"
 
       kg sparql --name investors --param company=Groq
+
+      kg sparql --name investors --param company=Groq --format csv --no-labels
 
       kg sparql -f q.rq --format csv --output answer.csv
     """
@@ -204,8 +270,10 @@ def sparql(
     if fmt is None:
         if output is not None:  # pragma: no cover - fmt is always set when output is
             raise BadInput("a table cannot be written to a file; give --format")
-        _print_table(result, _labeller(kg, result))
+        _print_table(result, _labeller(kg, result), ids)
         return _exit_if_empty(result)
+    if (saved is not None if labels is None else labels) and result.kind == "select":
+        result = _with_labels(result, _labeller(kg, result))
     data = serialize(result, resolve_format(result.kind, fmt))
     if output is not None:
         from kg.export import atomic_write

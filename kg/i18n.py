@@ -1,0 +1,280 @@
+"""Answers in English or Chinese: the one language setting that sentence and label functions take.
+
+Names and relation phrases come from the data and the ontology (``rdfs:label``
+in each language, ``chips:phrase`` for how a relation reads); this module
+holds only the few fixed words that join them (dates, sums, "and", "lead")
+and the words of the command line's own output.
+
+Every function that writes a sentence for people takes ``lang`` ("en" or
+"zh", checked by :func:`check_lang`); English is the default everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from kg.errors import BadInput
+
+__all__ = ["LANGS", "check_lang", "word", "join", "when", "money", "phrase", "node_label", "class_label",
+           "kind_label", "edge_sentence"]
+
+#: The languages answers can be given in.
+LANGS = ("en", "zh")
+
+_ALIASES = {"en": "en", "english": "en", "英文": "en", "zh": "zh", "zh-cn": "zh", "zh-hans": "zh", "cn": "zh",
+            "chinese": "zh", "中文": "zh"}
+
+#: Fixed words, by language. English is the key's own text when absent.
+_WORDS = {
+    "zh": {
+        "and": "和",
+        "lead": "领投",
+        " (lead)": "（领投）",
+        "lead investor": "领投方",
+        "Series {}": "{}轮",
+        "{} raised a funding round": "{}完成一轮融资",
+        "investors: {}": "投资方：{}",
+        "post-money valuation {}": "投后估值{}",
+        "total raised {}": "累计融资{}",
+        "{} valued at {}": "{}估值{}",
+        "{} had raised {}": "{}累计融资{}",
+        "an undisclosed sum": "未披露金额",
+        "in {} rounds": "共{}轮",
+        "{} had raised money in {} rounds (total not stated)": "{}已完成{}轮融资（总额未说明）",
+        " as {}": "，职务：{}",
+        "title “{}”": "头衔“{}”",
+        "from {}": "自{}起",
+        "until {}": "至{}",
+        "{} – {}": "{}至{}",
+        "{} round": "{}轮次",
+        "Correction: the source says “{}”": "勘误：来源写作“{}”",
+        "; read “{}”": "；应为“{}”",
+        # the command line's own words
+        "{} → {}: {} hop": "{} → {}：{} 跳",
+        "{} → {}: {} hops": "{} → {}：{} 跳",
+        "Path {}. {}": "路径 {}. {}",
+        "(Indirect ties skipped: {}; name them with --only to use them.)": "（已略过间接关系：{}；用 --only 指名即可使用。）",
+        "Fact": "事实",
+        "Round": "轮次",
+        "Date": "日期",
+        "Amount": "金额",
+        "Lead": "领投方",
+        "Investors": "投资方",
+        "Valuation": "估值",
+        "Funding": "融资",
+        "round not stated": "未说明轮次",
+        "Source": "来源",
+        "Hops": "跳数",
+        "Entity": "实体",
+        "Class": "类别",
+        "Reached by": "经由",
+        "Within {} hops: {}": "{} 跳之内：{}",
+        "{} and {} share no direct tie.": "{}与{}没有共同的直接关系。",
+        "{} both {} and {}: {}": "{}与{}都{}：{}",
+        "{} and {} both {}: {}": "{}与{}都{}：{}",
+        "{} and {} are both tied to: {}": "{}与{}都与之相关：{}",
+        "{} has no ties.": "{}没有任何关系。",
+        "Score": "得分",
+        "degree": "度",
+        "betweenness": "中介",
+        "closeness": "接近",
+        "eigenvector": "特征向量",
+        "pagerank": "PageRank",
+        "undirected": "无向",
+        "directed": "有向",
+        "Co-investors: {}": "共同投资方：{}",
+        "Start-ups sharing customers: {}": "共享客户的初创公司：{}",
+        "Pair": "组合",
+        "Shared": "共有",
+        "Companies both back": "共同投资的公司",
+        "Shared customers": "共同客户",
+        "{} pairs": "{} 对",
+        "the top {} of {} pairs (--top {} shows all)": "{} 对中的前 {} 对（--top {} 显示全部）",
+        "Why": "原因",
+        "Size": "规模",
+        "Named after": "代表成员",
+        "Members": "成员",
+        "on their own": "孤立实体",
+        "{} centrality ({} view, {} nodes)": "{}中心性（{}视图，{} 个节点）",
+        "{} communities": "{} 个社群",
+        ", and {} entities tied to none of them": "，另有 {} 个实体不属于任何社群",
+        " and {} more": "等 {} 个",
+        "{} alone holds together {} parts, the largest around {}": "{}独自连接着 {} 个部分，最大的围绕{}",
+        "{} is on the shortest routes between {}": "{}位于{}之间的最短路径上",
+        "{} connects {}": "{}连接{}",
+        "{} is a leaf": "{}是末梢节点",
+        "{} is pointed to by {}": "{}被{}指向",
+        "no one": "无",
+        "{} has {} direct ties: {}": "{}有 {} 个直接关系：{}",
+    },
+}
+
+
+def check_lang(lang: str | None) -> str:
+    """Return ``"en"`` or ``"zh"`` for ``lang`` (``zh-CN``, ``中文`` ... accepted), or raise :class:`BadInput`.
+
+    Examples
+    --------
+    >>> check_lang("zh-CN"), check_lang(None)
+    ('zh', 'en')
+    >>> check_lang("fr")
+    Traceback (most recent call last):
+    kg.errors.BadInput: --lang must be en (English) or zh (Chinese), not 'fr'
+    """
+    if lang is None:
+        return "en"
+    found = _ALIASES.get(str(lang).strip().lower())
+    if found is None:
+        raise BadInput(f"--lang must be en (English) or zh (Chinese), not {lang!r}")
+    return found
+
+
+def word(text: str, lang: str, *values) -> str:
+    """The fixed phrase ``text`` in ``lang``, with ``{}`` filled by ``values``.
+
+    Examples
+    --------
+    >>> word("Series {}", "zh", "D"), word("Series {}", "en", "D")
+    ('D轮', 'Series D')
+    """
+    return _WORDS.get(lang, {}).get(text, text).format(*values)
+
+
+def join(names, lang: str = "en") -> str:
+    """``A, B and C`` in English, ``A、B和C`` in Chinese.
+
+    Examples
+    --------
+    >>> join(["AMD", "Intel", "Nvidia"]), join(["AMD", "Intel", "Nvidia"], "zh")
+    ('AMD, Intel and Nvidia', 'AMD、Intel和Nvidia')
+    """
+    names = list(names)
+    if len(names) < 2:
+        return "".join(names)
+    if lang == "zh":
+        return "、".join(names[:-1]) + "和" + names[-1]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _date(text: str, lang: str) -> str:
+    if lang != "zh":
+        return str(text)
+    m = re.fullmatch(r"(-?\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", str(text))
+    if not m:
+        return str(text)
+    year, month, day = m.groups()
+    return f"{int(year)}年" + (f"{int(month)}月" if month else "") + (f"{int(day)}日" if day else "")
+
+
+def when(date=None, start=None, end=None, lang: str = "en") -> str:
+    """A date or span as the sources give it: ``2021-04``, ``from 2021-01``; ``2021年4月``, ``自2021年1月起``.
+
+    Examples
+    --------
+    >>> when(start="2021-01"), when(start="2021-01", lang="zh"), when("2012", lang="zh")
+    ('from 2021-01', '自2021年1月起', '2012年')
+    """
+    if date is not None:
+        return _date(date, lang)
+    if start is not None and end is not None:
+        return word("{} – {}", lang, _date(start, lang), _date(end, lang))
+    if start is not None:
+        return word("from {}", lang, _date(start, lang))
+    if end is not None:
+        return word("until {}", lang, _date(end, lang))
+    return ""
+
+
+_CURRENCY_ZH = {"USD": "美元", "CNY": "元人民币", "EUR": "欧元", "GBP": "英镑", "JPY": "日元"}
+_BOUND_ZH = {"exact": "", "minimum": "超过", "approximate": "约"}
+
+
+def money(value, currency: str = "USD", bound: str = "exact", lang: str = "en") -> str:
+    """A sum in ``lang``: ``more than US$5B``; ``超过50亿美元``.
+
+    Examples
+    --------
+    >>> money(676000000, lang="zh"), money(5e9, bound="minimum", lang="zh"), money(357000000)
+    ('6.76亿美元', '超过50亿美元', 'US$357M')
+    """
+    if lang != "zh":
+        from kg.facts import format_money
+
+        return format_money(value, currency, {"minimum": "more than ", "approximate": "about "}.get(bound, ""))
+    value = Decimal(str(value))
+    for size, unit in ((Decimal(10) ** 12, "万亿"), (Decimal(10) ** 8, "亿"), (Decimal(10) ** 4, "万")):
+        if abs(value) >= size:
+            number = f"{value / size:.3f}".rstrip("0").rstrip(".") + unit
+            break
+    else:
+        number = f"{value:f}"
+    return f"{_BOUND_ZH.get(bound, '')}{number}{_CURRENCY_ZH.get(currency, ' ' + currency)}"
+
+
+def phrase(template: str | None, subject: str, verb: str, obj: str, lang: str = "en") -> str:
+    """A relation as a clause: the ontology's ``chips:phrase`` template, else subject, label and object.
+
+    Examples
+    --------
+    >>> phrase("{s}是{o}的客户", "阿贡国家实验室", "客户", "SambaNova", "zh")
+    '阿贡国家实验室是SambaNova的客户'
+    >>> phrase(None, "Nvidia", "acquired", "Icera")
+    'Nvidia acquired Icera'
+    """
+    if template:
+        return template.replace("{s}", subject).replace("{o}", obj)
+    return f"{subject}{verb}{obj}" if lang == "zh" else f"{subject} {verb} {obj}"
+
+
+def node_label(G, node, lang: str = "en") -> str:
+    """The label of a node of the projection in ``lang`` (English when it has none in that language)."""
+    data = G.nodes[node]
+    return (data.get(f"label_{lang}") if lang != "en" else None) or data.get("label", str(node))
+
+
+def class_label(kg, cls: str, lang: str = "en") -> str:
+    """The name of an entity class (``Startup``) in ``lang`` (``初创公司``), from the ontology's labels.
+
+    ``kg`` is the knowledge graph or its projection; English needs neither.
+    """
+    if lang == "en" or not cls:
+        return cls or ""
+    G = getattr(kg, "network", kg)
+    return G.graph.get("vocabulary", {}).get("class_labels", {}).get(lang, {}).get(cls) or cls
+
+
+def kind_label(G, kind: str, label: str, lang: str = "en") -> str:
+    """The label of a relation kind in ``lang`` (``label`` is the English one)."""
+    if lang == "en":
+        return label
+    return G.graph.get("vocabulary", {}).get("labels", {}).get(lang, {}).get(kind) or label
+
+
+def edge_sentence(G, u, v, data: dict, lang: str = "en") -> str:
+    """One edge of the projection as a sentence in ``lang``: ``Nvidia acquired Icera (2011)``; ``英伟达收购了Icera（2011年）``.
+
+    English sentences are the ones the projection keeps; other languages are
+    written from the edge's details, the nodes' labels and the ontology's
+    phrase for the relation (kept on the projection's ``vocabulary``).
+    """
+    if lang == "en":
+        return data["sentence"]
+    vocabulary = G.graph.get("vocabulary", {})
+    kind = data["kind"]
+    verb = vocabulary.get("labels", {}).get(lang, {}).get(kind) or data.get("label", kind)
+    clause = phrase(vocabulary.get("phrases", {}).get(lang, {}).get(kind), node_label(G, u, lang), verb,
+                    node_label(G, v, lang), lang)
+    roles = [r for r in (data.get(f"role_{lang}") or "").split(", ") if r and r != "员工"]
+    if roles:
+        clause += word(" as {}", lang, join(roles, lang))
+    details = []
+    if "series" in data:
+        details.append(word("Series {}", lang, data["series"]))
+    if span := when(data.get("date"), data.get("start"), data.get("end"), lang):
+        details.append(span)
+    if "amount" in data:
+        details.append(money(data["amount"], data.get("currency", "USD"), data.get("amount_bound", "exact"), lang))
+    if data.get("lead"):
+        details.append(word("lead", lang))
+    return f"{clause}（{'，'.join(details)}）" if details else clause
