@@ -6,6 +6,7 @@ from rdflib import Literal, URIRef
 
 from kg.dates import compare, parse_date
 from kg.errors import BadInput, NotFound
+from kg.i18n import edge_sentence, kind_label, node_label, when, word
 from kg.timeview import happened_by, history
 
 __all__ = ["timeline", "alumni", "DATE_TYPES"]
@@ -18,7 +19,7 @@ def _date_literal(value) -> bool:
     return isinstance(value, Literal) and value.datatype is not None and str(value.datatype).rsplit("#", 1)[-1] in DATE_TYPES
 
 
-def timeline(kg, names) -> dict:
+def timeline(kg, names, lang: str = "en") -> dict:
     """The dated events of one or more entities, in time order, each with its precision and sources.
 
     Events are the entities' relations (a founding, a round, an acquisition,
@@ -34,6 +35,8 @@ def timeline(kg, names) -> dict:
     kg : KnowledgeGraph
     names : iterable of str
         Entity names, resolved like ``kg entity``.
+    lang : str
+        The language of labels and sentences, "en" or "zh" (:mod:`kg.i18n`).
 
     Returns
     -------
@@ -60,14 +63,14 @@ def timeline(kg, names) -> dict:
     classes = relation_classes(g)
     entities, events, undated, seen = [], {}, set(), set()
     for name in names:
-        info = describe(kg, name)
+        info = describe(kg, name, lang)
         entities.append({"iri": info["iri"], "label": info["label"], "class": info["class"]})
         relation_iris = {f["iri"] for f in info["facts"] if f["kind"] == "relation"}
         for fact in info["facts"]:
             if fact["kind"] == "attribute" and _date_literal(g.value(URIRef(info["iri"]), URIRef(fact["predicate"]))):
                 key = (info["iri"], fact["predicate"])
                 if key not in events:
-                    events[key] = _event(fact["value"], "date", f"{info['label']} {fact['label']}: {fact['value']}",
+                    events[key] = _event(fact["value"], "date", f"{info['label']} {fact['text']}",
                                          None, fact["sources"], [info["label"]])
                 else:
                     events[key]["entities"].append(info["label"])
@@ -92,8 +95,8 @@ def timeline(kg, names) -> dict:
                     events[key]["entities"].append(info["label"])
                     continue
                 seen.add(key)
-                verb = {"date": "", "start": " (begins)", "end": " (ends)"}[edge]
-                events[key] = _event(dates[edge], edge, _without_dates(fact["text"], dates) + verb, fact["iri"],
+                verb = word({"date": "", "start": " (begins)", "end": " (ends)"}[edge], lang)
+                events[key] = _event(dates[edge], edge, _without_dates(fact["text"], dates, lang) + verb, fact["iri"],
                                      fact["sources"], [info["label"]])
     events = {k: e for k, e in events.items() if happened_by(cutoff, e)}
     ordered = sorted(events.values(), key=lambda e: (parse_date(e["date"]).sort_key(), e["text"]))
@@ -103,10 +106,11 @@ def timeline(kg, names) -> dict:
 _RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
-def _without_dates(text: str, dates: dict) -> str:
+def _without_dates(text: str, dates: dict, lang: str = "en") -> str:
     """A relation's sentence without the parts that only repeat its dates (the timeline shows them)."""
     date, start, end = dates["date"], dates["start"], dates["end"]
-    repeats = {date, f"from {start}", f"until {end}", f"{start} – {end}"}
+    repeats = {when(date, lang=lang), when(start=start, lang=lang), when(end=end, lang=lang),
+               when(start=start, end=end, lang=lang)}
     return " · ".join(part for part in text.split(" · ") if part not in repeats)
 
 
@@ -137,7 +141,7 @@ def _order(stint: dict, tie: dict) -> str | None:
     return "dated; stint undated"
 
 
-def alumni(kg, org: str) -> dict:
+def alumni(kg, org: str, lang: str = "en") -> dict:
     """People who worked at ``org``, and what they founded, joined or funded after.
 
     A person is an alumnus through a position (the ontology's ``chips:Position``
@@ -146,7 +150,8 @@ def alumni(kg, org: str) -> dict:
     ``around leaving`` (the dates are too coarse to tell), ``while there``,
     ``after joining`` (the stint has no end date), ``undated``; ties
     certainly older than the stint are left out. Pass a snapshot
-    (:func:`kg.timeview.snapshot`) for the alumni as of a date.
+    (:func:`kg.timeview.snapshot`) for the alumni as of a date. Labels and
+    sentences are in ``lang`` ("en" or "zh", :mod:`kg.i18n`).
 
     Returns
     -------
@@ -189,12 +194,13 @@ def alumni(kg, org: str) -> dict:
             order = next((x for x in orders if x is not None), None)
             if order is None:
                 continue
-            then.append({"kind": data["kind"], "label": data["label"],
-                         "other": {"iri": other, "label": G.nodes[other]["label"], "class": G.nodes[other]["cls"]},
-                         "sentence": data["sentence"], "order": order,
+            then.append({"kind": data["kind"], "label": kind_label(G, data["kind"], data["label"], lang),
+                         "other": {"iri": other, "label": node_label(G, other, lang), "class": G.nodes[other]["cls"]},
+                         "sentence": edge_sentence(G, person, other, data, lang), "order": order,
                          "date": data.get("date") or data.get("start"), "sources": list(data["sources"])})
         then.sort(key=lambda t: (t["date"] is None, parse_date(t["date"]).sort_key() if t["date"] else (), t["sentence"]))
         node = G.nodes[person]
-        result.append({"person": {"iri": person, "label": node["label"], "class": node["cls"]},
-                       "stint": [s["sentence"] for s in stints], "then": then})
-    return {"organization": entity.as_dict(), "alumni": result}
+        result.append({"person": {"iri": person, "label": node_label(G, person, lang), "class": node["cls"]},
+                       "stint": [edge_sentence(G, person, o, s, lang) for s in stints], "then": then})
+    return {"organization": entity.as_dict() | {"label": node_label(G, o, lang) if o in G else entity.label},
+            "alumni": result}

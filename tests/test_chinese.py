@@ -60,6 +60,10 @@ def test_every_question_answers_in_chinese(runner):
     about = zh(runner, "entity", "Jim Keller")
     for sentence in ("Jim Keller任职于英特尔 · 至2020年6月", "头衔“CTO兼总裁”", "事实"):
         assert sentence in about, about
+    timeline = zh(runner, "timeline", "Jim Keller", "Tenstorrent")
+    assert "Jim Keller和Tenstorrent的时间线" in timeline and "Jim Keller任职于英特尔（结束）" in timeline, timeline
+    alumni = zh(runner, "alumni", "Google")
+    assert "Google的前员工：2" in alumni and "创立了Groq" in alumni, alumni
     funding = zh(runner, "entity", "SambaNova")
     assert "融资" in funding and "6.76亿美元" in funding and "超过50亿美元" in funding, funding
 

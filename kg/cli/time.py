@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, app, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.cli.app import JsonOpt, LangOpt, Table, app, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.i18n import join, word
 
 
 def _cite(sources: dict, cited) -> str:
@@ -22,6 +22,7 @@ def _cite(sources: dict, cited) -> str:
 def timeline(
     ctx: typer.Context,
     names: Annotated[list[str], typer.Argument(help="One or more entities (quote names with spaces).")],
+    lang: LangOpt = "en",
     as_json: JsonOpt = False,
 ):
     """The dated events of one or more entities in time order, with precision and sources.
@@ -31,18 +32,19 @@ def timeline(
     from kg.lineage import timeline as run
 
     kg = get_kg(ctx)
-    answer = run(kg, names)
+    answer = run(kg, names, lang)
     if as_json:
         return print_json(answer | {"time": kg.time.as_dict() if hasattr(kg, "time") else None})
-    title = "Timeline of " + ", ".join(e["label"] for e in answer["entities"])
-    table = Table("Date", "Precision", "Event", "Source", title=f"{title} {time_note(kg)}".strip())
+    title = word("Timeline of {}", lang, join([e["label"] for e in answer["entities"]], lang))
+    table = Table(*(word(h, lang) for h in ("Date", "Precision", "Event", "Source")), title=f"{title} {time_note(kg)}".strip())
     sources: dict[str, int] = {}
     for event in answer["events"]:
-        table.add_row(event["date"], event["precision"], Text(event["text"]), _cite(sources, event["sources"]))
+        table.add_row(event["date"], word(event["precision"], lang), Text(event["text"]), _cite(sources, event["sources"]))
     console.print(table)
     print_sources(sources)
     if answer["undated"]:
-        console.print(Text(f"({answer['undated']} undated relation(s) not shown; kg entity lists them.)", style="dim"))
+        console.print(Text(word("({} undated relation(s) not shown; kg entity lists them.)", lang, answer["undated"]),
+                           style="dim"))
 
 
 @app.command()
@@ -50,6 +52,7 @@ def timeline(
 def alumni(
     ctx: typer.Context,
     org: Annotated[list[str], typer.Argument(help="The organisation (any name).")],
+    lang: LangOpt = "en",
     as_json: JsonOpt = False,
 ):
     """People who worked at an organisation, and what they founded, joined or funded after.
@@ -59,20 +62,20 @@ def alumni(
     from kg.lineage import alumni as run
 
     kg = get_kg(ctx)
-    answer = run(kg, " ".join(org))
+    answer = run(kg, " ".join(org), lang)
     if as_json:
         return print_json(answer)
-    title = f"Alumni of {answer['organization']['label']}: {len(answer['alumni'])} {time_note(kg)}".strip()
-    table = Table("Person", "Then", "When", "Source", title=title)
+    title = word("Alumni of {}: {}", lang, answer["organization"]["label"], len(answer["alumni"]))
+    table = Table(*(word(h, lang) for h in ("Person", "Then", "When", "Source")), title=f"{title} {time_note(kg)}".strip())
     sources: dict[str, int] = {}
     for person in answer["alumni"]:
         rows = person["then"] or [None]
         for i, tie in enumerate(rows):
             name = Text(person["person"]["label"]) if i == 0 else Text("")
             if tie is None:
-                table.add_row(name, Text("(nothing else recorded)", style="dim"), "", "")
+                table.add_row(name, Text(word("(nothing else recorded)", lang), style="dim"), "", "")
             else:
-                table.add_row(name, Text(tie["sentence"]), tie["order"], _cite(sources, tie["sources"]))
+                table.add_row(name, Text(tie["sentence"]), word(tie["order"], lang), _cite(sources, tie["sources"]))
     console.print(table)
     print_sources(sources)
 
