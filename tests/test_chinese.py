@@ -71,6 +71,8 @@ def test_every_question_answers_in_chinese(runner):
 def test_language_setting(runner, monkeypatch):
     bad = runner.invoke(app, ["path", "Nvidia", "Graphcore", "--lang", "fr"])
     assert bad.exit_code == 2 and "--lang must be en (English) or zh (Chinese), not 'fr'" in bad.stderr, bad.output
+    bad_viz = runner.invoke(app, ["viz", "--lang", "fr"])
+    assert bad_viz.exit_code == 2 and "--lang must be en" in bad_viz.stderr, bad_viz.output
     monkeypatch.setenv("KG_LANG", "zh")
     assert "英伟达收购了Icera" in runner.invoke(app, ["path", "Nvidia", "Graphcore"]).stdout
     english = runner.invoke(app, ["path", "Nvidia", "Graphcore", "--lang", "en", "--json"])

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, app, console, err_console, get_kg, print_json, time_options
+from kg.cli.app import JsonOpt, LangOpt, app, console, err_console, get_kg, print_json, time_options
 from kg.errors import BadInput
 
 
@@ -35,7 +35,7 @@ def viz(
     only: Annotated[Optional[list[str]], typer.Option(
         "--only", help="Keep only these relation kinds (comma-separated), e.g. investedIn,founded.")] = None,
     size_by: Annotated[str, typer.Option("--size-by", help="Node size by centrality: degree, betweenness or pagerank.")] = "degree",
-    lang: Annotated[str, typer.Option("--lang", help="Labels in English (en) or Chinese (zh).")] = "en",
+    lang: LangOpt = "en",
     top: Annotated[Optional[int], typer.Option(
         "--top", help="Show only the N most central entities (for graphs too large to show whole).", min=1)] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.", dir_okay=False)] = Path("kg-view.html"),
@@ -57,7 +57,7 @@ def viz(
 
     view = build_view(
         get_kg(ctx), focus=focus, depth=depth, path=path, classes=_split(classes), only=_split(only),
-        size_by=size_by.strip().lower(), lang=lang.strip().lower(), top=top,
+        size_by=size_by.strip().lower(), lang=lang, top=top,
     )
     written = write_view(view, output)
     size = written.stat().st_size
