@@ -86,6 +86,17 @@ _TEXT = {
         "also": "Also known as",
         "yes": "yes",
         "no": "no",
+        "relations": "Relations",
+        "style_stated": "confirmed or stated (solid)",
+        "style_reported": "reported by the press (dashed)",
+        "style_rumoured": "rumoured (dotted)",
+        "style_denied": "denied (purple, dashed)",
+        "style_disputed": "disputed: sources disagree (orange)",
+        "year": "Year",
+        "play": "Play",
+        "all_years": "all",
+        "time_note": "The slider grows the graph year by year; undated relations stay throughout.",
+        "as_of": "as of {date}",
     },
     "zh": {
         "whole": "全图",
@@ -111,7 +122,25 @@ _TEXT = {
         "also": "又名",
         "yes": "是",
         "no": "否",
+        "relations": "关系",
+        "style_stated": "已确认或直述（实线）",
+        "style_reported": "媒体报道（虚线）",
+        "style_rumoured": "传闻（点线）",
+        "style_denied": "已否认（紫色虚线）",
+        "style_disputed": "有争议：来源说法不一（橙色）",
+        "year": "年份",
+        "play": "播放",
+        "all_years": "全部",
+        "time_note": "拖动滑块按年份展开关系网；无日期的关系始终显示。",
+        "as_of": "截至 {date}",
     },
+}
+#: How an edge is drawn by how sure its source is (``status``), and when sources disagree on it.
+EDGE_STYLES = {
+    "reported": {"dashes": [8, 5]},
+    "rumoured": {"dashes": [2, 5]},
+    "denied": {"dashes": [8, 5], "color": "#7b3294"},
+    "disputed": {"color": "#e6550d"},
 }
 _MEASURE_NAMES = {"zh": {"degree": "度", "betweenness": "中介", "pagerank": "PageRank "}}
 
@@ -455,7 +484,8 @@ def build_view(kg, *, focus: str | None = None, depth: int = 1, path=None, class
     -------
     dict
         ``{"title", "subtitle", "lang", "nodes", "edges", "legend", "hops",
-        "notes", "physics", "counts"}``; every value JSON-ready. Each node:
+        "notes", "physics", "counts", "edge_legend", "styles", "time"}``; every
+        value JSON-ready. Each node:
         ``{"id", "label", "cls", "color", "size", "x", "y", "tip", "path",
         "focus"}``; each edge ``{"id", "from", "to", "label", "kind",
         "width", "arrows", "tip", "path", "smooth"}``. ``tip`` holds plain
@@ -569,6 +599,7 @@ def build_view(kg, *, focus: str | None = None, depth: int = 1, path=None, class
         })
 
     symmetric = _symmetric_kinds(kg.graph)
+    disputed = _disputed_claims(kg)
     edge_list = [((u, v, k), d) for u, v, k, d in S.edges(keys=True, data=True)]
     widths = {key: _width(d.get("amount")) for key, d in edge_list if d.get("amount") is not None}
     pair_count: dict[tuple, int] = {}
@@ -580,9 +611,13 @@ def build_view(kg, *, focus: str | None = None, depth: int = 1, path=None, class
         smooth = {"enabled": False} if index == 0 else {
             "enabled": True, "type": "curvedCW" if index % 2 else "curvedCCW",
             "roundness": round(0.15 * ((index + 1) // 2), 2)}
+        status = str(d.get("status") or "").casefold() or None
         edges.append({
             "id": f"e{i}",
             "from": u, "to": v,
+            "year": _year(d.get("date") or d.get("start")), "until": _year(d.get("end")),
+            "status": status, "disputed": d.get("relation") in disputed,
+            "style": "disputed" if d.get("relation") in disputed else (status if status in EDGE_STYLES else "stated"),
             "label": labels.of(d["predicate"]) if lang != "en" else d["label"],
             "kind": d["kind"],
             "width": widths.get((u, v, k), 1.0),
@@ -624,6 +659,17 @@ def build_view(kg, *, focus: str | None = None, depth: int = 1, path=None, class
                 "sources": [labels.source(s) for s in e["sources"]],
             })
 
+    time = getattr(kg, "time", None)
+    as_of = str(time.as_of) if time is not None and time.as_of is not None else None
+    if as_of:
+        subtitle.append(text["as_of"].format(date=as_of))
+    years = sorted({y for e in edges for y in (e["year"], e["until"]) if y is not None})
+    slider = None if as_of or not years else {"min": years[0], "max": years[-1]}
+    if slider:
+        notes.append(text["time_note"])
+    styles_present = sorted({e["style"] for e in edges}, key=lambda st: ["stated", *EDGE_STYLES].index(st))
+    edge_legend = [{"style": st, "label": text[f"style_{st}"], **EDGE_STYLES.get(st, {})} for st in styles_present]
+
     n = len(nodes)
     physics = {"enabled": 0 < n <= PHYSICS_MAX_NODES,
                "iterations": 300 if n <= 150 else 200 if n <= 600 else 100}
@@ -635,13 +681,29 @@ def build_view(kg, *, focus: str | None = None, depth: int = 1, path=None, class
         "nodes": nodes,
         "edges": edges,
         "legend": legend,
+        "edge_legend": edge_legend,
+        "styles": EDGE_STYLES,
+        "time": {"as_of": as_of, "slider": slider},
         "hops": hops,
         "notes": notes,
         "physics": physics,
         "counts": counts,
-        "text": {k: text[k] for k in ("search", "legend", "hops", "details", "not_found", "source")},
+        "text": {k: text[k] for k in ("search", "legend", "hops", "details", "not_found", "source", "relations",
+                                      "year", "play", "all_years")},
         "colours": {"path": _PATH_COLOUR, "faded": _FADED_OPACITY},
     }
+
+
+def _year(value) -> int | None:
+    """The first year a partial date may stand for (``"2024-07"`` → 2024), or None."""
+    return int(str(value)[:4]) if value else None
+
+
+def _disputed_claims(kg) -> set[str]:
+    """The relation nodes that are one side of a disputed fact (:func:`kg.conflicts.conflicts`)."""
+    from kg.conflicts import conflicts
+
+    return {s["claim"] for c in conflicts(kg)["conflicts"] for s in c["sides"] if s["claim"]}
 
 
 def _title(G, text, lang, center, depth, answer, top, size_by, counts, filtered=False) -> str:

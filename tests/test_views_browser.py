@@ -420,3 +420,68 @@ def test_chinese_names_render_as_glyphs_not_boxes(open_page, world, tmp_path):
         return seen.size;
     }""")
     assert distinct == 3, "Chinese draws as boxes: install fonts-noto-cjk (.ci/run does)"
+
+
+TIMED = PREFIXES + """
+src:t2 a chips:Source ; rdfs:label "A later page"@en ; chips:publisher "Later Daily" .
+res:nvidia a chips:Company ; rdfs:label "Nvidia"@en ; prov:wasDerivedFrom src:t .
+res:icera a chips:Startup ; rdfs:label "Icera"@en ; prov:wasDerivedFrom src:t .
+res:graphcore a chips:Startup ; rdfs:label "Graphcore"@en ; prov:wasDerivedFrom src:t .
+res:nigel-toon a chips:Person ; rdfs:label "Nigel Toon"@en ; prov:wasDerivedFrom src:t .
+res:tesla a chips:Company ; rdfs:label "Tesla"@en ; prov:wasDerivedFrom src:t .
+res:acq a chips:Acquisition ; chips:acquirer res:nvidia ; chips:acquiredOrganization res:icera ; chips:date "2011"^^xsd:gYear ;
+    chips:quote "q"@zh ; prov:wasDerivedFrom src:t .
+res:f1 a chips:Founding ; chips:founder res:nigel-toon ; chips:foundedOrganization res:icera ; chips:quote "q"@zh ; prov:wasDerivedFrom src:t .
+res:f2 a chips:Founding ; chips:founder res:nigel-toon ; chips:foundedOrganization res:graphcore ; chips:date "2016"^^xsd:gYear ;
+    chips:quote "q"@zh ; prov:wasDerivedFrom src:t .
+res:f3 a chips:Founding ; chips:founder res:nigel-toon ; chips:foundedOrganization res:graphcore ; chips:date "2012"^^xsd:gYear ;
+    chips:quote "q"@en ; prov:wasDerivedFrom src:t2 .
+res:p1 a chips:Position ; chips:holder res:nigel-toon ; chips:organization res:tesla ; chips:end "2013"^^xsd:gYear ;
+    chips:quote "q"@zh ; prov:wasDerivedFrom src:t .
+"""
+
+
+def test_year_slider_grows_the_graph_and_disputes_are_drawn(open_page, tmp_path):
+    path = tmp_path / "timed.ttl"
+    path.write_text(TIMED, encoding="utf-8")
+    view = build_view(load([path]))
+    assert view["time"]["slider"] == {"min": 2011, "max": 2016}
+    loaded = open_page(page_for(view, tmp_path))
+    clean(loaded)
+    assert loaded.js("document.getElementById('kg-time').hidden") is False
+    assert loaded.js("document.getElementById('kg-year-out').textContent") == "all"
+
+    def visible(kind):
+        return sorted(x["label"] if kind == "nodes" else x["id"] for x in loaded.js(
+            f"window.kgNetwork.body.data.{kind}.get().filter(x => !x.hidden)"))
+
+    everything = visible("nodes")
+    loaded.js("() => { const s = document.getElementById('kg-year'); s.value = 2011; s.dispatchEvent(new Event('input')); }")
+    assert loaded.js("document.getElementById('kg-year-out').textContent") == "2011"
+    # 2011: Nvidia has bought Icera, Toon's undated founding of Icera stays, Graphcore not yet founded,
+    # and he still works at Tesla (until 2013)
+    assert visible("nodes") == ["Icera", "Nigel Toon", "Nvidia", "Tesla"]
+    assert loaded.js("window.kgSetYear(2014)") == 3  # Tesla ended, one Graphcore founding (2012) in
+    assert "Tesla" not in visible("nodes") and "Graphcore" in visible("nodes")
+    assert loaded.js("window.kgSetYear(null)") == len(view["edges"]) and visible("nodes") == everything
+    # the two founding years of Graphcore disagree: both edges drawn as disputed, and the legend says how
+    disputed = loaded.js("Object.values(window.kgNetwork.body.edges).filter(e => e.options.color.color === '%s').length"
+                         % view["styles"]["disputed"]["color"])
+    assert disputed == 2
+    legend = loaded.js("Array.from(document.querySelectorAll('#kg-relations li'), li => li.textContent)")
+    assert legend == ["confirmed or stated (solid)", "disputed: sources disagree (orange)"]
+    loaded.screenshot("view-timed.png")
+
+
+def test_a_view_as_of_a_date_has_no_slider(open_page, tmp_path):
+    from kg.timeview import snapshot
+
+    path = tmp_path / "timed.ttl"
+    path.write_text(TIMED, encoding="utf-8")
+    view = build_view(snapshot(load([path]), as_of="2012"))
+    assert view["time"] == {"as_of": "2012", "slider": None} and "as of 2012" in view["subtitle"]
+    assert {e["tip"]["title"] for e in view["edges"]} >= {"Nigel Toon founded Graphcore (2012)"}
+    assert "Nigel Toon founded Graphcore (2016)" not in {e["tip"]["title"] for e in view["edges"]}
+    loaded = open_page(page_for(view, tmp_path))
+    clean(loaded)
+    assert loaded.js("document.getElementById('kg-time').hidden") is True

@@ -59,10 +59,13 @@
   });
   var edges = view.edges.map(function (e) {
     var dim = pathMode && !e.path;
+    var style = view.styles[e.style] || {};
+    var base = style.color || "#8a8a8a";
     return {
       id: e.id, from: e.from, to: e.to, label: e.label, arrows: e.arrows, smooth: e.smooth,
       width: e.path ? Math.max(4, e.width) : e.width,
-      color: { color: e.path ? red : (dim ? "#bdbdbd" : "#8a8a8a"), opacity: dim ? faded : 1,
+      dashes: style.dashes || false,
+      color: { color: e.path ? red : (dim ? "#bdbdbd" : base), opacity: dim ? faded : 1,
                highlight: "#333", hover: "#333" },
       font: { size: e.path ? 13 : 10, color: dim ? "rgba(80,80,80,0.25)" : (e.path ? red : "#555"),
               strokeWidth: 3, strokeColor: "#ffffff", align: "middle" },
@@ -152,8 +155,76 @@
     li.appendChild(el("span", item.count, "count"));
     ul.appendChild(li);
   });
+  /* How edges are drawn: by the status of their source, and when sources disagree. */
+  var relations = document.getElementById("kg-relations");
+  relations.querySelector("h2").textContent = T.relations;
+  var lines = relations.querySelector("ul");
+  view.edge_legend.forEach(function (item) {
+    var li = el("li");
+    var line = el("span", null, "line");
+    if (item.dashes) line.className += item.dashes[0] <= 2 ? " dotted" : " dashed";
+    if (item.color) line.style.borderTopColor = item.color;
+    li.appendChild(line);
+    li.appendChild(el("span", item.label));
+    lines.appendChild(li);
+  });
   var notes = legend.querySelector(".notes");
   view.notes.forEach(function (note) { notes.appendChild(el("p", note)); });
+
+  /* Time: the graph as of a year. Edges not yet started, or ended, are hidden, and so are entities
+     whose every relation is; undated relations stay. */
+  var edgeCount = {};
+  view.edges.forEach(function (e) { edgeCount[e.from] = 1; edgeCount[e.to] = 1; });
+  function setYear(year) {
+    var seen = {};
+    var shown = 0;
+    data.edges.update(view.edges.map(function (e) {
+      var hide = year !== null && ((e.year !== null && e.year > year) || (e.until !== null && e.until < year));
+      if (!hide) { seen[e.from] = 1; seen[e.to] = 1; shown += 1; }
+      return { id: e.id, hidden: hide };
+    }));
+    data.nodes.update(view.nodes.map(function (n) {
+      return { id: n.id, hidden: year !== null && edgeCount[n.id] === 1 && !seen[n.id] };
+    }));
+    return shown;
+  }
+  window.kgSetYear = setYear;
+  if (view.time.slider) {
+    var box = document.getElementById("kg-time");
+    var slider = document.getElementById("kg-year");
+    var out = document.getElementById("kg-year-out");
+    var play = document.getElementById("kg-play");
+    box.hidden = false;
+    box.querySelector("label").textContent = T.year;
+    play.textContent = T.play;
+    slider.min = view.time.slider.min;
+    slider.max = view.time.slider.max + 1;
+    slider.value = slider.max;
+    var show = function () {
+      var y = Number(slider.value);
+      var all = y > view.time.slider.max;
+      out.textContent = all ? T.all_years : String(y);
+      setYear(all ? null : y);
+    };
+    show();
+    slider.addEventListener("input", show);
+    window.kgSetYear = function (year) {
+      slider.value = year === null ? slider.max : year;
+      out.textContent = year === null ? T.all_years : String(year);
+      return setYear(year);
+    };
+    var timer = null;
+    play.addEventListener("click", function () {
+      if (timer !== null) { clearInterval(timer); timer = null; return; }
+      slider.value = slider.min;
+      show();
+      timer = setInterval(function () {
+        if (Number(slider.value) >= Number(slider.max)) { clearInterval(timer); timer = null; return; }
+        slider.value = Number(slider.value) + 1;
+        show();
+      }, 700);
+    });
+  }
 
   /* Search: a datalist of labels; Enter or picking a name focuses that node. */
   var byLabel = {};
