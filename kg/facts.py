@@ -311,6 +311,10 @@ def describe(kg, name: str, lang: str = "en") -> dict:
         {"kind": "correction", "iri": str(c), "text": _correction_text(g, c, lang), "sources": _sources(g, c)}
         for c in sorted(g.subjects(CHIPS.corrects, node))
     ]
+    merges = [
+        {"kind": "merge", "iri": str(m), "text": _merge_text(g, m, lang), "sources": _sources(g, m)}
+        for m in sorted(g.subjects(CHIPS.kept, node)) if (m, RDF.type, CHIPS.Merge) in g
+    ]
     disputes = _disputes(kg, str(node), facts)
     return {
         "iri": str(node),
@@ -320,7 +324,7 @@ def describe(kg, name: str, lang: str = "en") -> dict:
         "types": sorted(class_of([t]) for t in g.objects(node, RDF.type)),
         "quotes": _quotes(g, node),
         "sources": entity_sources,
-        "facts": facts + corrections,
+        "facts": facts + corrections + merges,
         "funding": funding_rounds(g, node, lang),
         "standing": standing(kg, node),
         "disputes": disputes,
@@ -452,6 +456,12 @@ def funding_rounds(graph: Graph, company, lang: str = "en") -> list[dict]:
 
 def _is_shortcut(graph: Graph, predicate) -> bool:
     return (None, CHIPS.shortcut, predicate) in graph
+
+
+def _merge_text(graph: Graph, node, lang: str = "en") -> str:
+    merged = graph.value(node, CHIPS.merged)
+    reason = _lang_value(graph, node, CHIPS.reason, lang)
+    return f"Merged: {merged} is the same entity" + (f" — {reason}" if reason else "")
 
 
 def _correction_text(graph: Graph, node, lang: str = "en") -> str:

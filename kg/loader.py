@@ -201,6 +201,9 @@ def load(paths=None, *, derive: bool = True, cache: bool = True) -> KnowledgeGra
             if prefix and prefix not in dict(graph.namespaces()):
                 graph.bind(prefix, ns)
     asserted = len(graph)
+    from kg.identity import apply_merges
+
+    apply_merges(graph)  # merges recorded as data: the two entities become one everywhere
     derived = 0
     if derive:
         from kg.rules import derive_shortcuts

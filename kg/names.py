@@ -9,7 +9,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
-from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib import OWL, RDF, RDFS, Graph, URIRef
 from rdflib.namespace import SKOS
 
 from kg.errors import AmbiguousEntity, BadInput, UnknownEntity
@@ -173,6 +173,9 @@ class NameIndex:
                         self._keys[key].add(node)
         self._sorted_keys = sorted(self._keys)
         self._by_iri = {str(iri): entity for iri, entity in self.entities.items()}
+        for kept, merged in graph.subject_objects(OWL.sameAs):  # a merged entity's IRI finds the one kept
+            if kept in self.entities and merged not in self.entities:
+                self._by_iri.setdefault(str(merged), self.entities[kept])
 
     def __len__(self) -> int:
         return len(self.entities)

@@ -88,6 +88,19 @@ def _shortcut_updates() -> list[tuple[str, str]]:
     return updates
 
 
+def _fold_merges(store) -> None:
+    """Treat merged entities as one, as :func:`kg.identity.apply_merges` does for files (chains need a pass each)."""
+    from kg.identity import MERGE_UPDATES, PENDING_MERGE
+    from kg.vocab import sparql_prefixes
+
+    prologue = sparql_prefixes()
+    for _ in range(32):
+        if not store.query(prologue + PENDING_MERGE):
+            return
+        for update in MERGE_UPDATES:
+            store.update(prologue + update)
+
+
 def build_store(path, paths=None, *, force: bool = False, progress=None) -> dict:
     """Bulk-load ontology and data into a new on-disk Oxigraph store at ``path``.
 
@@ -160,6 +173,7 @@ def build_store(path, paths=None, *, force: bool = False, progress=None) -> dict
         asserted = len(store)
         timings["load_s"] = round(time.perf_counter() - started, 3)
         started = time.perf_counter()
+        _fold_merges(store)
         updates = _shortcut_updates()
         for n, (_, update) in enumerate(updates, start=1):
             store.update(update)
