@@ -388,14 +388,17 @@ def duplicates(kg, *, min_score: float = 0.6, limit: int | None = None) -> list[
     candidates = set()
     for members in block.values():
         if len(members) <= 50:  # a word shared by very many names ("national") tells nothing
-            candidates.update(combinations(sorted(members), 2))
+            candidates.update(combinations(sorted(members, key=str), 2))
     results = []
-    for a, b in sorted(candidates):
+    for a, b in sorted(candidates, key=lambda pair: (str(pair[0]), str(pair[1]))):
         if kinds[a] is None or kinds[a] != kinds[b]:
             continue
         evidence, score = _name_evidence(keys[a], keys[b], words[a], words[b])
         if not evidence:
             continue
+        if score >= 0.9 and _differ(core_name(entities[a].label), core_name(entities[b].label)):
+            evidence.append(f"but the main names differ: {entities[a].label!r} / {entities[b].label!r}")
+            score = 0.65  # one shared name (a common Chinese name, say) against two different ones
         shared = sorted(_neighbours(G, str(a)) & _neighbours(G, str(b)))
         if shared:
             labels = [G.nodes[n]["label"] for n in shared]
@@ -418,6 +421,19 @@ def duplicates(kg, *, min_score: float = 0.6, limit: int | None = None) -> list[
     return results[:limit] if limit else results
 
 
+def _inside(x: str, y: str) -> bool:
+    """One of two different names holds the other: as whole words, or as the start of a Chinese name."""
+    short, long_ = sorted((x, y), key=len)
+    if short == long_:
+        return False
+    return f" {short} " in f" {long_} " if short.isascii() else long_.startswith(short)
+
+
+def _differ(x: str, y: str) -> bool:
+    """Two main names that neither contain one another nor are spelt alike."""
+    return x != y and not _inside(x, y) and difflib.SequenceMatcher(None, x, y).ratio() < 0.6
+
+
 def _neighbours(G, node: str) -> set:
     if node not in G:
         return set()
@@ -436,15 +452,15 @@ def _name_evidence(keys_a: dict, keys_b: dict, core_a: dict, core_b: dict) -> tu
     best, pair = 0.0, None
     for x in core_a:
         for y in core_b:
-            ratio = difflib.SequenceMatcher(None, x, y).ratio()
-            if ratio > best:
-                best, pair = ratio, (x, y)
+            if 2 * min(len(x), len(y)) < 0.88 * (len(x) + len(y)):  # lengths alone rule it out
+                continue
+            matcher = difflib.SequenceMatcher(None, x, y)
+            if matcher.quick_ratio() >= 0.88 and (r := matcher.ratio()) > best:
+                best, pair = r, (x, y)
     if best >= 0.88 and pair:
         return [f"close spelling: {core_a[pair[0]]!r} / {core_b[pair[1]]!r} ({best:.2f})"], round(best * 0.85, 3)
     for x in core_a:
         for y in core_b:
-            short, long_ = sorted((x, y), key=len)
-            if short != long_ and (re.search(rf"(^|\s){re.escape(short)}(\s|$)", long_) if short.isascii()
-                                   else long_.startswith(short)) and len(short) >= 3:
+            if len(min(x, y, key=len)) >= 3 and _inside(x, y):
                 return [f"name inside the other: {core_a[x]!r} / {core_b[y]!r}"], 0.6
     return [], 0.0

@@ -266,3 +266,12 @@ def test_a_store_honours_merges(merged, tmp_path):
 
 
 PREFIXES_TTL = "".join(f"@prefix {p}: <{iri}> .\n" for p, iri in PREFIXES.items())
+
+
+def test_one_shared_name_against_two_different_main_names_is_weak(tmp_path):
+    other = load([ARTICLE, write_ttl(tmp_path, """
+        res:chen-a a chips:Person ; rdfs:label "Alex Chen"@en , "陈刚"@zh ; prov:wasDerivedFrom src:test-note .
+        res:chen-b a chips:Person ; rdfs:label "Gang Zhou"@en , "陈刚"@zh ; prov:wasDerivedFrom src:test-note .""")])
+    found = pair(duplicates(other, min_score=0.0), "Alex Chen", "Gang Zhou")
+    assert found["score"] == 0.65
+    assert found["evidence"] == ["same name: '陈刚'", "but the main names differ: 'Alex Chen' / 'Gang Zhou'"]
