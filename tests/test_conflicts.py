@@ -11,7 +11,7 @@ from kg.cli import app
 from kg.conflicts import conflicts, ranking
 from kg.errors import BadInput
 from kg.facts import describe
-from kgtest import with_bundled, write_ttl
+from kgtest import write_ttl
 
 runner = CliRunner()
 
@@ -54,13 +54,21 @@ def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
 
 
+ARTICLE = DATA_DIR / "cnbeta-2021-12-11-ai-chip-unicorns"
+
+
+def with_article(folder, body: str, name: str = "extra.ttl") -> list:
+    """The article's folder plus an extra file holding ``body`` (independent of later bundled sources)."""
+    return [ARTICLE, write_ttl(folder, body, name)]
+
+
 def data_args(paths):
-    return [arg for p in paths for arg in ("--data", str(p))]
+    return ["--no-bundled", *[arg for p in paths for arg in ("--data", str(p))]]
 
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
-    return with_bundled(tmp_path_factory.mktemp("pages"), PAGES)
+    return with_article(tmp_path_factory.mktemp("pages"), PAGES)
 
 
 def by_fact(answer, start):
@@ -73,7 +81,7 @@ def sides(conflict):
 
 
 def test_the_article_alone_has_no_conflict():
-    assert conflicts(load())["conflicts"] == []
+    assert conflicts(load([ARTICLE]))["conflicts"] == []
 
 
 def test_founding_year_conflict_with_every_side(pages):
@@ -109,7 +117,7 @@ def test_agreement_within_precision_is_no_conflict(pages, tmp_path):
 res:t-a014 a chips:Valuation ; rdfs:label "valued at in 2020"@en ; prov:wasDerivedFrom src:t-toms ; chips:quote "x"@en ;
     chips:company res:graphcore ; chips:approximateAmount 2500000000 ; chips:currency "USD" ; chips:date "2020"^^xsd:gYear .
 """
-    found = by_fact(conflicts(load(with_bundled(tmp_path, lower))), "Valuation · Graphcore · 2020")
+    found = by_fact(conflicts(load(with_article(tmp_path, lower))), "Valuation · Graphcore · 2020")
     assert sorted(s["value"]["text"] for s in found["sides"]) == ["US$2.77B", "about US$2.5B", "about US$2.8B"]
     assert len(found["disagreements"]) == 2
 
@@ -120,7 +128,7 @@ def test_conflicts_on_the_command_line(pages):
     for text in ("Founding · Graphcore: date — unsettled", "Tech Monitor", "eeNews Europe", "denied: contradicts", "res:t-a003",
                  "about £400M", "2021-12-11"):
         assert text in result.output, result.output
-    none = invoke("conflicts")
+    none = invoke(*data_args([ARTICLE]), "conflicts")
     assert none.exit_code == 0 and "No disputed facts." in none.output, none.output
     # what a reader knew by 2024-07-12: the TechRadar page was not out, undated pages never count
     known = json.loads(invoke(*data_args(pages), "conflicts", "Graphcore", "--known-by", "2024-07-12", "--json").output)
@@ -167,6 +175,6 @@ def test_ranking_refuses_what_is_no_claim(pages):
 
 def test_single_values_on_an_entity_are_compared_too(tmp_path):
     two = write_ttl(tmp_path, 'res:graphcore chips:headquarters "Oxford, UK"@en .')
-    kg = load([DATA_DIR, two])
+    kg = load([ARTICLE, two])
     found = by_fact(conflicts(kg, "Graphcore"), "Graphcore: headquarters")
     assert sorted(s["value"]["text"] for s in found["sides"]) == ["Bristol, UK", "Oxford, UK"]

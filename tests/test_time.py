@@ -14,7 +14,7 @@ from kg.facts import describe
 from kg.paths import find_paths
 from kg.timeview import snapshot
 from kg.vocab import RES
-from kgtest import with_bundled, write_ttl
+from kgtest import write_ttl
 
 runner = CliRunner()
 ARTICLE = DATA_DIR / "cnbeta-2021-12-11-ai-chip-unicorns"
@@ -42,11 +42,16 @@ def invoke(*args):
 @pytest.fixture(scope="module")
 def later(tmp_path_factory):
     """The bundled data plus the SoftBank purchase (a data folder list for --data)."""
-    return with_bundled(tmp_path_factory.mktemp("softbank"), SOFTBANK)
+    return with_article(tmp_path_factory.mktemp("softbank"), SOFTBANK)
+
+
+def with_article(folder, body: str) -> list:
+    """The article's folder plus an extra file holding ``body`` (independent of later bundled sources)."""
+    return [ARTICLE, write_ttl(folder, body)]
 
 
 def data_args(paths):
-    return [arg for p in paths for arg in ("--data", str(p))]
+    return ["--no-bundled", *[arg for p in paths for arg in ("--data", str(p))]]
 
 
 # --- partial dates -------------------------------------------------------------------
@@ -157,22 +162,22 @@ def test_known_by_on_the_command_line(later):
 # --- time-respecting paths ---------------------------------------------------------
 
 def test_in_order_path_keeps_time_and_flags_undated_hops():
-    answer = find_paths(load(), "Nvidia", "Graphcore", in_order=True)
+    answer = find_paths(load([ARTICLE]), "Nvidia", "Graphcore", in_order=True)
     path = answer["paths"][0]
     assert path["sentence"] == ("Nvidia acquired Icera (2011) · Nigel Toon founded Icera · "
                                 "Nigel Toon founded Graphcore (2016)")
     assert [e["undated"] for e in path["edges"]] == [False, True, False]
-    result = invoke("path", "Nvidia", "Graphcore", "--in-order")
+    result = invoke(*data_args([ARTICLE]), "path", "Nvidia", "Graphcore", "--in-order")
     assert result.exit_code == 0 and "2. Nigel Toon founded Icera (undated)" in result.output, result.output
 
 
 def test_only_out_of_order_paths_are_reported_with_the_reason():
     with pytest.raises(NoPath, match=r"only out-of-order paths exist.*Nvidia acquired Icera \(2011\)"):
-        find_paths(load(), "Graphcore", "Nvidia", in_order=True)
-    result = invoke("path", "Graphcore", "Nvidia", "--in-order")
+        find_paths(load([ARTICLE]), "Graphcore", "Nvidia", in_order=True)
+    result = invoke(*data_args([ARTICLE]), "path", "Graphcore", "Nvidia", "--in-order")
     assert result.exit_code == 1 and "out-of-order" in result.stderr, result.output
     # without --in-order the same question has an answer
-    assert invoke("path", "Graphcore", "Nvidia").exit_code == 0
+    assert invoke(*data_args([ARTICLE]), "path", "Graphcore", "Nvidia").exit_code == 0
 
 
 def test_a_dated_hop_can_break_the_order(tmp_path):
@@ -236,7 +241,7 @@ res:test-job a chips:Position ; rdfs:label "Tess Founder at Google"@en ; prov:wa
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
-    return with_bundled(tmp_path_factory.mktemp("mixed"), MIXED)
+    return with_article(tmp_path_factory.mktemp("mixed"), MIXED)
 
 
 def test_timeline_orders_mixed_precision_and_keeps_it(mixed):
@@ -255,7 +260,7 @@ def test_timeline_orders_mixed_precision_and_keeps_it(mixed):
 
 
 def test_alumni_of_google_founded_groq():
-    result = invoke("alumni", "Google", "--json")
+    result = invoke(*data_args([ARTICLE]), "alumni", "Google", "--json")
     assert result.exit_code == 0, result.output
     answer = json.loads(result.output)
     assert {a["person"]["label"]: [t["other"]["label"] for t in a["then"]] for a in answer["alumni"]} == {
@@ -271,5 +276,5 @@ def test_alumni_order_and_as_of(mixed):
     before = json.loads(invoke(*data_args(mixed), "alumni", "Google", "--as-of", "2012", "--json").output)
     tess = next(a for a in before["alumni"] if a["person"]["label"] == "Tess Founder")
     assert tess["then"] == []  # in 2012 she was still at Google and had founded nothing
-    intel = json.loads(invoke("alumni", "Intel", "--as-of", "2020", "--json").output)
+    intel = json.loads(invoke(*data_args([ARTICLE]), "alumni", "Intel", "--as-of", "2020", "--json").output)
     assert "Tenstorrent" not in {t["other"]["label"] for a in intel["alumni"] for t in a["then"] if t["kind"] == "workedAt"}
