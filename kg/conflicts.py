@@ -16,8 +16,9 @@ one fact. Sides are compared within their stated precision:
   compared: they are listed, never called a conflict on their own.
 
 A fact is disputed when two affirmed sides do not agree, or when a side is
-denied (``chips:status chips:Denied``) while another side affirms a value
-the denial covers. A reader settles a dispute with a ``chips:Ranking``
+denied (``chips:status chips:Denied``) while another side states a figure
+the denial covers (a value, an approximation or a range overlapping it; a
+bare bound such as "below US$700M" states no figure and is not contradicted). A reader settles a dispute with a ``chips:Ranking``
 (preferred or deprecated, with a reason and who decided); answers then use
 the preferred value and still show the others.
 """
@@ -242,11 +243,13 @@ def _claim_groups(kg):
     concept_classes = _concepts(g)
     for fc in _fact_classes(g):
         buckets = defaultdict(list)
+        # a key over concepts (a role, a unit) takes part only through concepts marked single-valued
+        concept_keys = {k for k in fc.keys if any(r in concept_classes for r in g.objects(k, RDFS.range))}
         for node in g.subjects(RDF.type, fc.cls):
             key = []
             for prop in fc.keys:
                 values = sorted(g.objects(node, prop))
-                if any(any(t in concept_classes for t in g.objects(v, RDF.type)) for v in values):
+                if prop in concept_keys:
                     values = [v for v in values if (v, CHIPS.singleValued, Literal(True)) in g]
                     if not values:
                         break
@@ -294,12 +297,18 @@ def _status(graph, node) -> str:
     return (label_of(graph, status) if isinstance(status, URIRef) else str(status)).casefold()
 
 
+def _states_a_figure(value: Value) -> bool:
+    """A value, an approximation or a range states a figure; a bare bound ("below X") does not."""
+    return value.kind != "number" or (value.low is not None and value.high is not None)
+
+
 def _judge(sides: list[dict]) -> tuple[list, list]:
     """``(disagreements, contradictions)`` among sides: pairs of claim ids."""
     affirmed = [s for s in sides if s["status"] != "denied"]
     denied = [s for s in sides if s["status"] == "denied"]
     disagree = [(a["claim"], b["claim"]) for a, b in combinations(affirmed, 2) if agree(a["_value"], b["_value"]) is False]
-    contradict = [(d["claim"], a["claim"]) for d in denied for a in affirmed if agree(d["_value"], a["_value"]) is True]
+    contradict = [(d["claim"], a["claim"]) for d in denied for a in affirmed
+                  if _states_a_figure(a["_value"]) and agree(d["_value"], a["_value"]) is True]
     return disagree, contradict
 
 
