@@ -37,7 +37,7 @@ from kg.dates import parse_date
 from kg.names import label_of, subclasses
 from kg.vocab import CHIPS
 
-__all__ = ["conflicts", "ranking", "Value", "value_of", "agree", "APPROXIMATE_CAP", "RANKS"]
+__all__ = ["conflicts", "ranking", "status_of", "Value", "value_of", "agree", "APPROXIMATE_CAP", "RANKS"]
 
 #: The ranks a reader gives a claim, by the word the CLI takes.
 RANKS = {"preferred": "PreferredRank", "deprecated": "DeprecatedRank"}
@@ -290,7 +290,8 @@ def _source(graph, iri) -> dict:
             "published": str(published) if published else None}
 
 
-def _status(graph, node) -> str:
+def status_of(graph, node) -> str:
+    """How sure the source of a relation node is: confirmed, reported, rumoured, denied, or "stated" (not said)."""
     status = graph.value(node, _STATUS)
     if status is None:
         return "stated"
@@ -415,7 +416,7 @@ def conflicts(kg, name: str | None = None, *, unsettled: bool = False) -> dict:
                 if value is None:
                     continue
                 sides.append({
-                    "claim": str(node), "_value": value, "status": _status(g, node),
+                    "claim": str(node), "_value": value, "status": status_of(g, node),
                     "sources": [_source(g, s) for s in sorted(g.objects(node, PROV.wasDerivedFrom))],
                     "text": relation_sentence(g, node),
                 })

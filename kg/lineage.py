@@ -42,8 +42,10 @@ def timeline(kg, names, lang: str = "en") -> dict:
     -------
     dict
         ``{"entities": [...], "events": [{"date", "precision", "text", "iri", "sources", "entities",
-        "edge"}], "undated": n}``; ``edge`` is ``"date"``, ``"start"`` or ``"end"``; ``undated``
-        counts the relations left out for want of a date.
+        "edge", "status", "disputed"}], "undated": n}``; ``edge`` is ``"date"``, ``"start"`` or ``"end"``;
+        ``status`` how sure the source is ("stated" when it does not say); ``disputed`` whether other
+        sources disagree (:func:`kg.conflicts.conflicts`); ``undated`` counts the relations left out
+        for want of a date.
 
     Examples
     --------
@@ -51,6 +53,7 @@ def timeline(kg, names, lang: str = "en") -> dict:
     >>> [(e["date"], e["text"]) for e in timeline(load(), ["Icera"])["events"]]
     [('2011', 'Nvidia acquired Icera')]
     """
+    from kg.conflicts import status_of
     from kg.facts import describe, relation_classes
     from kg.timeview import context_properties, relation_dates
 
@@ -98,6 +101,8 @@ def timeline(kg, names, lang: str = "en") -> dict:
                 verb = word({"date": "", "start": " (begins)", "end": " (ends)"}[edge], lang)
                 events[key] = _event(dates[edge], edge, _without_dates(fact["text"], dates, lang) + verb, fact["iri"],
                                      fact["sources"], [info["label"]])
+                events[key]["status"] = status_of(g, node)
+                events[key]["disputed"] = bool(fact.get("dispute"))
     events = {k: e for k, e in events.items() if happened_by(cutoff, e)}
     ordered = sorted(events.values(), key=lambda e: (parse_date(e["date"]).sort_key(), e["text"]))
     return {"entities": entities, "events": ordered, "undated": len(undated)}
@@ -117,7 +122,7 @@ def _without_dates(text: str, dates: dict, lang: str = "en") -> str:
 def _event(date, edge, text, iri, sources, entities) -> dict:
     when = parse_date(date)
     return {"date": when.text, "precision": when.precision, "edge": edge, "text": text, "iri": iri,
-            "sources": list(sources), "entities": list(entities)}
+            "sources": list(sources), "entities": list(entities), "status": "stated", "disputed": False}
 
 
 def _span(data: dict):

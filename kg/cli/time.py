@@ -39,7 +39,10 @@ def timeline(
     table = Table(*(word(h, lang) for h in ("Date", "Precision", "Event", "Source")), title=f"{title} {time_note(kg)}".strip())
     sources: dict[str, int] = {}
     for event in answer["events"]:
-        table.add_row(event["date"], word(event["precision"], lang), Text(event["text"]), _cite(sources, event["sources"]))
+        marks = [word(event["status"], lang)] if event["status"] not in ("stated", "confirmed") else []
+        marks += [word("disputed", lang)] if event["disputed"] else []
+        text = event["text"] + (f" ({', '.join(marks)})" if marks else "")
+        table.add_row(event["date"], word(event["precision"], lang), Text(text), _cite(sources, event["sources"]))
     console.print(table)
     print_sources(sources)
     if answer["undated"]:
