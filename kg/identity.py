@@ -42,6 +42,11 @@ _SUFFIXES = {
 }
 _ZH_SUFFIXES = ("有限责任公司", "股份有限公司", "有限公司", "公司", "集团", "控股", "科技")
 
+#: Words that turn a firm's name into the name of its fund, arm or broker: "Intel Capital",
+#: "SoftBank Vision Fund", "Samsung Securities" are not Intel, SoftBank, Samsung.
+_ARM_WORDS = {"capital", "ventures", "venture", "fund", "funds", "investments", "investment", "partners",
+              "securities", "vision", "catalyst", "asset", "management", "vc", "labs", "research", "foundation"}
+
 #: Class groups whose members may be the same entity (a person is never an organisation).
 _KINDS = (CHIPS.Person, CHIPS.Organization, CHIPS.Product, CHIPS.Architecture, CHIPS.ProcessNode)
 
@@ -354,7 +359,9 @@ def duplicates(kg, *, min_score: float = 0.6, limit: int | None = None) -> list[
     inside the other ("Samsung" in "Samsung Electronics"), or a close spelling. Shared
     neighbours in the network add to the score. A link that makes them related but
     distinct (part of, run by) is given as counter-evidence and lowers the score below
-    any same-name pair: such pairs are shown, never proposed as the same silently.
+    any same-name pair: such pairs are shown, never proposed as the same silently. So is a
+    name that is the other's plus fund words ("Intel Capital", "SoftBank Vision Fund"),
+    which reads as a fund or arm of the firm even before the data links them.
 
     Parameters
     ----------
@@ -405,7 +412,7 @@ def duplicates(kg, *, min_score: float = 0.6, limit: int | None = None) -> list[
             evidence.append(f"{len(shared)} shared neighbour{'s' if len(shared) > 1 else ''}: {', '.join(labels[:5])}"
                             + (f" and {len(labels) - 5} more" if len(labels) > 5 else ""))
             score = min(1.0, score + 0.05 * len(shared))
-        counter = related(graph, a, b)
+        counter = related(graph, a, b) or _arm(words[a], words[b])
         if counter:
             score = min(score, 0.5) * 0.5
         if score < min_score and not counter:
@@ -419,6 +426,18 @@ def duplicates(kg, *, min_score: float = 0.6, limit: int | None = None) -> list[
     if min_score > 0:
         results = [r for r in results if r["score"] >= min_score or r["counter_evidence"]]
     return results[:limit] if limit else results
+
+
+def _arm(core_a: dict, core_b: dict) -> list[str]:
+    """A name that is the other one plus fund words reads as its fund or arm: say so, as counter-evidence."""
+    for x in core_a:
+        for y in core_b:
+            short, long_ = sorted((x, y), key=len)
+            if short.isascii() and long_.startswith(short + " ") and set(long_[len(short):].split()) <= _ARM_WORDS:
+                names = {**core_a, **core_b}
+                return [f"{names[long_]!r} reads as a fund or arm of {names[short]!r}, not the same firm "
+                        "(state it with chips:subOrganizationOf)"]
+    return []
 
 
 def _inside(x: str, y: str) -> bool:
