@@ -68,8 +68,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(backend: str, workdir: Path, extra: list[str]) -> tuple[subprocess.Popen, str]:
-    """Start `kg serve` on a free loopback port; return the process and its base URL."""
+def start(backend: str, workdir: Path, extra: list[str], source: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """Start `kg serve` of the checkout ``source`` on a free loopback port; return the process and its URL."""
     args = [sys.executable, "-m", "kg"]
     if backend == "store":
         from kg.store import build_store
@@ -79,7 +79,7 @@ def start(backend: str, workdir: Path, extra: list[str]) -> tuple[subprocess.Pop
     port = free_port()
     args += ["serve", "--port", str(port), *extra]
     log = open(workdir / "server.log", "w")
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True, cwd=source)
     for line in proc.stdout:
         if "SPARQL endpoint:" in line:
             break
@@ -154,7 +154,7 @@ async def client_loop(base, address, queries, think, until, records, kind):
 
 def run_load(args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base = start(args.backend, Path(tmp), ["--workers", str(args.workers)])
+        proc, base = start(args.backend, Path(tmp), ["--workers", str(args.workers)], args.source)
         try:
             names = entities(base)
             normal = [(t.split()[0], t.format(e=e)) for e in names for t in NORMAL]
@@ -201,6 +201,7 @@ def run_load(args) -> dict:
         "hostile_queries": len(bad), "hostile_outcomes": outcome,
         "memory_mb_total_max": [(t, total, biggest) for t, total, biggest in mem],
         "server_log_bytes": len(log), "unsendable_in_log": log.count("unsendable"),
+        "workers_replaced": log.count("replacing a query worker"),
     }
     row = (f"| {args.backend} | {args.clients} | {n_hostile} ({result['slow_fraction_of_queries']:.0%} of queries) | "
            f"{len(fast)} | {result['p50_ms']:.0f} | {result['p95_ms']:.0f} | {result['p99_ms']:.0f} | "
@@ -220,7 +221,8 @@ def memory_line(samples) -> str:
 
 def run_leak(args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base = start(args.backend, Path(tmp), ["--workers", str(args.workers), "--max-rows", "500"])
+        proc, base = start(args.backend, Path(tmp), ["--workers", str(args.workers), "--max-rows", "500"],
+                           args.source)
         try:
             names = entities(base)
             kinds = [(t.split()[0], t.format(e=e)) for e in names[:50] for t in NORMAL]
@@ -264,7 +266,7 @@ def run_leak(args) -> dict:
     result = {"run": "leak", "backend": args.backend, "queries": done, "workers": args.workers,
               "seconds": round(time.monotonic() - started), "statuses": statuses,
               "memory_by_queries": samples, "unsendable_in_log": log.count("unsendable"),
-              "server_log_bytes": len(log)}
+              "workers_replaced": log.count("replacing a query worker"), "server_log_bytes": len(log)}
     first, last = samples[0], samples[-1]
     print(f"| {args.backend} | {done:,} | {result['seconds']} | "
           + " → ".join(f"{s[2]}" for s in samples[:: max(1, len(samples) // 5)]) + f" → {last[2]}"
@@ -284,6 +286,8 @@ def main(argv=None) -> int:
     parser.add_argument("--queries", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", type=Path, help="write every figure to this file")
+    parser.add_argument("--source", type=Path, default=ROOT,
+                        help="serve with the kg of this checkout (e.g. an older commit, to compare)")
     args = parser.parse_args(argv)
     random.seed(args.seed)
     result = run_load(args) if args.run == "load" else run_leak(args)

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 from kg.errors import BadInput, DataError, KGError, QueryTimeout
-from kg.sparql import MEDIA_TYPES, NotAcceptable, TooManyRows, resolve_format
+from kg.sparql import MAX_QUERY_CHARS, MEDIA_TYPES, NotAcceptable, TooManyRows, resolve_format
 
 __all__ = [
     "Reply",
@@ -68,7 +68,7 @@ DEFAULT_WORKERS = 3
 DEFAULT_BUDGET = 0.25
 #: Megabytes of address space a worker may add for a query.
 DEFAULT_MEMORY_MB = 1024
-#: Largest request body or query text accepted, in bytes / characters.
+#: Largest request body accepted, in bytes (a query itself may have MAX_QUERY_CHARS characters).
 MAX_QUERY_SIZE = 100_000
 #: Host names a browser may use to reach a server on this machine (the Host header).
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -273,7 +273,8 @@ def _limit_memory(memory_mb: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
 
 
-def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None) -> None:  # pragma: no cover - child
+def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
+                 budget=DEFAULT_BUDGET) -> None:  # pragma: no cover - runs in a child process
     """A worker: open the graph once (files, or an Oxigraph store), then answer requests until told to stop.
 
     Messages in: a job ``(text, accept, fmt)``, ``"cancel"`` (stop the running
@@ -284,6 +285,9 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None) -> N
     import gc
     import os
     import signal
+    import threading
+
+    from kg.sparql import QUERY_THREAD
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops us
     # A query over the memory limit aborts Oxigraph: one line on stderr, not a slow symbolised backtrace.
@@ -316,11 +320,19 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None) -> N
         return
 
     def cancelled() -> bool:
-        """True once the parent asks to stop the running query."""
+        """True once the parent asks to stop the running query; past the budget, lower its CPU priority."""
+        if not demoted[0] and time.monotonic() - began[0] > budget:
+            demoted[0] = True
+            for thread in threading.enumerate():  # so that short queries in the other workers get the CPU first
+                if thread.name == QUERY_THREAD and thread.native_id:
+                    with contextlib.suppress(OSError):
+                        os.setpriority(os.PRIO_PROCESS, thread.native_id, 19)
         while conn.poll():
             if conn.recv() == "cancel":
                 return True
         return False
+
+    began, demoted = [0.0], [False]
 
     while True:
         try:
@@ -332,6 +344,7 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None) -> N
         if job == "cancel":  # arrived after its query had already been answered
             continue
         text, accept, fmt = job
+        began[0], demoted[0] = time.monotonic(), False
         reply = answer(kg, text, accept=accept, fmt=fmt, timeout=timeout, max_rows=max_rows, stop=cancelled)
         retire = False
         if reply.status == 503 and b"memory limit" in reply.body:
@@ -404,9 +417,9 @@ class WorkerPool:
       (at least 1); when queries wait for a worker, the client that used the least
       worker time lately (halving every 10 s) goes first;
     * a query, parsing included, has ``budget`` seconds; past it, it goes on only
-      in one of the ``long_slots`` slots for long queries (one per client) and is
-      stopped with 503 when none is free, so at least ``workers - long_slots``
-      workers are always free for short queries;
+      in one of the ``long_slots`` slots for long queries (one per client), at
+      the lowest CPU priority, and is stopped with 503 when no slot is free, so
+      at least ``workers - long_slots`` workers are always free for short queries;
     * every query stops at ``timeout`` seconds; a worker that does not answer
       ``grace`` seconds after that, or whose query exhausts its ``memory_mb``,
       is replaced.
@@ -471,7 +484,7 @@ class WorkerPool:
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(
             target=_worker_main,
-            args=(child, self.data, self.timeout, self.max_rows, self.store, self.memory_mb),
+            args=(child, self.data, self.timeout, self.max_rows, self.store, self.memory_mb, self.budget),
             name="kg-sparql-worker", daemon=True,
         )
         process.start()
@@ -538,8 +551,9 @@ class WorkerPool:
                 return
         self._idle.append(worker)
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker, why: str) -> None:
         """Kill ``worker`` and start a fresh one in the background."""
+        log.warning("replacing a query worker: %s", why)
         worker.stop(kill=True)
         if worker in self._workers:
             self._workers.remove(worker)
@@ -631,7 +645,7 @@ class WorkerPool:
             if healthy:
                 self._release(worker)
             else:
-                self._replace(worker)
+                self._replace(worker, reply.body.decode("utf-8", "replace").strip())
             return reply
         finally:
             me.gate.release()
@@ -821,8 +835,9 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_ho
                     return RedirectResponse(request.app.url_path_for("page"), status_code=303)
                 chosen = negotiate("describe", accept, fmt)
                 return _service_description(request, chosen)
-            if len(query) > MAX_QUERY_SIZE:
-                raise _RequestError(413, f"the query is longer than {MAX_QUERY_SIZE:,} characters")
+            if len(query) > MAX_QUERY_CHARS:  # refused here, before it costs a worker anything
+                raise _RequestError(413, f"the query is {len(query):,} characters long; "
+                                         f"at most {MAX_QUERY_CHARS:,} are accepted")
             peer = request.client.host if request.client else "local"
             reply = await pool.run(query, accept, fmt, client=peer)
             headers = {"Cache-Control": "no-store", "Vary": "Accept"}

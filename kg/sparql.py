@@ -777,6 +777,10 @@ def _evaluate_unchecked(graph: Graph, checked: CheckedQuery, bindings: dict, max
     return out
 
 
+#: Name of the thread a query with a time limit runs in.
+QUERY_THREAD = "kg-sparql-query"
+
+
 class _Cancelled(BaseException):
     """Raised inside a query thread to stop it (a BaseException, so rdflib's handlers let it through)."""
 
@@ -793,13 +797,18 @@ def _call_with_timeout(func, timeout: float, *, stop=None):
 
     def target():
         try:
-            box["value"] = func()
-        except _Cancelled:
-            box["cancelled"] = True
-        except BaseException as e:  # handed to the caller below
-            box["error"] = e
+            try:
+                box["value"] = func()
+            except _Cancelled:
+                box["cancelled"] = True
+            except BaseException as e:  # handed to the caller below
+                box["error"] = e
+            finally:
+                box["ended"] = True
+        except _Cancelled:  # a second one, set while the query was already ending
+            pass
 
-    thread = threading.Thread(target=target, name="kg-sparql-query", daemon=True)
+    thread = threading.Thread(target=target, name=QUERY_THREAD, daemon=True)
     thread.start()
     if stop is None:
         thread.join(timeout)
@@ -809,9 +818,10 @@ def _call_with_timeout(func, timeout: float, *, stop=None):
             thread.join(min(0.02, max(0.0, deadline - time.monotonic())))
     if thread.is_alive():
         give_up = time.monotonic() + 5.0
-        while thread.is_alive() and time.monotonic() < give_up:
+        while thread.is_alive() and "ended" not in box and time.monotonic() < give_up:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_Cancelled))
             thread.join(0.05)
+        thread.join(0.1)
         raise QueryTimeout(f"the query ran past the time limit of {timeout:g} s; narrow it or add LIMIT")
     if "error" in box:
         raise box["error"]
