@@ -396,6 +396,7 @@ class _Client:
     debt: float = 0.0  # worker seconds used, decaying
     stamp: float = 0.0
     long: int = 0  # queries of this client running past the budget
+    barred_until: float = 0.0  # after one of its queries brought a worker down
 
     def owed(self, now: float) -> float:
         return self.debt * 0.5 ** ((now - self.stamp) / _DEBT_HALF_LIFE)
@@ -415,14 +416,17 @@ class WorkerPool:
 
     * a client (a peer address) runs at most ``workers - 1`` queries at once
       (at least 1); when queries wait for a worker, the client that used the least
-      worker time lately (halving every 10 s) goes first;
+      worker time lately (halving every 10 s; a query past the budget counts as
+      the whole time limit) goes first, and a client that used more than 4
+      budgets never takes the last idle worker (with 3 workers or more);
     * a query, parsing included, has ``budget`` seconds; past it, it goes on only
       in one of the ``long_slots`` slots for long queries (one per client), at
       the lowest CPU priority, and is stopped with 503 when no slot is free, so
       at least ``workers - long_slots`` workers are always free for short queries;
     * every query stops at ``timeout`` seconds; a worker that does not answer
-      ``grace`` seconds after that, or whose query exhausts its ``memory_mb``,
-      is replaced.
+      ``grace`` seconds after that (or after being asked to stop), or whose
+      query exhausts its ``memory_mb``, is replaced, and the client whose
+      query it was gets 429 for the next 10 s.
 
     Parameters
     ----------
@@ -468,7 +472,10 @@ class WorkerPool:
         self.start_timeout = start_timeout
         self.info: dict = {}
         self.replaced = 0
-        self._ctx = multiprocessing.get_context("spawn")
+        # Workers fork from a server process that has imported the query machinery once, so that
+        # replacing one (after a memory bomb, or a query Oxigraph cannot stop) is quick.
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["kg.server", "kg.sparql", "kg.store", "kg.loader"])
         self._workers: list[_Worker] = []
         self._idle: list[_Worker] = []
         self._waiting: list = []  # heap of (debt, order, future) waiting for a worker
@@ -543,13 +550,25 @@ class WorkerPool:
         return [w.process.pid for w in self._workers]
 
     def _release(self, worker: _Worker) -> None:
-        """Hand ``worker`` to the waiting query of the least indebted client, or mark it idle."""
+        """Hand ``worker`` to the waiting query of the least indebted client, or mark it idle.
+
+        A heavy client (see :meth:`_heavy`) never takes the last idle worker: it stays for light ones.
+        """
         while self._waiting:
-            _, _, future = heapq.heappop(self._waiting)
-            if not future.done():
-                future.set_result(worker)
-                return
+            debt, _, future = self._waiting[0]
+            if future.done():
+                heapq.heappop(self._waiting)
+                continue
+            if self._heavy(debt) and not self._idle:
+                break
+            heapq.heappop(self._waiting)
+            future.set_result(worker)
+            return
         self._idle.append(worker)
+
+    def _heavy(self, debt: float) -> bool:
+        """True for a client that used more than 4 budgets of worker time lately (pools of 3 or more)."""
+        return self.size >= 3 and debt > 4 * self.budget
 
     def _replace(self, worker: _Worker, why: str) -> None:
         """Kill ``worker`` and start a fresh one in the background."""
@@ -595,11 +614,12 @@ class WorkerPool:
 
     async def _worker_for(self, client: _Client, wait: float) -> _Worker | None:
         """A free worker, waiting up to ``wait`` seconds behind less indebted clients; None if none frees."""
-        if self._idle and not self._waiting:
+        debt = client.owed(time.monotonic())
+        if self._idle and not self._waiting and (len(self._idle) > 1 or not self._heavy(debt)):
             return self._idle.pop()
         future = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (client.owed(time.monotonic()), next(self._order), future))
-        if self._idle:
+        heapq.heappush(self._waiting, (debt, next(self._order), future))
+        if len(self._idle) > 1 or (self._idle and not self._heavy(self._waiting[0][0])):
             self._release(self._idle.pop())
         await asyncio.wait([future], timeout=max(wait, 0.0))
         if future.done():
@@ -630,6 +650,9 @@ class WorkerPool:
         loop_time = time.monotonic
         started = loop_time()
         me = self._client(client)
+        if me.barred_until > started:
+            return _error(429, f"a query of yours stopped a worker; wait {me.barred_until - started:.0f} s "
+                               "before the next one")
         try:
             await asyncio.wait_for(me.gate.acquire(), timeout=self.timeout)
         except asyncio.TimeoutError:
@@ -641,10 +664,14 @@ class WorkerPool:
                                    "try again later")
             began = loop_time()
             reply, healthy = await self._ask(worker, me, (text, accept, fmt))
-            me.charge(loop_time(), loop_time() - began + (0 if healthy else _RESTART_COST))
+            used = loop_time() - began
+            if used > self.budget:  # a query past the budget counts as one that ran to the time limit
+                used = max(used, self.timeout)
+            me.charge(loop_time(), used + (0 if healthy else _RESTART_COST))
             if healthy:
                 self._release(worker)
-            else:
+            else:  # restarting a worker costs the others: this client waits a while
+                me.barred_until = loop_time() + 2 * _RESTART_COST
                 self._replace(worker, reply.body.decode("utf-8", "replace").strip())
             return reply
         finally:

@@ -131,6 +131,10 @@ def test_store_results_do_not_leak_and_memory_bombs_are_contained(store_server):
         assert grown < 30, f"the workers grew by {grown:.0f} MB over 300 queries"
         bomb = http.get(f"{base}/sparql", params={"query": DOUBLING})
         assert bomb.status_code == 503 and "memory limit" in bomb.text, bomb.text
+        barred = http.get(f"{base}/sparql", params={"query": "ASK { ?s ?p ?o }"})  # restarting it costs the others
+        assert barred.status_code == 429 and "stopped a worker" in barred.text, barred.text
+        with client("127.0.0.9") as other:  # while other clients are served
+            assert other.get(f"{base}/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
         deadline = time.monotonic() + 60
         answered = 0
         while answered < 6 and time.monotonic() < deadline:
