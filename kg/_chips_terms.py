@@ -17,7 +17,6 @@ class CHIPS(DefinedNamespace):
     AssociateProfessor: URIRef
     BoardMember: URIRef
     Chair: URIRef
-    Chairman: URIRef
     ChiefExecutive: URIRef
     ChiefFinancialOfficer: URIRef
     ChiefOperatingOfficer: URIRef
@@ -26,62 +25,141 @@ class CHIPS(DefinedNamespace):
     Chip: URIRef
     Company: URIRef
     Competition: URIRef
+    Confirmed: URIRef
     Correction: URIRef
+    Denied: URIRef
     Deployment: URIRef
     DeprecatedRank: URIRef
     Employee: URIRef
+    Employees: URIRef
     Engineer: URIRef
+    Fabrication: URIRef
+    FinancialResult: URIRef
     Founding: URIRef
     Foundry: URIRef
     FundingRound: URIRef
     FundingTotal: URIRef
     GeneralManager: URIRef
     GovernmentAgency: URIRef
+    Integration: URIRef
     Investment: URIRef
     InvestmentFirm: URIRef
     InvestmentPartner: URIRef
+    KindAcquired: URIRef
+    KindBecame: URIRef
+    KindBuiltAround: URIRef
+    KindChipSpec: URIRef
+    KindClosed: URIRef
+    KindCustomer: URIRef
+    KindDeniedValue: URIRef
+    KindEndedSupply: URIRef
+    KindExploringSale: URIRef
+    KindFiledIPO: URIRef
+    KindFirstDay: URIRef
+    KindFounded: URIRef
+    KindFundingTotal: URIRef
+    KindGoingConcern: URIRef
+    KindHeadcount: URIRef
+    KindHiring: URIRef
+    KindHiringPlan: URIRef
+    KindIPOTerms: URIRef
+    KindInTalks: URIRef
+    KindInvestPledge: URIRef
+    KindInvested: URIRef
+    KindLaunchedService: URIRef
+    KindLayoff: URIRef
+    KindLedRound: URIRef
+    KindLent: URIRef
+    KindLoss: URIRef
+    KindMadeBy: URIRef
+    KindMarkImplies: URIRef
+    KindMarkedStake: URIRef
+    KindOpened: URIRef
+    KindPartnered: URIRef
+    KindPricedBelow: URIRef
+    KindPricedIPO: URIRef
+    KindRaisedRound: URIRef
+    KindReleasedChip: URIRef
+    KindRevenue: URIRef
+    KindRevenueShare: URIRef
+    KindServesAs: URIRef
+    KindStatedShare: URIRef
+    KindSubsidiaryOf: URIRef
+    KindSystemSpec: URIRef
+    KindTalksStalled: URIRef
+    KindValuedAt: URIRef
+    KindWithdrewIPO: URIRef
+    KindWroteDownStake: URIRef
+    Listing: URIRef
+    Loan: URIRef
     MediaOutlet: URIRef
     Merge: URIRef
     MilitaryUnit: URIRef
     Module: URIRef
     Organization: URIRef
+    Ownership: URIRef
     Partnership: URIRef
     PatentCitation: URIRef
+    Percent: URIRef
     Person: URIRef
     PersonalTie: URIRef
     Position: URIRef
+    Positions: URIRef
     PreferredRank: URIRef
     President: URIRef
     ProcessNode: URIRef
     Product: URIRef
+    ProductRelease: URIRef
+    ProductSpec: URIRef
     Professor: URIRef
     ProjectLead: URIRef
     Rank: URIRef
     Ranking: URIRef
     Relation: URIRef
+    Reported: URIRef
     ResearchLab: URIRef
     Researcher: URIRef
+    RevenueShare: URIRef
     Role: URIRef
+    Rumoured: URIRef
     SeniorVicePresident: URIRef
     ServiceMember: URIRef
     Shareholding: URIRef
+    Shares: URIRef
+    Site: URIRef
     Software: URIRef
     Source: URIRef
     Startup: URIRef
+    StatementKind: URIRef
+    Status: URIRef
     System: URIRef
+    TOPS: URIRef
+    Talks: URIRef
+    Transistors: URIRef
+    Unit: URIRef
     University: URIRef
     Valuation: URIRef
     VicePresident: URIRef
+    Workforce: URIRef
     acquired: URIRef
     acquiredOrganization: URIRef
     acquirer: URIRef
+    afterRound: URIRef
     amount: URIRef
+    amountBound: URIRef
+    amountDisclosed: URIRef
     approximateAmount: URIRef
+    approximateQuantity: URIRef
     approximateScaleOutExaflops: URIRef
     architecture: URIRef
+    aspect: URIRef
+    assessedBy: URIRef
     atTime: URIRef
     award: URIRef
     basedOn: URIRef
+    bidder: URIRef
+    borrower: URIRef
+    builtAround: URIRef
     careerStart: URIRef
     chipToChipLinks: URIRef
     chipsPerSystem: URIRef
@@ -91,20 +169,26 @@ class CHIPS(DefinedNamespace):
     company: URIRef
     competesWith: URIRef
     competitor: URIRef
+    component: URIRef
     contextProperty: URIRef
+    contextRole: URIRef
     coreCount: URIRef
     correctedText: URIRef
     corrects: URIRef
     country: URIRef
+    cue: URIRef
     currency: URIRef
     customer: URIRef
     customerOf: URIRef
     date: URIRef
+    dateRole: URIRef
+    deal: URIRef
     decidedBy: URIRef
     defeated: URIRef
     developer: URIRef
     education: URIRef
     end: URIRef
+    fabricatedChip: URIRef
     factKey: URIRef
     focusArea: URIRef
     formFactor: URIRef
@@ -119,7 +203,9 @@ class CHIPS(DefinedNamespace):
     headquarters: URIRef
     holder: URIRef
     holdsEquityIn: URIRef
+    implies: URIRef
     inMassProduction: URIRef
+    inTalksToAcquire: URIRef
     indirectTie: URIRef
     investedIn: URIRef
     investee: URIRef
@@ -127,39 +213,60 @@ class CHIPS(DefinedNamespace):
     isLead: URIRef
     kept: URIRef
     knows: URIRef
+    lender: URIRef
+    lentTo: URIRef
     localFile: URIRef
+    madeBy: URIRef
+    manufacturer: URIRef
     massProductionDate: URIRef
     maxScaleOut: URIRef
+    maximumAmount: URIRef
+    maximumQuantity: URIRef
     memoryBandwidthGBps: URIRef
     memoryControllerCount: URIRef
     merged: URIRef
     mergedOn: URIRef
     minimumAmount: URIRef
     minimumModelParameters: URIRef
+    minimumQuantity: URIRef
+    nameSuffix: URIRef
     nanometres: URIRef
     nature: URIRef
     networking: URIRef
     note: URIRef
+    objectClass: URIRef
     objectPath: URIRef
+    objectRole: URIRef
     organization: URIRef
+    parent: URIRef
     partner: URIRef
     partnerOf: URIRef
     person: URIRef
     phrase: URIRef
+    phraseRole: URIRef
+    place: URIRef
     poweredBy: URIRef
+    precedence: URIRef
     processNode: URIRef
     product: URIRef
     published: URIRef
     publisher: URIRef
+    quantity: URIRef
     quote: URIRef
     rank: URIRef
     rankReason: URIRef
     ranked: URIRef
     reason: URIRef
+    relationClass: URIRef
     releaseDate: URIRef
+    released: URIRef
+    releasedBy: URIRef
+    releasedProduct: URIRef
     reportedBy: URIRef
+    resultOf: URIRef
     resultingTotal: URIRef
     resultingValuation: URIRef
+    revenueSource: URIRef
     role: URIRef
     round: URIRef
     roundCount: URIRef
@@ -167,20 +274,33 @@ class CHIPS(DefinedNamespace):
     scaleOutCoreCount: URIRef
     scaleOutExaflops: URIRef
     series: URIRef
+    setsLead: URIRef
+    setsStatus: URIRef
     shareholder: URIRef
+    sheetRow: URIRef
     shortcut: URIRef
     singleValued: URIRef
+    soughtListingWith: URIRef
     sramMegabytes: URIRef
     start: URIRef
     statedBy: URIRef
     statedText: URIRef
+    statement: URIRef
+    status: URIRef
     subOrganizationOf: URIRef
+    subjectClass: URIRef
     subjectPath: URIRef
+    subjectRole: URIRef
+    subsidiary: URIRef
+    subsidiaryOf: URIRef
     successorOf: URIRef
     supplier: URIRef
+    target: URIRef
     team: URIRef
     through: URIRef
     title: URIRef
     topsTera: URIRef
     transistorCount: URIRef
+    unit: URIRef
+    venue: URIRef
     workedAt: URIRef

@@ -14,6 +14,8 @@ from kg.vocab import CHIPS
 __all__ = [
     "format_money",
     "money_of",
+    "quantity_of",
+    "status_of",
     "relation_facts",
     "relation_sentence",
     "relation_classes",
@@ -23,7 +25,11 @@ __all__ = [
 ]
 
 _CURRENCY_SIGNS = {"USD": "US$", "CNY": "CN¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
-_MONEY_KINDS = ((CHIPS.amount, ""), (CHIPS.minimumAmount, "more than "), (CHIPS.approximateAmount, "about "))
+_MONEY_KINDS = ((CHIPS.amount, ""), (CHIPS.minimumAmount, "more than "), (CHIPS.approximateAmount, "about "),
+                (CHIPS.maximumAmount, "up to "))
+_BOUNDS = {"": "exact", "more than ": "minimum", "about ": "approximate", "up to ": "maximum"}
+_QUANTITY_KINDS = ((CHIPS.quantity, ""), (CHIPS.minimumQuantity, "more than "),
+                   (CHIPS.approximateQuantity, "about "), (CHIPS.maximumQuantity, "up to "))
 
 
 def format_money(value, currency: str = "USD", qualifier: str = "") -> str:
@@ -50,23 +56,72 @@ def format_money(value, currency: str = "USD", qualifier: str = "") -> str:
 def money_of(graph: Graph, node, lang: str = "en") -> dict | None:
     """Return ``{"value", "currency", "bound", "text"}`` for the money stated on ``node``.
 
-    ``bound`` is ``"exact"``, ``"minimum"`` or ``"approximate"``; ``text`` is
-    written in ``lang`` (:func:`kg.i18n.money`); None when no money is stated.
+    ``bound`` is ``"exact"``, ``"minimum"``, ``"maximum"``, ``"approximate"``, ``"range"``
+    (``value`` the low bound, ``high`` the high one) or ``"undisclosed"`` (``value`` None);
+    ``text`` is written in ``lang`` (:func:`kg.i18n.money`); None when no money is stated.
     """
     from kg.i18n import money
 
     currency = str(graph.value(node, CHIPS.currency) or "USD")
+    low, high = graph.value(node, CHIPS.minimumAmount), graph.value(node, CHIPS.maximumAmount)
+    if low is not None and high is not None:
+        return {
+            "value": float(low.toPython()), "high": float(high.toPython()), "currency": currency, "bound": "range",
+            "text": format_money(low.toPython(), currency) + "–" + format_money(high.toPython(), currency).lstrip(
+                _CURRENCY_SIGNS.get(currency, currency + " ")),
+        }
     for prop, qualifier in _MONEY_KINDS:
         value = graph.value(node, prop)
         if value is not None:
-            bound = {"": "exact", "more than ": "minimum", "about ": "approximate"}[qualifier]
+            bound = _BOUNDS[qualifier]
             return {
                 "value": float(value.toPython()),
                 "currency": currency,
                 "bound": bound,
                 "text": money(value.toPython(), currency, bound, lang),
             }
+    if graph.value(node, CHIPS.amountDisclosed) == Literal(False):
+        return {"value": None, "currency": None, "bound": "undisclosed", "text": "sum not disclosed"}
     return None
+
+
+def _figure(value) -> str:
+    return format(Decimal(str(value)).normalize(), ",f")
+
+
+def quantity_of(graph: Graph, node) -> dict | None:
+    """Return ``{"value", "unit", "bound", "text"}`` for a figure that is not money (percent, TOPS ...), or None.
+
+    Examples
+    --------
+    >>> from rdflib import Graph, Literal, URIRef
+    >>> g, n = Graph(), URIRef("urn:x")
+    >>> _ = g.add((n, CHIPS.minimumQuantity, Literal(20))), g.add((n, CHIPS.maximumQuantity, Literal(25)))
+    >>> _ = g.add((n, CHIPS.unit, CHIPS.Percent))
+    >>> quantity_of(g, n)["text"]
+    '20–25%'
+    """
+    unit_node = graph.value(node, CHIPS.unit)
+    if unit_node is None:
+        return None
+    unit = label_of(graph, unit_node)
+    glue, sign = ("", "%") if unit_node == CHIPS.Percent else (" ", unit)
+    low, high = graph.value(node, CHIPS.minimumQuantity), graph.value(node, CHIPS.maximumQuantity)
+    if low is not None and high is not None:
+        return {"value": float(low.toPython()), "high": float(high.toPython()), "unit": unit, "bound": "range",
+                "text": f"{_figure(low)}–{_figure(high)}{glue}{sign}"}
+    for prop, qualifier in _QUANTITY_KINDS:
+        value = graph.value(node, prop)
+        if value is not None:
+            return {"value": float(value.toPython()), "unit": unit, "bound": _BOUNDS[qualifier],
+                    "text": f"{qualifier}{_figure(value)}{glue}{sign}"}
+    return None
+
+
+def status_of(graph: Graph, node, lang: str = "en") -> str | None:
+    """The label of the relation's status (``"rumoured"``) in ``lang``, or None when none is stated."""
+    status = graph.value(node, CHIPS.status)
+    return label_of(graph, status, lang) if status is not None else None
 
 
 def predicate_label(graph: Graph, predicate, lang: str = "en") -> str:
@@ -113,7 +168,7 @@ def _round_details(graph: Graph, rnd, lang: str = "en") -> list[str]:
 
 
 def relation_sentence(graph: Graph, node, classes=None, lang: str = "en") -> str:
-    """Describe one relation node in a sentence, in ``lang`` ("en" or "zh").
+    """Describe one relation node in a sentence, in ``lang`` ("en" or "zh"), with its figures, deal and status.
 
     Examples
     --------
@@ -126,6 +181,19 @@ def relation_sentence(graph: Graph, node, classes=None, lang: str = "en") -> str
     'AMD收购了Seammicro · 2012年 · 3.57亿美元'
     """
     classes = classes or relation_classes(graph)
+    parts = [_sentence(graph, node, classes, lang)]
+    g = graph
+    if quantity := quantity_of(g, node):
+        parts.append(quantity["text"])
+    for prop, words in ((CHIPS.deal, "deal: {}"), (CHIPS.statedBy, "stated by {}"), (CHIPS.assessedBy, "mark by {}")):
+        for other in sorted(g.objects(node, prop)):
+            parts.append(word(words, lang, label_of(g, other, lang)))
+    if status := status_of(g, node, lang):
+        parts.append(status)
+    return " · ".join(parts)
+
+
+def _sentence(graph: Graph, node, classes, lang: str) -> str:
     cls = _relation_class(graph, node, classes)
     g = graph
     if cls == CHIPS.FundingRound:
@@ -155,12 +223,17 @@ def relation_sentence(graph: Graph, node, classes=None, lang: str = "en") -> str
         return " · ".join(parts)
 
     shortcut = g.value(cls, CHIPS.shortcut) if cls is not None else None
-    if shortcut is None:
-        return label_of(g, node, lang)
     from kg.rules import parse_path
 
-    subjects = list(g.objects(node, parse_path(str(g.value(cls, CHIPS.subjectPath)))))
-    objects = list(g.objects(node, parse_path(str(g.value(cls, CHIPS.objectPath)))))
+    subjects = list(g.objects(node, parse_path(str(g.value(cls, CHIPS.subjectPath))))) if shortcut else []
+    objects = list(g.objects(node, parse_path(str(g.value(cls, CHIPS.objectPath))))) if shortcut else []
+    if not subjects or not objects:  # no shortcut, or one side not stated: the node's own label
+        parts = [label_of(g, node, lang)]
+        if span := _when(g, node, lang):
+            parts.append(span)
+        if money := money_of(g, node, lang):
+            parts.append(money["text"])
+        return " · ".join(parts)
     verb = predicate_label(g, shortcut, lang)
     template = _lang_value(g, shortcut, CHIPS.phrase, lang, fallback=False)
     if set(subjects) == set(objects):  # symmetric: partners, competitors, people who know each other

@@ -207,7 +207,7 @@ def when(date=None, start=None, end=None, lang: str = "en") -> str:
 
 
 _CURRENCY_ZH = {"USD": "美元", "CNY": "元人民币", "EUR": "欧元", "GBP": "英镑", "JPY": "日元"}
-_BOUND_ZH = {"exact": "", "minimum": "超过", "approximate": "约"}
+_BOUND_ZH = {"exact": "", "minimum": "超过", "approximate": "约", "maximum": "最多"}
 
 
 def money(value, currency: str = "USD", bound: str = "exact", lang: str = "en") -> str:
@@ -221,7 +221,8 @@ def money(value, currency: str = "USD", bound: str = "exact", lang: str = "en") 
     if lang != "zh":
         from kg.facts import format_money
 
-        return format_money(value, currency, {"minimum": "more than ", "approximate": "about "}.get(bound, ""))
+        return format_money(value, currency, {"minimum": "more than ", "approximate": "about ",
+                                              "maximum": "up to "}.get(bound, ""))
     value = Decimal(str(value))
     for size, unit in ((Decimal(10) ** 12, "万亿"), (Decimal(10) ** 8, "亿"), (Decimal(10) ** 4, "万")):
         if abs(value) >= size:

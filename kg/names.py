@@ -180,6 +180,10 @@ class NameIndex:
     def __len__(self) -> int:
         return len(self.entities)
 
+    def name_keys(self) -> dict[str, set[URIRef]]:
+        """Every normalized name (label, alias, IRI local name) and the entities it names."""
+        return self._keys
+
     def __contains__(self, iri) -> bool:
         return iri in self.entities
 

@@ -107,6 +107,10 @@ def _relation_edge(graph, rule, node, classes) -> dict:
     if graph.value(node, CHIPS.isLead) == Literal(True):
         attrs["lead"] = True
         details.append("lead")
+    status = graph.value(node, CHIPS.status)
+    if status is not None:
+        attrs["status"] = label_of(graph, status)
+        details.append(attrs["status"])
     roles = sorted(label_of(graph, r) for r in graph.objects(node, CHIPS.role))
     if roles:
         attrs["role"] = ", ".join(roles)

@@ -3,7 +3,7 @@
 import os
 import sys
 
-from kg.cli import core, identity, network, scale, sparql, time, views  # noqa: F401  (each registers its commands)
+from kg.cli import core, identity, imports, network, scale, sparql, time, views  # noqa: F401  (each registers its commands)
 from kg.cli.app import app
 
 __all__ = ["app", "main"]

@@ -1,0 +1,1170 @@
+"""Import sourced facts from a research sheet (CSV, one fact per row) as Turtle ready for ``--data``.
+
+A sheet row names a subject, a relation phrase, an object, the page it came
+from and, optionally, an amount, a date, a series or role and a note::
+
+    id,subject,relation,object,amount,currency,amount_kind,date,role_or_series,publisher,page_date,url,note
+    A001,SoftBank Group Corp,acquired,Graphcore,,,undisclosed,2024-07-11,acquirer,PR Newswire,2024-07-11,https://...,Confirmed by the company
+
+Nothing about a particular sheet is written here. What a phrase means (the
+relation class, which participant the subject and object are, what the
+phrase implies) is read from the statement kinds of the ontology
+(``chips:StatementKind``, matched by ``rdfs:label`` and ``skos:altLabel``);
+statuses, units, roles and company-name suffixes likewise. Names are matched
+with the graph's name index; a name matched with low confidence, or by
+several entities, stops the import until a ``subject_id``/``object_id``
+column (or an ``--ids`` file) settles it.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date as _date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from types import SimpleNamespace
+
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import PROV, SKOS, XSD
+
+from kg.errors import BadInput, DataError
+from kg.names import expand_curie, label_of, normalize, subclasses
+from kg.vocab import CHIPS, PREFIXES, RES, SCHEMA, SRC
+
+__all__ = [
+    "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "Sheet", "read_sheet", "read_ids", "SheetVocabulary",
+    "ImportPlan", "plan_import", "write_import", "phrase_key", "output_path",
+]
+
+#: Columns every sheet must have.
+REQUIRED_COLUMNS = ("id", "subject", "relation", "object", "publisher", "url")
+#: Columns a sheet may have (the documented format has all of the first eight).
+OPTIONAL_COLUMNS = ("amount", "currency", "amount_kind", "date", "role_or_series", "page_date", "note",
+                    "quote", "quote_lang", "subject_id", "object_id", "subject_class", "object_class", "status")
+
+AMOUNT_KINDS = ("exact", "minimum", "maximum", "approximate", "range", "undisclosed")
+
+#: Active ISO 4217 currency codes.
+ISO_4217 = frozenset("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
+CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD
+GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT
+LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR
+NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP
+STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF
+XPF YER ZAR ZMW ZWL
+""".split())
+
+_PAREN = re.compile(r"\s*[(（]([^()（）]*)[)）]")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+_RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[-–—]\s*(\d+(?:\.\d+)?)\s*$")
+_SERIES = re.compile(r"\bseries\s+([A-Za-z0-9+]+)\b", re.IGNORECASE)
+_LEAD = re.compile(r"(?<![\w-])(co-?)?leads?\b", re.IGNORECASE)
+_SPLIT = re.compile(r"\s+(?:and|&)\s+|\s*[,;，、]\s*")
+_DASH = re.compile(r"\s*[–—]\s*")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+#: Match methods confident enough to use without asking; the others stop the import.
+CONFIDENT = ("id", "exact", "alias", "qualifier", "suffix", "fuzzy", "new")
+FUZZY_SURE = 0.9
+
+
+def phrase_key(text: str) -> str:
+    """Normalise a relation phrase for lookup: case, punctuation, qualifiers in brackets and figures dropped.
+
+    Examples
+    --------
+    >>> phrase_key("Valued at (press report)")
+    'valued at'
+    >>> phrase_key("marked down SambaNova holding 17%, implying")
+    'marked down sambanova holding implying'
+    """
+    text = unicodedata.normalize("NFKC", _PAREN.sub(" ", text)).casefold()
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(t for t in text.split() if not any(c.isdigit() for c in t))
+
+
+def _qualifiers(text: str) -> list[str]:
+    return [m.group(1) for m in _PAREN.finditer(text)]
+
+
+def _bare(text: str) -> str:
+    return " ".join(_PAREN.sub(" ", text).split())
+
+
+def _head(text: str) -> str:
+    """The words before the first bracket ("WSE-3 (Wafer-Scale Engine 3) in CS-3 system" -> "WSE-3")."""
+    return " ".join(re.split(r"[(（]", text, maxsplit=1)[0].split())
+
+
+def _slug(text: str, limit: int = 60) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:limit].strip("-")
+    return slug or "x-" + hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+def _digits(key: str) -> frozenset:
+    return frozenset(t for t in key.split() if any(c.isdigit() for c in t))
+
+
+def _local(iri) -> str:
+    return re.split(r"[/#]", str(iri))[-1]
+
+
+# -----------------------------------------------------------------------------
+# Reading the sheet
+# -----------------------------------------------------------------------------
+
+@dataclass
+class Sheet:
+    """A research sheet read from CSV: its file name, columns and rows (each a dict with ``_line``)."""
+
+    path: Path
+    columns: list[str]
+    rows: list[dict]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def _read_csv(path, what: str) -> tuple[list[str], list[dict]]:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read the {what}: {e.strerror or e}") from None
+    if b"\x00" in raw[:65536]:
+        raise BadInput(f"{path}: not a {what}: the file is binary (save it as CSV, UTF-8)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise BadInput(f"{path}: not a {what}: byte {e.start} is not UTF-8 (save it as CSV, UTF-8)") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise BadInput(f"{path}: not a {what}: the file is empty") from None
+    except csv.Error as e:
+        raise BadInput(f"{path}: not a {what}: {e}") from None
+    columns = [c.strip().lower() for c in header]
+    rows = []
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            row = {c: (values[i].strip() if i < len(values) else "") for i, c in enumerate(columns) if c}
+            row["_line"] = reader.line_num
+            rows.append(row)
+    except csv.Error as e:
+        raise BadInput(f"{path}:{reader.line_num}: not a {what}: {e}") from None
+    return columns, rows
+
+
+def read_sheet(path) -> Sheet:
+    """Read a research sheet (CSV, UTF-8 with or without a byte-order mark).
+
+    Raises
+    ------
+    BadInput
+        The file is unreadable, binary, not UTF-8, empty, or lacks a required column.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.csv"
+    >>> _ = p.write_text("id,subject,relation,object,publisher,url\\nR1,Intel,invested in,Groq,X,https://x\\n")
+    >>> [r["subject"] for r in read_sheet(p).rows]
+    ['Intel']
+    >>> _ = p.write_text("id,subject,relation\\nR1,Intel,invested in\\n")
+    >>> read_sheet(p)
+    Traceback (most recent call last):
+    kg.errors.BadInput: ...s.csv: not a research sheet: missing column 'object' (required: id, subject, relation, object, publisher, url)
+    """
+    path = Path(path)
+    columns, rows = _read_csv(path, "research sheet")
+    for column in REQUIRED_COLUMNS:
+        if column not in columns:
+            raise BadInput(f"{path}: not a research sheet: missing column {column!r} "
+                           f"(required: {', '.join(REQUIRED_COLUMNS)})")
+    return Sheet(path, columns, rows)
+
+
+def read_ids(path, sheet: Sheet) -> None:
+    """Settle name matches from a side file (``id, subject_id, object_id``) without editing the sheet.
+
+    The values are copied into the sheet's rows, by row id; a value already in
+    the sheet wins. Raises :class:`BadInput` for an unknown row id or a file
+    without an ``id`` column.
+    """
+    columns, rows = _read_csv(path, "file of ids")
+    if "id" not in columns:
+        raise BadInput(f"{path}: not a file of ids: missing column 'id'")
+    by_id = {r.get("id", ""): r for r in sheet.rows}
+    for row in rows:
+        target = by_id.get(row.get("id", ""))
+        if target is None:
+            raise BadInput(f"{path}:{row['_line']}: column id: no row {row.get('id', '')!r} in {sheet.name}")
+        for column in ("subject_id", "object_id", "subject_class", "object_class", "status"):
+            if row.get(column) and not target.get(column):
+                target[column] = row[column]
+
+
+# -----------------------------------------------------------------------------
+# What the ontology says about sheets
+# -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Kind:
+    """A statement kind of the ontology: how a row with one of its phrases becomes a node."""
+
+    iri: URIRef
+    label: str
+    cls: URIRef
+    subject_role: URIRef | None = None
+    object_role: URIRef | None = None
+    phrase_role: URIRef | None = None
+    context_role: URIRef | None = None
+    subject_class: URIRef | None = None
+    object_class: URIRef | None = None
+    date_role: URIRef = CHIPS.date
+    sets_lead: bool = False
+    sets_status: URIRef | None = None
+    amount_bound: str | None = None
+    implies: URIRef | None = None
+    aspect: str | None = None
+
+
+def _names_of(graph: Graph, node) -> list[str]:
+    return [str(o) for p in (RDFS.label, SKOS.altLabel) for o in graph.objects(node, p)]
+
+
+class SheetVocabulary:
+    """Statement kinds, statuses, units, roles, name suffixes and class names, read from the ontology.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> vocab = SheetVocabulary(load().ontology)
+    >>> vocab.kind("led round in (press report)").cls.endswith("Investment")
+    True
+    >>> vocab.kind("invests into") is None
+    True
+    >>> vocab.suggest("invests into")[:1]
+    ['invested in']
+    """
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.phrases: dict[str, Kind] = {}
+        self.kinds: list[Kind] = []
+        for node in sorted(graph.subjects(RDF.type, CHIPS.StatementKind)):
+            kind = self._kind(graph, node)
+            self.kinds.append(kind)
+            for name in _names_of(graph, node):
+                key = phrase_key(name)
+                other = self.phrases.setdefault(key, kind)
+                if other is not kind and key:
+                    raise DataError(f"ontology: the phrase {name!r} names two statement kinds: "
+                                    f"{_local(other.iri)} and {_local(node)}")
+        self.statuses = {}
+        self.status_names: dict[str, URIRef] = {}
+        for node in sorted(graph.subjects(RDF.type, CHIPS.Status)):
+            cues = sorted(str(c).casefold() for c in graph.objects(node, CHIPS.cue))
+            rank = int(graph.value(node, CHIPS.precedence) or 99)
+            self.statuses[node] = (rank, [re.compile(rf"(?<!\w){re.escape(c)}(?!\w)") for c in cues])
+            for name in _names_of(graph, node):
+                self.status_names[phrase_key(name)] = node
+        self.units = {name.casefold(): node for node in graph.subjects(RDF.type, CHIPS.Unit)
+                      for name in _names_of(graph, node)}
+        self.roles = sorted(((phrase_key(name), node) for node in graph.subjects(RDF.type, CHIPS.Role)
+                             for name in _names_of(graph, node)), key=lambda kv: (-len(kv[0]), kv[0]))
+        self.suffixes = sorted({normalize(str(s)) for s in graph.objects(None, CHIPS.nameSuffix)},
+                               key=lambda s: (-len(s), s))
+        from kg.facts import relation_classes
+        from kg.names import entity_classes
+
+        self.relation_nouns = sorted(((normalize(n), c) for c in relation_classes(graph)
+                                      for n in _names_of(graph, c)), key=lambda kv: (-len(kv[0]), kv[0]))
+        self.entity_classes = {}
+        for cls in entity_classes(graph):
+            for name in [_local(cls)] + _names_of(graph, cls):
+                self.entity_classes[normalize(name)] = cls
+        self._subclasses: dict = {}
+
+    @staticmethod
+    def _kind(graph: Graph, node) -> Kind:
+        def value(prop):
+            return graph.value(node, prop)
+
+        cls = value(CHIPS.relationClass)
+        if cls is None:
+            raise DataError(f"ontology: statement kind {_local(node)} has no chips:relationClass")
+        return Kind(
+            iri=node, label=label_of(graph, node), cls=cls,
+            subject_role=value(CHIPS.subjectRole), object_role=value(CHIPS.objectRole),
+            phrase_role=value(CHIPS.phraseRole), context_role=value(CHIPS.contextRole),
+            subject_class=value(CHIPS.subjectClass), object_class=value(CHIPS.objectClass),
+            date_role=value(CHIPS.dateRole) or CHIPS.date,
+            sets_lead=bool(value(CHIPS.setsLead) is not None and value(CHIPS.setsLead).toPython()),
+            sets_status=value(CHIPS.setsStatus),
+            amount_bound=str(value(CHIPS.amountBound)) if value(CHIPS.amountBound) is not None else None,
+            implies=value(CHIPS.implies),
+            aspect=str(value(CHIPS.aspect)) if value(CHIPS.aspect) is not None else None,
+        )
+
+    def kind(self, phrase: str) -> Kind | None:
+        """The statement kind a relation phrase names, or None."""
+        return self.phrases.get(phrase_key(phrase))
+
+    def suggest(self, phrase: str, n: int = 5) -> list[str]:
+        """The known phrases nearest to ``phrase``, best first."""
+        return difflib.get_close_matches(phrase_key(phrase), sorted(self.phrases), n=n, cutoff=0.4)
+
+    def status(self, *texts: str) -> URIRef | None:
+        """The status the cue words in ``texts`` show (lowest precedence wins), or None."""
+        text = " ".join(t.casefold() for t in texts if t)
+        found = [(rank, str(node), node) for node, (rank, cues) in self.statuses.items()
+                 if any(c.search(text) for c in cues)]
+        return min(found)[2] if found else None
+
+    def role_of(self, text: str) -> list[URIRef]:
+        """The chips:Role concepts named in a role text, longest names first, without overlaps."""
+        key = f" {phrase_key(text)} "
+        found = []
+        for name, node in self.roles:
+            if name and f" {name} " in key and node not in found:
+                found.append(node)
+                key = key.replace(f" {name} ", " | ")
+        return sorted(found)
+
+    def covers(self, cls) -> set:
+        """``cls`` and its subclasses (the classes an entity in that role may have)."""
+        if cls not in self._subclasses:
+            self._subclasses[cls] = subclasses(self.graph, cls) if cls is not None else set()
+        return self._subclasses[cls]
+
+    def role_range(self, role) -> URIRef | None:
+        return self.graph.value(role, RDFS.range) if role is not None else None
+
+
+# -----------------------------------------------------------------------------
+# Matching names
+# -----------------------------------------------------------------------------
+
+@dataclass
+class Match:
+    """How one name of the sheet was matched: to which entity, how (method) and how sure (score)."""
+
+    text: str
+    iri: URIRef | None
+    how: str
+    score: float
+    candidates: tuple = ()
+    note: str = ""
+
+    @property
+    def confident(self) -> bool:
+        return self.iri is not None and self.how in CONFIDENT
+
+
+class _Matcher:
+    """The graph's names plus the entities the sheet creates, with the import's match rules."""
+
+    def __init__(self, kg, vocab: SheetVocabulary):
+        self.vocab = vocab
+        names = kg.names
+        self.keys: dict[str, set] = defaultdict(set, {k: set(v) for k, v in names.name_keys().items()})
+        self.label: dict = {iri: e.label for iri, e in names.entities.items()}
+        self.label_key = {iri: normalize(label) for iri, label in self.label.items()}
+        graph = kg.graph
+        self.types: dict = {iri: set(graph.objects(iri, RDF.type)) for iri in names.entities}
+        self.existing = set(names.entities)
+        self.words: dict[str, set] = defaultdict(set)
+        self.initials: dict[str, set] = defaultdict(set)
+        for key in self.keys:
+            self._index_key(key)
+        self.taken = set(self.label)
+        self._graph = graph
+
+    def _index_key(self, key: str):
+        for word in key.split():
+            self.words[word].add(key)
+        if key:
+            self.initials[key[0]].add(key)
+
+    def add(self, iri, label: str, cls):
+        self.label[iri] = label
+        self.label_key[iri] = normalize(label)
+        self.types[iri] = {cls}
+        self.taken.add(iri)
+        key = normalize(label)
+        if key not in self.keys:
+            self._index_key(key)
+        self.keys[key].add(iri)
+
+    def fresh_iri(self, label: str) -> URIRef:
+        base = _slug(label)
+        iri, n = RES[base], 1
+        while iri in self.taken or (iri, None, None) in self._graph:
+            n += 1
+            iri = RES[f"{base}-{n}"]
+        return iri
+
+    def fits(self, iri, want) -> bool:
+        return not want or bool(self.types.get(iri, set()) & want)
+
+    def _pick(self, text, hits, how, score, want, note="") -> Match:
+        hits = sorted(hits)
+        fitting = [h for h in hits if self.fits(h, want)]
+        if len(fitting) == 1:
+            iri = fitting[0]
+            if how == "exact" and normalize(text) != self.label_key.get(iri):
+                how = "alias"
+            return Match(text, iri, how, score, tuple(hits), note)
+        if fitting:
+            return Match(text, None, "ambiguous", score, tuple(fitting), "several entities have this name")
+        return Match(text, None, "ambiguous", score, tuple(hits),
+                     "the name belongs to an entity of another kind than this role needs")
+
+    def match(self, text: str, want=None) -> Match | None:
+        """Match ``text``; None when nothing in the graph or the sheet looks like it."""
+        key, bare = normalize(text), normalize(_bare(text))
+        if self.keys.get(key):
+            return self._pick(text, self.keys[key], "exact", 1.0, want)
+        for short, note in ((bare, "words in brackets ignored"), (normalize(_head(text)), "words after the bracket ignored")):
+            if short != key and self.keys.get(short):
+                return self._pick(text, self.keys[short], "qualifier", 0.95, want, note)
+        stripped = bare
+        changed = True
+        while changed:
+            changed = False
+            for suffix in self.vocab.suffixes:
+                if stripped.endswith(" " + suffix):
+                    stripped = stripped[: -len(suffix) - 1].strip()
+                    changed = True
+                    if self.keys.get(stripped):
+                        return self._pick(text, self.keys[stripped], "suffix", 0.95, want,
+                                          f"company suffix dropped: {bare[len(stripped):].strip()!r}")
+                    break
+        if not bare:
+            return None
+        pool = [k for k in self.initials.get(bare[0], ()) if abs(len(k) - len(bare)) <= max(3, len(bare) // 3)]
+        close = [k for k in difflib.get_close_matches(bare, sorted(pool), n=3, cutoff=0.84) if _digits(k) == _digits(bare)]
+        if close:
+            score = round(difflib.SequenceMatcher(None, bare, close[0]).ratio(), 3)
+            tied = [k for k in close if difflib.SequenceMatcher(None, bare, k).ratio() >= score - 0.02]
+            match = self._pick(text, set().union(*(self.keys[k] for k in tied)), "fuzzy", score, want,
+                               f"spelt {close[0]!r} in the graph")
+            if match.iri is not None and score < FUZZY_SURE:
+                return Match(text, None, "fuzzy", score, (match.iri,), f"close to {self.label[match.iri]!r} only")
+            return match
+        words = bare.split()
+        containing = set.intersection(*(self.words.get(w, set()) for w in words)) if words else set()
+        partial = {k for k in containing if f" {bare} " in f" {k} " and _digits(k) == _digits(bare)}
+        hits = {i for k in partial for i in self.keys[k] if self.fits(i, want)}
+        if hits:
+            best = max(partial, key=len)
+            return Match(text, None, "partial", round(len(bare) / len(best), 3), tuple(sorted(hits)),
+                         "the name is part of a longer name")
+        inside = set()
+        for size in range(min(6, len(words) - 1), 0, -1):
+            for i in range(len(words) - size + 1):
+                hit = self.keys.get(" ".join(words[i:i + size]))
+                if hit:
+                    inside |= {h for h in hit if self.fits(h, want)}
+            if inside:
+                break
+        if inside:
+            return Match(text, None, "contained", 0.5, tuple(sorted(inside)),
+                         "the text names a known entity among other words")
+        return None
+
+
+# -----------------------------------------------------------------------------
+# Planning the import
+# -----------------------------------------------------------------------------
+
+class RowError(Exception):
+    """One row cannot be imported: the column and the reason (and suggestions)."""
+
+    def __init__(self, column: str, reason: str, suggestions=()):
+        self.column, self.reason, self.suggestions = column, reason, list(suggestions)
+        super().__init__(reason)
+
+
+@dataclass
+class _Ref:
+    """A name like "SoftBank–Graphcore deal": a relation of ``cls`` between ``first`` and ``second``."""
+
+    first: URIRef
+    second: URIRef
+    cls: URIRef
+
+
+@dataclass
+class ImportPlan:
+    """What importing a sheet would do: the review, and the triples to write when nothing is ambiguous."""
+
+    sheet: Sheet
+    rows: int = 0
+    mapped: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    matched: dict = field(default_factory=dict)
+    new: dict = field(default_factory=dict)
+    ambiguous: dict = field(default_factory=dict)
+    relations: Counter = field(default_factory=Counter)
+    triples: set = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        """True when every row maps and no name is ambiguous."""
+        return not self.skipped and not self.ambiguous
+
+    @property
+    def writable(self) -> bool:
+        """True when nothing stops the import (skipped rows are reported, not written)."""
+        return not self.ambiguous
+
+    def as_dict(self) -> dict:
+        """The review as JSON: rows, mapped, skipped, entities (matched, new, ambiguous), relations."""
+        return {
+            "rows": self.rows,
+            "mapped": len(self.mapped),
+            "skipped": self.skipped,
+            "entities": {
+                "matched": [self.matched[k] for k in sorted(self.matched)],
+                "new": [self.new[k] for k in sorted(self.new)],
+                "ambiguous": [self.ambiguous[k] for k in sorted(self.ambiguous)],
+            },
+            "relations": dict(sorted(self.relations.items())),
+        }
+
+    def report(self) -> dict:
+        """The import report kept beside the output: the review plus which node(s) each row became."""
+        return {"sheet": self.sheet.name, **self.as_dict(), "imported": self.mapped}
+
+
+def _typed_date(text: str, column: str) -> Literal:
+    m = _DATE.match(text)
+    if not m:
+        raise RowError(column, f"{text!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    year, month, day = m.groups()
+    try:
+        if day:
+            return Literal(_date(int(year), int(month), int(day)).isoformat(), datatype=XSD.date)
+        if month:
+            _date(int(year), int(month), 1)
+            return Literal(f"{year}-{month}", datatype=XSD.gYearMonth)
+    except ValueError:
+        raise RowError(column, f"{text!r} is not a real date") from None
+    return Literal(year, datatype=XSD.gYear)
+
+
+def _decimal(text: str) -> Literal:
+    value = Decimal(text).normalize()
+    return Literal(format(value, "f"), datatype=XSD.decimal)
+
+
+class _Planner:
+    def __init__(self, sheet: Sheet, kg, vocab: SheetVocabulary, progress=None):
+        self.sheet, self.kg, self.vocab, self.progress = sheet, kg, vocab, progress
+        self.plan = ImportPlan(sheet, rows=len(sheet.rows))
+        self.matcher = _Matcher(kg, vocab)
+        self.stem = _slug(sheet.path.stem)
+        self.sources: dict[str, URIRef] = {}
+        self.rounds: dict[tuple, URIRef] = {}
+        self.round_rows: set = set()
+        self.pending_rounds: dict[URIRef, tuple] = {}
+        self.nodes_by_parties: dict[tuple, URIRef] = {}
+        self.later: list = []
+        self.entity_sources: dict[URIRef, set] = defaultdict(set)
+        self.new_entities: dict[URIRef, tuple] = {}
+        self.match_cache: dict[tuple, Match | None] = {}
+
+    def add(self, s, p, o):
+        self.plan.triples.add((s, p, o))
+
+    # --- names -------------------------------------------------------------------
+
+    def _want(self, role) -> set:
+        return self.vocab.covers(self.vocab.role_range(role)) if role is not None else set()
+
+    def _new_class(self, row, side: str, kind: Kind, role) -> URIRef:
+        text = row.get(f"{side}_class", "")
+        if text:
+            cls = self.vocab.entity_classes.get(normalize(text))
+            if cls is None:
+                raise RowError(f"{side}_class", f"unknown class {text!r}",
+                               difflib.get_close_matches(normalize(text), sorted(self.vocab.entity_classes), n=5))
+            return cls
+        cls = kind.subject_class if side == "subject" else kind.object_class
+        return cls or self.vocab.role_range(role) or CHIPS.Organization
+
+    def _entity(self, row, side: str, text: str, kind: Kind, role, ids: str = "") -> URIRef:
+        """The entity ``text`` names in ``role``: matched, settled by an id, or new."""
+        want = self._want(role)
+        if ids:
+            if ids.casefold() == "new":
+                return self._create(_head(text) or text, self._new_class(row, side, kind, role), row, how="new (settled by id)")
+            iri = URIRef(expand_curie(ids))
+            if not str(iri).startswith(("http://", "https://")):
+                raise RowError(f"{side}_id", f"{ids!r} is not an IRI, a res: name or 'new'")
+            if iri in self.matcher.label:
+                self._record_match(Match(text, iri, "id", 1.0), row)
+                return iri
+            if not str(iri).startswith(str(RES)):
+                raise RowError(f"{side}_id", f"no entity {ids!r} in the graph (a new entity takes a res: name)")
+            return self._create(_head(text) or text, self._new_class(row, side, kind, role), row, iri=iri,
+                                how="new (settled by id)")
+        cache_key = (text, frozenset(want))
+        if cache_key not in self.match_cache:
+            self.match_cache[cache_key] = self.matcher.match(text, want)
+        match = self.match_cache[cache_key]
+        if match is None:
+            match = self.match_cache[cache_key] = Match(text, None, "new", 1.0)
+            iri = self._create(_head(text) or _bare(text) or text, self._new_class(row, side, kind, role), row)
+            match.iri = iri
+            return iri
+        if match.how == "new":
+            self._cite(match.iri, row)
+            self.plan.new[str(match.iri)]["rows"].append(row["id"])
+            return match.iri
+        if not match.confident:
+            key = text
+            entry = self.plan.ambiguous.setdefault(key, {
+                "name": text, "how": match.how, "score": match.score,
+                "candidates": [{"iri": str(c), "label": self.matcher.label.get(c, _local(c))} for c in match.candidates],
+                "reason": match.note, "rows": [],
+            })
+            entry["rows"].append(row["id"])
+            labels = ", ".join(self.matcher.label.get(c, _local(c)) for c in match.candidates)
+            raise RowError(side, f"{text!r} is {'ambiguous' if match.how == 'ambiguous' else 'a ' + match.how + ' match'} "
+                           f"({match.note}): it could be {labels}; settle it with {side}_id "
+                           f"(an IRI, a res: name, or 'new')", [self.matcher.label.get(c, _local(c)) for c in match.candidates])
+        self._record_match(match, row)
+        return match.iri
+
+    def _record_match(self, match: Match, row):
+        entry = self.plan.matched.setdefault((match.text, str(match.iri)), {
+            "name": match.text, "iri": str(match.iri), "label": self.matcher.label.get(match.iri, ""),
+            "how": match.how, "score": match.score, "rows": [],
+        })
+        if match.note:
+            entry["note"] = match.note
+        entry["rows"].append(row["id"])
+        if match.iri not in self.matcher.existing:
+            self._cite(match.iri, row)
+
+    def _create(self, label: str, cls, row, *, iri=None, how="new") -> URIRef:
+        iri = iri or self.matcher.fresh_iri(label)
+        if iri not in self.new_entities:
+            self.matcher.add(iri, label, cls)
+            self.new_entities[iri] = (label, cls)
+            self.plan.new[str(iri)] = {"name": label, "iri": str(iri), "class": _local(cls), "how": how, "rows": []}
+        self.plan.new[str(iri)]["rows"].append(row["id"])
+        self._cite(iri, row)
+        return iri
+
+    def _cite(self, iri, row):
+        if iri in self.new_entities:
+            self.entity_sources[iri].add(row["_source"])
+
+    def _reference(self, text: str) -> _Ref | None:
+        parts = _DASH.split(_bare(text))
+        if len(parts) != 2:
+            return None
+        first, rest = parts
+        rest_key = normalize(rest)
+        for noun, cls in self.vocab.relation_nouns:
+            if noun and rest_key.endswith(" " + noun):
+                words = rest.split()
+                second = " ".join(words[: len(words) - len(noun.split())])
+                a, b = self.matcher.match(first), self.matcher.match(second)
+                if a is not None and b is not None and a.confident and b.confident:
+                    return _Ref(a.iri, b.iri, cls)
+                return None
+        return None
+
+    # --- rows ----------------------------------------------------------------------
+
+    def run(self) -> ImportPlan:
+        seen: dict[str, int] = {}
+        for n, row in enumerate(self.sheet.rows):
+            rid = row.get("id", "")
+            label = rid or f"line {row['_line']}"
+            try:
+                if not rid:
+                    raise RowError("id", "empty id")
+                if rid in seen:
+                    raise RowError("id", f"duplicate id {rid!r} (also on line {seen[rid]})")
+                seen[rid] = row["_line"]
+                kind, nodes = self._row(row)
+                self.plan.mapped.append({"id": rid, "line": row["_line"], "kind": kind.label,
+                                         "class": _local(kind.cls), "nodes": [str(x) for x in nodes]})
+            except RowError as e:
+                self.plan.skipped.append({
+                    "id": label, "line": row["_line"], "column": e.column,
+                    "reason": f"row {label} (line {row['_line']}), column {e.column}: {e.reason}",
+                    "suggestions": e.suggestions,
+                })
+            if self.progress:
+                self.progress(n + 1, len(self.sheet.rows))
+        self._finish()
+        return self.plan
+
+    def _row(self, row) -> tuple[Kind, list[URIRef]]:
+        for column in ("subject", "relation"):
+            if not row.get(column):
+                raise RowError(column, f"empty {column}")
+        phrase = row["relation"]
+        kind, phrase_entity = self._kind(row, phrase)
+        values = self._values(row, kind)
+        source = self._source(row)
+        row["_source"] = source
+        subject_text, object_text = row["subject"], row.get("object", "")
+
+        fill: dict[URIRef, list] = defaultdict(list)
+        texts: list[tuple] = []
+        context = None
+        if phrase_entity is not None:
+            fill[kind.phrase_role].append(self._entity(row, "relation", phrase_entity, kind, kind.phrase_role))
+        for side, text in (("subject", subject_text), ("object", object_text)):
+            role = kind.subject_role if side == "subject" else kind.object_role
+            if phrase_entity is not None and role == kind.phrase_role and side == "object":
+                role = None  # the phrase named this participant; the object column is words
+            ref = self._reference(text) if text and not row.get(f"{side}_id") else None
+            if ref is not None and (role is not None or kind.context_role is not None):
+                if kind.context_role is not None:
+                    context = ref
+                    if role is not None:
+                        fill[role].append(ref.second)
+                    elif side == "object" and kind.subject_role not in fill:
+                        fill[kind.subject_role].append(ref.second)
+                else:
+                    fill[kind.subject_role].append(ref.first)
+                    if kind.object_role is not None:
+                        fill[kind.object_role].append(ref.second)
+                continue
+            if role is None:
+                if text and not self._already(text, fill):
+                    texts.append((side, text))
+                continue
+            if not text:
+                raise RowError(side, f"empty {side}, but {phrase!r} needs one")
+            fill[role] += self._entities(row, side, text, kind, role)
+        if context is not None and kind.subject_role not in fill and texts and texts[-1][0] == "object":
+            # "A–B deal valued at B": the object names the company the subject's deal is about
+            side, text = texts.pop()
+            fill[kind.subject_role].append(self._entity(row, side, text, kind, kind.subject_role))
+
+        status = self._status(row, kind, phrase)
+        subjects = fill.get(kind.subject_role, [None]) if kind.cls not in (CHIPS.Partnership,) else [None]
+        nodes = []
+        for i, subject in enumerate(subjects):
+            node = RES[f"{self.stem}-{_slug(row['id'])}" + (f"-{i + 1}" if len(subjects) > 1 else "")]
+            parts = {role: ([subject] if role == kind.subject_role and subject is not None else ents)
+                     for role, ents in fill.items()}
+            self._node(node, row, kind, parts, texts, values, status, source, context, single=len(subjects) == 1)
+            nodes.append(node)
+        return kind, nodes
+
+    def _already(self, text: str, fill: dict) -> bool:
+        """True when ``text`` is just the name of an entity the node already has."""
+        match = self.matcher.match(text)
+        return match is not None and match.confident and any(match.iri in v for v in fill.values())
+
+    def _kind(self, row, phrase: str) -> tuple[Kind, str | None]:
+        kind = self.vocab.kind(phrase)
+        if kind is not None:
+            return kind, None
+        words = phrase_key(phrase).split()
+        for size in range(min(6, len(words) - 1), 0, -1):
+            for i in range(len(words) - size + 1):
+                inner = " ".join(words[i:i + size])
+                if not self.matcher.keys.get(inner):
+                    continue
+                kind = self.vocab.phrases.get(" ".join(words[:i] + words[i + size:]))
+                if kind is not None and kind.phrase_role is not None:
+                    original = " ".join(_PAREN.sub(" ", phrase).split())
+                    found = re.search(r"\s+".join(re.escape(w) for w in inner.split()), original, re.IGNORECASE)
+                    return kind, found.group(0) if found else inner
+        raise RowError("relation", f"unknown relation phrase {phrase!r}; nearest known: "
+                       + (", ".join(self.vocab.suggest(phrase)) or "none"), self.vocab.suggest(phrase))
+
+    def _entities(self, row, side, text, kind, role) -> list[URIRef]:
+        ids = row.get(f"{side}_id", "")
+        if ids or side != "subject":
+            return [self._entity(row, side, text, kind, role, ids)]
+        whole = self.matcher.match(text, self._want(role))
+        parts = [p for p in _SPLIT.split(_bare(text)) if p]
+        if (whole is None or not whole.confident) and len(parts) > 1:
+            matches = [self.matcher.match(p, self._want(role)) for p in parts]
+            if all(m is not None and m.confident for m in matches):
+                for m in matches:
+                    self._record_match(m, row)
+                return [m.iri for m in matches]
+        return [self._entity(row, side, text, kind, role)]
+
+    def _values(self, row, kind: Kind) -> dict:
+        values = {}
+        if row.get("date"):
+            values["date"] = _typed_date(row["date"], "date")
+        amount, how = row.get("amount", ""), row.get("amount_kind", "").casefold()
+        currency = row.get("currency", "")
+        if how and how not in AMOUNT_KINDS:
+            raise RowError("amount_kind", f"unknown amount kind {row['amount_kind']!r} (one of: {', '.join(AMOUNT_KINDS)})",
+                           difflib.get_close_matches(how, AMOUNT_KINDS))
+        if how == "undisclosed":
+            values["undisclosed"] = True
+            return values
+        if not amount:
+            if how:
+                raise RowError("amount", f"amount kind {how!r} but no amount")
+            return values
+        how = how or "exact"
+        if how == "range":
+            m = _RANGE.match(amount)
+            if not m:
+                raise RowError("amount", f"{amount!r} is not a range of numbers (LOW-HIGH, digits only)")
+            low, high = Decimal(m.group(1)), Decimal(m.group(2))
+            if low > high:
+                raise RowError("amount", f"range {amount!r} has its low bound above its high bound")
+            figures = {"minimum": m.group(1), "maximum": m.group(2)}
+        else:
+            if not _NUMBER.match(amount.replace(" ", "")):
+                raise RowError("amount", f"{amount!r} is not a number (digits, no units or thousands separators)")
+            try:
+                Decimal(amount)
+            except InvalidOperation:
+                raise RowError("amount", f"{amount!r} is not a number") from None
+            if kind.amount_bound == "maximum" and how in ("exact", "approximate"):
+                how = "maximum"
+            figures = {how: amount.replace(" ", "")}
+        if not currency:
+            raise RowError("currency", "an amount needs a currency (ISO 4217 code) or a unit "
+                           f"({', '.join(sorted(self.vocab.units))})")
+        unit = self.vocab.units.get(currency.casefold())
+        if unit is not None:
+            values["quantity"] = (figures, unit)
+        elif currency.upper() in ISO_4217 and currency == currency.upper():
+            values["money"] = (figures, currency)
+        else:
+            raise RowError("currency", f"{currency!r} is neither an ISO 4217 currency code nor a known unit",
+                           difflib.get_close_matches(currency.upper(), sorted(ISO_4217), n=3)
+                           + difflib.get_close_matches(currency.casefold(), sorted(self.vocab.units), n=3))
+        return values
+
+    def _status(self, row, kind: Kind, phrase: str) -> URIRef | None:
+        if row.get("status"):
+            status = self.vocab.status_names.get(phrase_key(row["status"]))
+            if status is None:
+                raise RowError("status", f"unknown status {row['status']!r}",
+                               difflib.get_close_matches(phrase_key(row["status"]), sorted(self.vocab.status_names)))
+            return status
+        return kind.sets_status or self.vocab.status(*_qualifiers(phrase), row.get("note", ""))
+
+    def _source(self, row) -> URIRef:
+        url = row.get("url", "")
+        if not url:
+            raise RowError("url", "empty url: every fact cites its page")
+        if not re.match(r"^https?://\S+$", url):
+            raise RowError("url", f"{url!r} is not an http(s) URL")
+        if not row.get("publisher"):
+            raise RowError("publisher", "empty publisher")
+        published = _typed_date(row["page_date"], "page_date") if row.get("page_date") else None
+        if url in self.sources:
+            return self.sources[url]
+        short = re.sub(r"^https?://(www\.)?", "", url).split("?")[0].rstrip("/")
+        iri = SRC[f"page-{_slug(short, 50)}-{hashlib.sha1(url.encode()).hexdigest()[:6]}"]
+        self.sources[url] = iri
+        self.add(iri, RDF.type, CHIPS.Source)
+        page = short.rsplit("/", 1)[-1][:40] if "/" in short else short
+        self.add(iri, RDFS.label, Literal(f"{row['publisher']}, {row.get('page_date') or 'undated'}: {page}", lang="en"))
+        self.add(iri, CHIPS.publisher, Literal(row["publisher"]))
+        self.add(iri, SCHEMA.url, Literal(url, datatype=XSD.anyURI))
+        if published is not None:
+            self.add(iri, CHIPS.published, published)
+        return iri
+
+    def _node(self, node, row, kind: Kind, parts: dict, texts, values, status, source, context, single: bool):
+        add = self.add
+        words = " ".join(x for x in (row["subject"], row["relation"], row.get("object", "")) if x)
+        lang = "zh" if _CJK.search(words) else "en"
+        add(node, RDF.type, kind.cls)
+        add(node, RDFS.label, Literal(words, lang=lang))
+        add(node, CHIPS.statement, Literal(words, lang=lang))
+        add(node, CHIPS.sheetRow, Literal(f"{self.sheet.name}#{row['id']}"))
+        add(node, PROV.wasDerivedFrom, source)
+        if row.get("quote"):
+            add(node, CHIPS.quote, Literal(row["quote"], lang=row.get("quote_lang") or lang))
+        if row.get("note"):
+            add(node, CHIPS.note, Literal(row["note"], lang="zh" if _CJK.search(row["note"]) else "en"))
+        if status is not None:
+            add(node, CHIPS.status, status)
+        if kind.aspect:
+            add(node, CHIPS.aspect, Literal(kind.aspect))
+        for _, text in texts:
+            add(node, CHIPS.place if kind.cls == CHIPS.Site else CHIPS.nature,
+                Literal(text, lang="zh" if _CJK.search(text) else "en"))
+        if "date" in values:
+            add(node, kind.date_role, values["date"])
+        if values.get("undisclosed"):
+            add(node, CHIPS.amountDisclosed, Literal(False))
+        self.plan.relations[_local(kind.cls)] += 1
+
+        series_match = _SERIES.search(row.get("role_or_series", ""))
+        series = series_match.group(1).upper() if series_match else None
+        company = None
+        for role, entities in parts.items():
+            for entity in entities:
+                if kind.cls == CHIPS.Investment and role == CHIPS.investee and series:
+                    company = entity
+                    continue
+                add(node, role, entity)
+        money_node = node
+        if kind.cls == CHIPS.FundingRound:
+            company = (parts.get(kind.subject_role) or [None])[0]
+            key = (company, series or str(values.get("date", "")))
+            if key in self.rounds and self.rounds[key] not in self.pending_rounds:
+                pass  # a second source on the same round: its own claim node
+            else:
+                old = self.rounds.get(key)
+                self.rounds[key] = node
+                self.pending_rounds.pop(old, None)
+                if old is not None:
+                    self._retarget_round(old, node)
+            if series:
+                add(node, CHIPS.series, Literal(series))
+        elif kind.cls == CHIPS.Investment:
+            lead = kind.sets_lead or bool(_LEAD.search(row.get("role_or_series", "")))
+            if lead:
+                add(node, CHIPS.isLead, Literal(True))
+            if company is not None:
+                add(node, CHIPS.round, self._round(company, series, row, values, source))
+        elif kind.cls == CHIPS.Valuation and series:
+            company = (parts.get(CHIPS.company) or [None])[0]
+            self.later.append(("after", node, (company, series)))
+        elif kind.cls == CHIPS.Position:
+            add(node, CHIPS.title, Literal(row["role_or_series"], lang="en")) if row.get("role_or_series") else None
+            if single:
+                for role in self.vocab.role_of(row.get("role_or_series", "")):
+                    add(node, CHIPS.role, role)
+        if "money" in values:
+            figures, currency = values["money"]
+            for how, figure in figures.items():
+                add(money_node, _MONEY_PROPS[how], _decimal(figure))
+            add(money_node, CHIPS.currency, Literal(currency))
+        if "quantity" in values:
+            figures, unit = values["quantity"]
+            for how, figure in figures.items():
+                add(node, _QUANTITY_PROPS[how], _decimal(figure))
+            add(node, CHIPS.unit, unit)
+        if context is not None:
+            self.later.append(("context", node, (kind.context_role, context)))
+        if kind.subject_role is not None and kind.object_role is not None:
+            for s in parts.get(kind.subject_role, []):
+                for o in parts.get(kind.object_role, []):
+                    self.nodes_by_parties.setdefault((kind.cls, s, o), node)
+        if kind.implies is not None and status not in (CHIPS.Rumoured, CHIPS.Denied):
+            implied = URIRef(f"{node}-{_slug(_local(kind.implies))}")
+            add(implied, RDF.type, kind.implies)
+            add(implied, RDFS.label, Literal(words, lang=lang))
+            add(implied, CHIPS.statement, Literal(words, lang=lang))
+            add(implied, CHIPS.sheetRow, Literal(f"{self.sheet.name}#{row['id']}"))
+            add(implied, PROV.wasDerivedFrom, source)
+            add(implied, CHIPS.resultOf, node)
+            if status is not None:
+                add(implied, CHIPS.status, status)
+            if "date" in values:
+                add(implied, CHIPS.start, values["date"])
+            self.plan.relations[_local(kind.implies)] += 1
+
+    def _round(self, company, series, row, values, source) -> URIRef:
+        key = (company, series)
+        if key not in self.rounds:
+            node = RES[f"{self.stem}-round-{_local(company)}-{_slug(series)}"]
+            self.rounds[key] = node
+            self.pending_rounds[node] = (company, series, row, values, source)
+        return self.rounds[key]
+
+    def _retarget_round(self, old, new):
+        for s, p, o in [t for t in self.plan.triples if t[2] == old and t[1] == CHIPS.round]:
+            self.plan.triples.discard((s, p, o))
+            self.plan.triples.add((s, p, new))
+
+    def _finish(self):
+        for node, (company, series, row, values, source) in sorted(self.pending_rounds.items()):
+            words = f"{self.matcher.label.get(company, _local(company))} funding round (Series {series})"
+            self.add(node, RDF.type, CHIPS.FundingRound)
+            self.add(node, RDFS.label, Literal(words, lang="en"))
+            self.add(node, CHIPS.statement, Literal(f"{row['subject']} {row['relation']} {row['object']} "
+                                                    f"({row['role_or_series']})", lang="en"))
+            self.add(node, CHIPS.sheetRow, Literal(f"{self.sheet.name}#{row['id']}"))
+            self.add(node, PROV.wasDerivedFrom, source)
+            self.add(node, CHIPS.fundedCompany, company)
+            self.add(node, CHIPS.series, Literal(series))
+            if "date" in values:
+                self.add(node, CHIPS.date, values["date"])
+            self.plan.relations["FundingRound"] += 1
+        for what, node, arg in self.later:
+            if what == "after":
+                target = self.rounds.get(arg)
+                if target is not None:
+                    self.add(node, CHIPS.afterRound, target)
+            else:
+                role, ref = arg
+                target = self.nodes_by_parties.get((ref.cls, ref.first, ref.second))
+                if target is not None:
+                    self.add(node, role, target)
+        for iri, (label, cls) in self.new_entities.items():
+            self.add(iri, RDF.type, cls)
+            self.add(iri, RDFS.label, Literal(label, lang="en"))
+            if _CJK.search(label):
+                self.add(iri, RDFS.label, Literal(label, lang="zh"))
+            for source in self.entity_sources[iri]:
+                self.add(iri, PROV.wasDerivedFrom, source)
+
+
+_MONEY_PROPS = {"exact": CHIPS.amount, "minimum": CHIPS.minimumAmount, "maximum": CHIPS.maximumAmount,
+                "approximate": CHIPS.approximateAmount}
+_QUANTITY_PROPS = {"exact": CHIPS.quantity, "minimum": CHIPS.minimumQuantity, "maximum": CHIPS.maximumQuantity,
+                   "approximate": CHIPS.approximateQuantity}
+
+
+def plan_import(sheet: Sheet, kg, *, progress=None) -> ImportPlan:
+    """Map every row of ``sheet`` onto the ontology and the entities of ``kg``; write nothing.
+
+    Parameters
+    ----------
+    sheet : Sheet
+        From :func:`read_sheet`.
+    kg : KnowledgeGraph
+        The graph whose names the sheet's names are matched with (load it
+        without the file this sheet's import would replace).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each row.
+
+    Returns
+    -------
+    ImportPlan
+        ``plan.as_dict()`` is the review; ``plan.triples`` what would be written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from kg import load
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.csv"
+    >>> _ = p.write_text("id,subject,relation,object,date,publisher,url\\n"
+    ...                  "R1,Intel Corp.,led round in,Groq,2024-08,Example News,https://example.org/a\\n")
+    >>> review = plan_import(read_sheet(p), load()).as_dict()
+    >>> review["mapped"], [(m["label"], m["how"]) for m in review["entities"]["matched"]]
+    (1, [('Groq', 'exact'), ('Intel', 'suffix')])
+    """
+    vocab = SheetVocabulary(getattr(kg, "ontology", kg.graph))
+    return _Planner(sheet, kg, vocab, progress).run()
+
+
+# -----------------------------------------------------------------------------
+# Writing
+# -----------------------------------------------------------------------------
+
+_PREFIX_ORDER = ("chips", "res", "src", "prov", "rdfs", "schema", "xsd")
+
+
+def _n3(term) -> str:
+    if isinstance(term, URIRef):
+        text = str(term)
+        for prefix in _PREFIX_ORDER:
+            ns = PREFIXES[prefix]
+            if text.startswith(ns) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", text[len(ns):]):
+                return f"{prefix}:{text[len(ns):]}"
+        if term == RDF.type:
+            return "a"
+        return f"<{text}>"
+    text = str(term).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    if term.language:
+        return f'"{text}"@{term.language}'
+    if term.datatype is not None and term.datatype != XSD.string:
+        if term.datatype == XSD.boolean:
+            return text
+        return f'"{text}"^^{_n3(term.datatype)}'
+    return f'"{text}"'
+
+
+def _turtle(triples, header: str) -> str:
+    by_subject: dict = defaultdict(list)
+    for s, p, o in triples:
+        by_subject[s].append((p, o))
+    lines = [header, "".join(f"@prefix {p}: <{PREFIXES[p]}> .\n" for p in _PREFIX_ORDER)]
+    first = {RDF.type: 0, RDFS.label: 1}
+    for subject in sorted(by_subject, key=str):
+        pairs = sorted(by_subject[subject], key=lambda po: (first.get(po[0], 2), str(po[0]), _n3(po[1])))
+        body, last = [], None
+        for p, o in pairs:
+            if p == last:
+                body[-1] += f" ,\n        {_n3(o)}"
+            else:
+                body.append(f"    {'a' if p == RDF.type else _n3(p)} {_n3(o)}")
+                last = p
+        lines.append(f"{_n3(subject)}\n" + " ;\n".join(body) + " .\n")
+    return "\n".join(lines)
+
+
+def output_path(out_dir, sheet_path) -> Path:
+    """The Turtle file an import of ``sheet_path`` writes (and replaces) in ``out_dir``."""
+    return Path(out_dir) / f"{Path(sheet_path).stem}.ttl"
+
+
+def write_import(plan: ImportPlan, kg, out_dir) -> list[Path]:
+    """Validate the plan's triples with the graph against the shapes, then write them atomically.
+
+    Writes ``OUT/<sheet>.ttl`` (the facts, byte-stable for the same sheet and
+    graph) and ``OUT/<sheet>.import.json`` (the import report). Only this
+    sheet's files are replaced.
+
+    Raises
+    ------
+    BadInput
+        Names in the sheet are still ambiguous, or the output folder cannot be written.
+    DataError
+        The facts would not conform to the shapes (nothing is written).
+    """
+    from kg.export import atomic_write
+    from kg.validation import validate
+
+    if not plan.writable:
+        names = ", ".join(sorted(plan.ambiguous))
+        raise BadInput(f"nothing written: settle the ambiguous names first ({names}) with subject_id/object_id")
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise BadInput(f"{out_dir}: no such folder")
+    from kg.vocab import bind_prefixes
+
+    graph = bind_prefixes(Graph())
+    graph += kg.graph
+    for triple in plan.triples:
+        graph.add(triple)
+    report = validate(SimpleNamespace(graph=graph, shapes=kg.shapes))
+    mine = {_n3(s) for s, _, _ in plan.triples} | {str(s) for s, _, _ in plan.triples}
+    problems = [v for v in report.violations if v.focus in mine]
+    if problems:
+        first = problems[0]
+        raise DataError(f"the import would not conform to the shapes ({len(problems)} problem(s)); "
+                        f"first: {first.focus} {first.path}: {first.message}")
+    header = (f"# Imported by `kg import` from {plan.sheet.name}: {len(plan.mapped)} of {plan.rows} rows.\n"
+              "# Do not edit by hand: change the sheet and import it again.\n")
+    ttl = output_path(out_dir, plan.sheet.path)
+    report_path = out_dir / f"{plan.sheet.path.stem}.import.json"
+    written = [atomic_write(ttl, _turtle(plan.triples, header)),
+               atomic_write(report_path, json.dumps(plan.report(), ensure_ascii=False, indent=2) + "\n")]
+    return written
