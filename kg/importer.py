@@ -41,7 +41,7 @@ from kg.vocab import CHIPS, PREFIXES, RES, SCHEMA, SRC
 
 __all__ = [
     "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "Sheet", "read_sheet", "read_ids", "SheetVocabulary",
-    "ImportPlan", "plan_import", "write_import", "phrase_key", "output_path",
+    "ImportPlan", "plan_import", "write_import", "phrase_key", "output_path", "phrases_by_class",
 ]
 
 #: Columns every sheet must have.
@@ -1168,3 +1168,26 @@ def write_import(plan: ImportPlan, kg, out_dir) -> list[Path]:
     written = [atomic_write(ttl, _turtle(plan.triples, header)),
                atomic_write(report_path, json.dumps(plan.report(), ensure_ascii=False, indent=2) + "\n")]
     return written
+
+
+def phrases_by_class(graph: Graph) -> dict[str, list[str]]:
+    """Every relation phrase the ontology knows, by the relation class it makes (for the README).
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> phrases_by_class(load().ontology)["Acquisition"][:2]
+    ['acquired', 'acquires']
+    """
+    found: dict[str, list[str]] = {}
+    for kind in SheetVocabulary(graph).kinds:
+        names = [kind.label] + sorted(str(a) for a in graph.objects(kind.iri, SKOS.altLabel))
+        found.setdefault(_local(kind.cls), []).extend(names)
+    return dict(sorted(found.items()))
+
+
+if __name__ == "__main__":  # python -m kg.importer: the phrase list of the README's "Add facts"
+    from kg.loader import load
+
+    for cls, names in phrases_by_class(load().ontology).items():
+        print(f"- **{cls}**: " + ", ".join(f"`{n}`" for n in names))

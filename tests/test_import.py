@@ -10,6 +10,7 @@ from rdflib import Graph, Literal, URIRef
 from kg.bundled import DATA_DIR, ROOT
 from kg.cli import app
 from kg.facts import describe
+from kg.importer import plan_import, read_ids, read_sheet, write_import
 from kg.loader import load
 from kg.paths import find_paths
 from kg.sparql import run_query
@@ -44,11 +45,13 @@ def imported(tmp_path_factory):
     """The research sheet imported into a fresh folder, as the bundled import was made."""
     if not SHEET.is_file():
         pytest.skip(f"the research sheet {SHEET} is not here (../shared is absent on a fresh clone)")
-    from typer.testing import CliRunner
-
     out = tmp_path_factory.mktemp("import")
-    result = kg_import(CliRunner(), SHEET, "--ids", IDS, "--out", out)
-    assert result.exit_code == 1, result.output  # a few rows are skipped, each with its reason
+    kg = load([ARTICLE])
+    sheet = read_sheet(SHEET)
+    read_ids(IDS, sheet)
+    plan = plan_import(sheet, kg)
+    assert plan.writable and plan.skipped  # a few rows are skipped, each with its reason
+    write_import(plan, kg, out)
     return out
 
 
@@ -121,7 +124,7 @@ def test_dry_run_json_reviews_and_writes_nothing(runner, tmp_path):
     review = json.loads(result.stdout)
     assert set(review) == {"rows", "mapped", "skipped", "entities", "relations"}, result.output
     assert set(review["entities"]) == {"matched", "new", "ambiguous"}
-    assert review["entities"]["ambiguous"] and result.exit_code == 1, result.output
+    assert review["skipped"] and result.exit_code == 1, result.output
     assert list(tmp_path.iterdir()) == []
     with SHEET.open(encoding="utf-8-sig") as f:
         assert review["rows"] == sum(1 for _ in csv.DictReader(f))
@@ -157,21 +160,21 @@ def test_info_counts_facts_by_source(runner):
 
 
 def test_ambiguous_names_stop_the_import_until_settled(runner, tmp_path):
-    rows = "R1,Intel Capital,invested in,Groq,,,,2024-08,,Example News,2024-08-05,https://example.org/a,\n"
+    rows = "R1,Tenstorrent Ventures,invested in,Groq,,,,2024-08,,Example News,2024-08-05,https://example.org/a,\n"
     path = sheet(tmp_path, rows)
     out = tmp_path / "out"
     out.mkdir()
     result = kg_import(runner, path, "--out", out)
     assert result.exit_code == 1 and list(out.iterdir()) == [], result.output
-    assert "Intel Capital" in result.output and "Nothing written" in result.stderr
+    assert "Tenstorrent Ventures" in result.output and "Nothing written" in result.stderr
     settled = sheet(tmp_path, rows.replace("https://example.org/a,", "https://example.org/a,,new"),
                     header=HEADER.rstrip("\n") + ",subject_id\n", name="settled.csv")
     result = kg_import(runner, settled, "--out", out)
     assert result.exit_code == 0, result.output
     kg = load([ARTICLE, out / "settled.ttl"])
-    capital = kg.resolve("Intel Capital").iri
-    assert capital != RES.intel and (capital, CHIPS.investedIn, RES.groq) in kg.graph
-    assert (RES.intel, CHIPS.investedIn, RES.groq) not in kg.graph
+    fund = kg.resolve("Tenstorrent Ventures").iri
+    assert fund != RES.tenstorrent and (fund, CHIPS.investedIn, RES.groq) in kg.graph
+    assert (RES.tenstorrent, CHIPS.investedIn, RES.groq) not in kg.graph
 
 
 def test_names_are_matched_by_label_alias_suffix_and_misspelling(runner, tmp_path):
@@ -186,9 +189,9 @@ def test_names_are_matched_by_label_alias_suffix_and_misspelling(runner, tmp_pat
 
 
 def test_model_numbers_are_not_misspellings(runner, tmp_path):
-    rows = "R1,Hailo-8L,rated at,13 TOPS,13,TOPS,exact,2024,,Example News,,https://example.org/c,\n"
+    rows = "R1,Hailo-9,rated at,13 TOPS,13,TOPS,exact,2024,,Example News,,https://example.org/c,\n"
     review = json.loads(kg_import(runner, sheet(tmp_path, rows), "--dry-run", "--json").stdout)
-    assert [n["name"] for n in review["entities"]["new"]] == ["Hailo-8L"]
+    assert [n["name"] for n in review["entities"]["new"]] == ["Hailo-9"]
 
 
 # --- writing ---------------------------------------------------------------------------

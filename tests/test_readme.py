@@ -6,6 +6,7 @@ After changing what a command prints, refresh the README with ``python tests/tes
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,9 @@ def sessions():
 
 def run(command: str, cwd: Path) -> str:
     """Run one README command as a user would, 100 columns wide; return its stdout."""
+    examples = README.parent / "examples"
+    if examples.is_dir() and not (Path(cwd) / "examples").exists():
+        shutil.copytree(examples, Path(cwd) / "examples")  # sessions may read the example files
     env = {**os.environ, "COLUMNS": "100", "KG_CACHE_DIR": str(Path(cwd) / ".cache")}
     env.pop("KG_DATA", None)
     args = shlex.split(command)[1:]
