@@ -1016,6 +1016,10 @@ class _Planner:
             if "date" in values:
                 self.add(node, CHIPS.date, values["date"])
             self.plan.relations["FundingRound"] += 1
+        dates = {t[0]: t[2] for t in self.plan.triples if t[1] == CHIPS.date}
+        for investment, _, rnd in [t for t in self.plan.triples if t[1] == CHIPS.round]:
+            if investment in dates and dates[investment] == dates.get(rnd):
+                self.plan.triples.discard((investment, CHIPS.date, dates[investment]))  # the round's date says it
         for what, node, arg in self.later:
             if what == "after":
                 target = self.rounds.get(arg)

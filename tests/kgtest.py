@@ -21,3 +21,13 @@ def write_ttl(folder: Path, body: str, name: str = "extra.ttl") -> Path:
 def with_bundled(folder: Path, body: str) -> list:
     """Data paths: the bundled data plus an extra file holding ``body``."""
     return [DATA_DIR, write_ttl(folder, body)]
+
+
+#: The article's folder: tests of what the article says load it alone (the bundled data also
+#: holds later sources, imported from a research sheet).
+ARTICLE_DATA = DATA_DIR / "cnbeta-2021-12-11-ai-chip-unicorns"
+
+
+def with_article(folder: Path, body: str) -> list:
+    """Data paths: the article's data plus an extra file holding ``body``."""
+    return [ARTICLE_DATA, write_ttl(folder, body)]

@@ -12,14 +12,14 @@ from kg.cli import app
 from kg.errors import AmbiguousEntity, BadInput, NoPath, UnknownEntity
 from kg.paths import common_ties, find_paths, neighbors
 from kg.vocab import RES
-from kgtest import with_bundled
+from kgtest import ARTICLE_DATA, with_article
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def kg():
-    return load()
+    return load([ARTICLE_DATA])
 
 
 def labels(path):
@@ -53,7 +53,7 @@ def test_projection_collapses_relation_nodes_into_edges(kg):
 def test_projection_is_deterministic():
     from kg.network import project
 
-    graph = load().graph
+    graph = load([ARTICLE_DATA]).graph
     first, second = project(graph), project(graph)
     assert list(first.edges(keys=True)) == list(second.edges(keys=True))
 
@@ -139,7 +139,7 @@ def test_unknown_and_ambiguous_names(kg):
 
 
 def test_no_connection_exits_1(tmp_path):
-    paths = with_bundled(tmp_path, 'res:hermit a chips:Person ; rdfs:label "A Hermit"@en , "隐士"@zh ; prov:wasDerivedFrom src:test-note .')
+    paths = with_article(tmp_path, 'res:hermit a chips:Person ; rdfs:label "A Hermit"@en , "隐士"@zh ; prov:wasDerivedFrom src:test-note .')
     with pytest.raises(NoPath):
         find_paths(load(paths), "A Hermit", "Graphcore")
     result = runner.invoke(app, [a for p in paths for a in ("--data", str(p))] + ["path", "隐士", "Graphcore"])
@@ -148,7 +148,7 @@ def test_no_connection_exits_1(tmp_path):
 
 
 def test_a_new_fact_changes_the_path(tmp_path):
-    paths = with_bundled(tmp_path, """
+    paths = with_article(tmp_path, """
 res:acquisition-test a chips:Acquisition ; rdfs:label "Test"@en ; chips:acquirer res:nvidia ;
     chips:acquiredOrganization res:graphcore ; chips:quote "test"@en ; prov:wasDerivedFrom src:test-note .
 """)

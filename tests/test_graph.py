@@ -16,7 +16,7 @@ from kg.errors import AmbiguousEntity, DataError, UnknownEntity
 from kg.facts import relation_classes
 from kg.loader import data_files
 from kg.vocab import CHIPS, RES
-from kgtest import with_bundled, write_ttl
+from kgtest import ARTICLE_DATA, with_article, write_ttl
 
 runner = CliRunner()
 ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "sources" / "000_96605f83e1fe8489.txt"
@@ -24,7 +24,7 @@ ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "sources" / "000_9660
 
 @pytest.fixture(scope="module")
 def kg():
-    return load()
+    return load([ARTICLE_DATA])
 
 
 def invoke(*args, **kwargs):
@@ -152,7 +152,7 @@ def test_kg_data_environment_variable(tmp_path, monkeypatch):
 
 
 def test_info_counts(kg):
-    result = invoke("info", "--json")
+    result = invoke("--data", str(ARTICLE_DATA), "info", "--json")
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
     assert info["entities"] == len(kg.names)
@@ -218,7 +218,7 @@ def test_entity_spells_out_relations_with_sources():
 
 
 def test_entity_answer_follows_the_data(tmp_path):
-    paths = with_bundled(tmp_path, """
+    paths = with_article(tmp_path, """
 res:acquisition-test-graphcore a chips:Acquisition ; rdfs:label "Test acquisition"@en ;
     chips:acquirer res:nvidia ; chips:acquiredOrganization res:graphcore ; chips:date "2030"^^xsd:gYear ;
     chips:quote "made up for a test"@en ; prov:wasDerivedFrom src:test-note .

@@ -206,15 +206,16 @@ def test_path_matches_the_local_engine(local, remote, source, target, options):
     assert ask(remote.find_paths) == here
 
 
-def test_path_fetches_little(remote):
+def test_path_fetches_little(remote, local):
     before = remote.endpoint.queries
     answer = remote.find_paths("Nvidia", "Graphcore")
     assert [n["label"] for n in answer["paths"][0]["nodes"]] == ["Nvidia", "Icera", "Nigel Toon", "Graphcore"]
     # 2 names + 3 frontier expansions + 2 to explain the hops
     assert remote.endpoint.queries - before <= 8
     answer = remote.find_paths("AMD", "Cerebras", all_shortest=True)
+    here = find_paths(local, "AMD", "Cerebras", all_shortest=True)
     assert {tuple(n["label"] for n in p["nodes"]) for p in answer["paths"]} == {
-        ("AMD", "SeaMicro", "Andrew Feldman", "Cerebras"), ("AMD", "SeaMicro", "Gary Lauterbach", "Cerebras")}
+        tuple(n["label"] for n in p["nodes"]) for p in here["paths"]}
 
 
 def test_path_cli(virtuoso):

@@ -9,14 +9,14 @@ from rdflib import Literal, URIRef
 
 from kg import load, run_query, saved_queries
 from kg.sparql import PARAM_TYPES, check_query, saved_query
-from kgtest import with_bundled
+from kgtest import ARTICLE_DATA, with_article
 
 D = Decimal
 
 
 @pytest.fixture(scope="module")
 def kg():
-    return load()
+    return load([ARTICLE_DATA])
 
 
 def short(term):
@@ -291,7 +291,7 @@ res:test-lab a chips:ResearchLab ; rdfs:label "Test Lab"@en , "测试实验室"@
 
 
 def test_a_changed_data_file_changes_the_answers(tmp_path):
-    changed = load(with_bundled(tmp_path, CHANGED))
+    changed = load(with_article(tmp_path, CHANGED))
     investors = answer(changed, "investors", company="Groq")
     assert investors[0] == ("groq", "test-capital", "groq-round-test", "E", datetime.date(2022, 3, 1),
                             D(900_000_000), "exact", "USD", True)
