@@ -152,7 +152,7 @@ def test_kg_data_environment_variable(tmp_path, monkeypatch):
 
 
 def test_info_counts(kg):
-    result = invoke("--data", str(ARTICLE_DATA), "info", "--json")
+    result = invoke("--no-bundled", "--data", str(ARTICLE_DATA), "info", "--json")
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
     assert info["entities"] == len(kg.names)

@@ -33,7 +33,7 @@ def sheet(folder: Path, body: str, name: str = "facts.csv", header: str = HEADER
 
 
 def kg_import(runner, *args, data=(ARTICLE,)):
-    options = [x for d in data for x in ("--data", str(d))]
+    options = ["--no-bundled"] + [x for d in data for x in ("--data", str(d))]
     return runner.invoke(app, [*options, "import", *map(str, args)])
 
 
@@ -240,10 +240,10 @@ def test_status_quantities_and_undisclosed_sums_are_kept(runner, tmp_path):
     staff = run_query(kg, "SELECT ?n ?u WHERE { ?w a chips:Workforce ; chips:approximateQuantity ?n ; chips:unit ?u }")
     assert [(float(n), u) for n, u in staff.rows] == [(300.0, CHIPS.Employees)]
     assert run_query(kg, "ASK { ?a a chips:Acquisition ; chips:amountDisclosed false }").boolean is True
-    path = runner.invoke(app, ["--data", str(ARTICLE), "--data", str(out), "path", "SoftBank", "Groq", "--only",
+    path = runner.invoke(app, ["--no-bundled", "--data", str(ARTICLE), "--data", str(out), "path", "SoftBank", "Groq", "--only",
                                "inTalksToAcquire"])
     assert "rumoured" in path.output, path.output
-    entity = runner.invoke(app, ["--data", str(ARTICLE), "--data", str(out), "entity", "Groq"])
+    entity = runner.invoke(app, ["--no-bundled", "--data", str(ARTICLE), "--data", str(out), "entity", "Groq"])
     assert "rumoured" in entity.output and "sum not disclosed" in entity.output, entity.output
 
 

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, app, console, err_console, fail, print_json
+from kg.cli.app import JsonOpt, app, console, data_paths, err_console, fail, print_json
 
 
 @app.command("import")
@@ -46,7 +46,7 @@ def import_sheet(
     if ids is not None:
         read_ids(ids, parsed)
     replaced = output_path(out, sheet).resolve() if out is not None else None
-    files = [f for f in data_files(obj.get("data")) if f != replaced]
+    files = [f for f in data_files(data_paths(ctx)) if f != replaced]
     kg = load(files)
     plan = plan_import(parsed, kg, progress=_progress(len(parsed.rows)))
     written = []
