@@ -204,6 +204,8 @@ class CHIPS(DefinedNamespace):
     holder: URIRef
     holdsEquityIn: URIRef
     implies: URIRef
+    impliesLead: URIRef
+    impliesStatus: URIRef
     inMassProduction: URIRef
     inTalksToAcquire: URIRef
     indirectTie: URIRef
@@ -274,8 +276,6 @@ class CHIPS(DefinedNamespace):
     scaleOutCoreCount: URIRef
     scaleOutExaflops: URIRef
     series: URIRef
-    setsLead: URIRef
-    setsStatus: URIRef
     shareholder: URIRef
     sheetRow: URIRef
     shortcut: URIRef

@@ -237,8 +237,8 @@ class Kind:
     subject_class: URIRef | None = None
     object_class: URIRef | None = None
     date_role: URIRef = CHIPS.date
-    sets_lead: bool = False
-    sets_status: URIRef | None = None
+    implies_lead: bool = False
+    implies_status: URIRef | None = None
     amount_bound: str | None = None
     implies: URIRef | None = None
     aspect: str | None = None
@@ -300,6 +300,7 @@ class SheetVocabulary:
             for name in [_local(cls)] + _names_of(graph, cls):
                 self.entity_classes[normalize(name)] = cls
         self._subclasses: dict = {}
+        self._ranges: dict = {}
 
     @staticmethod
     def _kind(graph: Graph, node) -> Kind:
@@ -315,8 +316,8 @@ class SheetVocabulary:
             phrase_role=value(CHIPS.phraseRole), context_role=value(CHIPS.contextRole),
             subject_class=value(CHIPS.subjectClass), object_class=value(CHIPS.objectClass),
             date_role=value(CHIPS.dateRole) or CHIPS.date,
-            sets_lead=bool(value(CHIPS.setsLead) is not None and value(CHIPS.setsLead).toPython()),
-            sets_status=value(CHIPS.setsStatus),
+            implies_lead=bool(value(CHIPS.impliesLead) is not None and value(CHIPS.impliesLead).toPython()),
+            implies_status=value(CHIPS.impliesStatus),
             amount_bound=str(value(CHIPS.amountBound)) if value(CHIPS.amountBound) is not None else None,
             implies=value(CHIPS.implies),
             aspect=str(value(CHIPS.aspect)) if value(CHIPS.aspect) is not None else None,
@@ -354,7 +355,9 @@ class SheetVocabulary:
         return self._subclasses[cls]
 
     def role_range(self, role) -> URIRef | None:
-        return self.graph.value(role, RDFS.range) if role is not None else None
+        if role not in self._ranges:
+            self._ranges[role] = self.graph.value(role, RDFS.range) if role is not None else None
+        return self._ranges[role]
 
 
 # -----------------------------------------------------------------------------
@@ -390,7 +393,8 @@ class _Matcher:
         self.types: dict = {iri: set(graph.objects(iri, RDF.type)) for iri in names.entities}
         self.existing = set(names.entities)
         self.words: dict[str, set] = defaultdict(set)
-        self.initials: dict[str, set] = defaultdict(set)
+        self.initials: dict[tuple, set] = defaultdict(set)
+        self.charsets: dict[str, frozenset] = {}
         for key in self.keys:
             self._index_key(key)
         self.taken = set(self.label)
@@ -400,7 +404,8 @@ class _Matcher:
         for word in key.split():
             self.words[word].add(key)
         if key:
-            self.initials[key[0]].add(key)
+            self.initials[key[0], _digits(key)].add(key)
+            self.charsets[key] = frozenset(key)
 
     def add(self, iri, label: str, cls):
         self.label[iri] = label
@@ -458,8 +463,11 @@ class _Matcher:
                     break
         if not bare:
             return None
-        pool = [k for k in self.initials.get(bare[0], ()) if abs(len(k) - len(bare)) <= max(3, len(bare) // 3)]
-        close = [k for k in difflib.get_close_matches(bare, sorted(pool), n=3, cutoff=0.84) if _digits(k) == _digits(bare)]
+        # misspellings keep the first letter and every figure ("Hailo-8L" is not "Hailo-8")
+        chars, window = frozenset(bare), max(3, len(bare) // 3)
+        pool = [k for k in self.initials.get((bare[0], _digits(bare)), ())
+                if abs(len(k) - len(bare)) <= window and len(chars & self.charsets[k]) * 2 >= len(chars | self.charsets[k])]
+        close = difflib.get_close_matches(bare, sorted(pool), n=3, cutoff=0.84)
         if close:
             score = round(difflib.SequenceMatcher(None, bare, close[0]).ratio(), 3)
             tied = [k for k in close if difflib.SequenceMatcher(None, bare, k).ratio() >= score - 0.02]
@@ -540,7 +548,7 @@ class ImportPlan:
         return {
             "rows": self.rows,
             "mapped": len(self.mapped),
-            "skipped": self.skipped,
+            "skipped": [{k: s[k] for k in ("id", "reason", "suggestions")} for s in self.skipped],
             "entities": {
                 "matched": [self.matched[k] for k in sorted(self.matched)],
                 "new": [self.new[k] for k in sorted(self.new)],
@@ -551,7 +559,7 @@ class ImportPlan:
 
     def report(self) -> dict:
         """The import report kept beside the output: the review plus which node(s) each row became."""
-        return {"sheet": self.sheet.name, **self.as_dict(), "imported": self.mapped}
+        return {"sheet": self.sheet.name, **self.as_dict(), "skipped": self.skipped, "imported": self.mapped}
 
 
 def _typed_date(text: str, column: str) -> Literal:
@@ -590,6 +598,7 @@ class _Planner:
         self.entity_sources: dict[URIRef, set] = defaultdict(set)
         self.new_entities: dict[URIRef, tuple] = {}
         self.match_cache: dict[tuple, Match | None] = {}
+        self.none_at: dict[tuple, int] = {}
 
     def add(self, s, p, o):
         self.plan.triples.add((s, p, o))
@@ -627,9 +636,7 @@ class _Planner:
             return self._create(_head(text) or text, self._new_class(row, side, kind, role), row, iri=iri,
                                 how="new (settled by id)")
         cache_key = (text, frozenset(want))
-        if cache_key not in self.match_cache:
-            self.match_cache[cache_key] = self.matcher.match(text, want)
-        match = self.match_cache[cache_key]
+        match = self._match(text, want)
         if match is None:
             match = self.match_cache[cache_key] = Match(text, None, "new", 1.0)
             iri = self._create(_head(text) or _bare(text) or text, self._new_class(row, side, kind, role), row)
@@ -653,6 +660,16 @@ class _Planner:
                            f"(an IRI, a res: name, or 'new')", [self.matcher.label.get(c, _local(c)) for c in match.candidates])
         self._record_match(match, row)
         return match.iri
+
+    def _match(self, text: str, want=frozenset()) -> Match | None:
+        """The matcher's answer for ``text`` in a role wanting ``want``, computed once per import."""
+        key = (text, frozenset(want))
+        if self.match_cache.get(key, self) is None and self.none_at.get(key) != len(self.new_entities):
+            del self.match_cache[key]  # nothing matched then, but the sheet has made entities since
+        if key not in self.match_cache:
+            self.match_cache[key] = self.matcher.match(text, want)
+            self.none_at[key] = len(self.new_entities)
+        return self.match_cache[key]
 
     def _record_match(self, match: Match, row):
         entry = self.plan.matched.setdefault((match.text, str(match.iri)), {
@@ -689,7 +706,7 @@ class _Planner:
             if noun and rest_key.endswith(" " + noun):
                 words = rest.split()
                 second = " ".join(words[: len(words) - len(noun.split())])
-                a, b = self.matcher.match(first), self.matcher.match(second)
+                a, b = self._match(first), self._match(second)
                 if a is not None and b is not None and a.confident and b.confident:
                     return _Ref(a.iri, b.iri, cls)
                 return None
@@ -780,7 +797,7 @@ class _Planner:
 
     def _already(self, text: str, fill: dict) -> bool:
         """True when ``text`` is just the name of an entity the node already has."""
-        match = self.matcher.match(text)
+        match = self._match(text)
         return match is not None and match.confident and any(match.iri in v for v in fill.values())
 
     def _kind(self, row, phrase: str) -> tuple[Kind, str | None]:
@@ -805,10 +822,10 @@ class _Planner:
         ids = row.get(f"{side}_id", "")
         if ids or side != "subject":
             return [self._entity(row, side, text, kind, role, ids)]
-        whole = self.matcher.match(text, self._want(role))
+        whole = self._match(text, self._want(role))
         parts = [p for p in _SPLIT.split(_bare(text)) if p]
         if (whole is None or not whole.confident) and len(parts) > 1:
-            matches = [self.matcher.match(p, self._want(role)) for p in parts]
+            matches = [self._match(p, self._want(role)) for p in parts]
             if all(m is not None and m.confident for m in matches):
                 for m in matches:
                     self._record_match(m, row)
@@ -871,7 +888,7 @@ class _Planner:
                 raise RowError("status", f"unknown status {row['status']!r}",
                                difflib.get_close_matches(phrase_key(row["status"]), sorted(self.vocab.status_names)))
             return status
-        return kind.sets_status or self.vocab.status(*_qualifiers(phrase), row.get("note", ""))
+        return kind.implies_status or self.vocab.status(*_qualifiers(phrase), row.get("note", ""))
 
     def _source(self, row) -> URIRef:
         url = row.get("url", "")
@@ -946,7 +963,7 @@ class _Planner:
             if series:
                 add(node, CHIPS.series, Literal(series))
         elif kind.cls == CHIPS.Investment:
-            lead = kind.sets_lead or bool(_LEAD.search(row.get("role_or_series", "")))
+            lead = kind.implies_lead or bool(_LEAD.search(row.get("role_or_series", "")))
             if lead:
                 add(node, CHIPS.isLead, Literal(True))
             if company is not None:
@@ -1152,12 +1169,20 @@ def write_import(plan: ImportPlan, kg, out_dir) -> list[Path]:
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise BadInput(f"{out_dir}: no such folder")
+    from kg.bundled import ONTOLOGY
+    from kg.loader import parse_file
     from kg.vocab import bind_prefixes
 
+    # the ontology, the new triples, and the types of the existing nodes they point to: enough for
+    # every shape on the new nodes, and far smaller than the whole graph
     graph = bind_prefixes(Graph())
-    graph += kg.graph
+    graph += parse_file(ONTOLOGY)
+    mine_nodes = {t[0] for t in plan.triples}
     for triple in plan.triples:
         graph.add(triple)
+    for other in {o for _, _, o in plan.triples if isinstance(o, URIRef) and o not in mine_nodes}:
+        for cls in kg.graph.objects(other, RDF.type):
+            graph.add((other, RDF.type, cls))
     report = validate(SimpleNamespace(graph=graph, shapes=kg.shapes))
     mine = {_n3(s) for s, _, _ in plan.triples} | {str(s) for s, _, _ in plan.triples}
     problems = [v for v in report.violations if v.focus in mine]

@@ -42,7 +42,11 @@ def _closest(word: str, choices: dict[str, str], n: int = 2) -> list[str]:
     key = word.lower()
     if key in choices:
         return [choices[key]]
-    return [choices[k] for k in difflib.get_close_matches(key, list(choices), n=n, cutoff=0.6)]
+    close = difflib.get_close_matches(key, list(choices), n=n, cutoff=0.6)
+    if close:  # name the runners-up only when they come near the best
+        best = difflib.SequenceMatcher(None, key, close[0]).ratio()
+        close = [k for k in close if difflib.SequenceMatcher(None, key, k).ratio() >= best - 0.1]
+    return [choices[k] for k in close]
 
 
 def _of_kind(terms: dict[str, str], position: str) -> dict[str, str]:

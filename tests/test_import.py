@@ -9,6 +9,7 @@ from rdflib import Graph, Literal, URIRef
 
 from kg.bundled import DATA_DIR, ROOT
 from kg.cli import app
+from kg.errors import DataError
 from kg.facts import describe
 from kg.importer import plan_import, read_ids, read_sheet, write_import
 from kg.loader import load
@@ -124,6 +125,7 @@ def test_dry_run_json_reviews_and_writes_nothing(runner, tmp_path):
     review = json.loads(result.stdout)
     assert set(review) == {"rows", "mapped", "skipped", "entities", "relations"}, result.output
     assert set(review["entities"]) == {"matched", "new", "ambiguous"}
+    assert all(set(s) == {"id", "reason", "suggestions"} for s in review["skipped"])
     assert review["skipped"] and result.exit_code == 1, result.output
     assert list(tmp_path.iterdir()) == []
     with SHEET.open(encoding="utf-8-sig") as f:
@@ -319,3 +321,15 @@ def test_utf8_with_a_byte_order_mark_is_read(runner, tmp_path):
 def test_import_needs_out_or_dry_run(runner, tmp_path):
     result = kg_import(runner, sheet(tmp_path, GOOD))
     assert result.exit_code == 2 and "--dry-run" in result.stderr, result.output
+
+
+def test_nothing_is_written_when_the_facts_would_not_conform(tmp_path):
+    kg = load([ARTICLE])
+    plan = plan_import(read_sheet(sheet(tmp_path, FACTS)), kg)
+    node = next(s for s, p, o in plan.triples if o == CHIPS.Talks)
+    plan.triples.add((node, CHIPS.date, Literal("May 2024")))  # not a date the shapes accept
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(DataError, match="would not conform"):
+        write_import(plan, kg, out)
+    assert list(out.iterdir()) == []
