@@ -400,7 +400,8 @@ def conflicts(kg, name: str | None = None, *, unsettled: bool = False) -> dict:
     Examples
     --------
     >>> from kg import load
-    >>> conflicts(load())["conflicts"]    # the article agrees with itself
+    >>> from kg.bundled import DATA_DIR
+    >>> conflicts(load([DATA_DIR / "cnbeta-2021-12-11-ai-chip-unicorns"]))["conflicts"]  # the article agrees with itself
     []
     """
     from kg.facts import relation_sentence
