@@ -33,6 +33,7 @@ class CHIPS(DefinedNamespace):
     Employee: URIRef
     Employees: URIRef
     Engineer: URIRef
+    ExecutiveChairman: URIRef
     Fabrication: URIRef
     FinancialResult: URIRef
     Founding: URIRef
