@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from kgtest import write_ttl
+from kgtest import ARTICLE_DATA, write_ttl
 from rdflib import Graph, Literal
 
 from kg.bundled import ONTOLOGY
@@ -26,7 +26,8 @@ def test_traditional_names_are_found(runner, tmp_path):
 
 
 def zh(runner, *args):
-    result = runner.invoke(app, [*args, "--lang", "zh"])
+    """A question in Chinese about the article's data (the bundled data also holds the 2022-2026 sheet)."""
+    result = runner.invoke(app, ["--no-bundled", "--data", str(ARTICLE_DATA), *args, "--lang", "zh"])
     assert result.exit_code == 0, result.output
     return result.stdout
 
