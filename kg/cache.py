@@ -1,36 +1,47 @@
-"""Cache the networkx projection and the name index on disk, keyed by a hash of their inputs.
+"""Keep the projection on disk as plain data (arrays and JSON), keyed by a hash of its inputs.
 
-Parsing and projecting a large graph takes minutes; reading the cached
-projection back takes about a second. The key covers everything the
-projection depends on: the package version, the source code that builds it,
-the ontology's bytes and each data file's path, size and modification time
-(or, for a store, the store's build id). A changed input is a new key, so a
-stale entry is never read; entries are written atomically (temporary file,
-then ``os.replace``), so a crash never leaves half a file under a key.
+Parsing and projecting a large graph takes minutes; mapping the cached
+:class:`kg.adjacency.Adjacency` back takes milliseconds. An entry is a
+folder ``projection-KEY/`` of ``.npy`` integer arrays, JSON and JSON lines:
+nothing in it is code, and nothing is unpickled (a crafted entry can only
+be *wrong*, and a wrong entry is removed and rebuilt).
+
+The key covers everything the projection depends on: the package version,
+the source code that builds it, the versions of the libraries it is built
+with, the ontology's bytes and each data file's path, size and modification
+time (or, for a store, the store's build id). A changed input is a new key,
+so a stale entry is never read. Entries are written into a temporary folder
+and renamed into place, so a crash never leaves half an entry under a key.
 
 The location is ``$KG_CACHE_DIR``, else ``~/.cache/chips-kg``; set
-``KG_CACHE_DIR`` to an empty string to turn the disk cache off.
+``KG_CACHE_DIR`` to an empty string to turn the disk cache off. The folder
+is created private (mode 0700); a folder that other users could write to,
+or that is not a folder, is not used (one warning line on stderr).
 """
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
-import pickle
-from functools import cached_property
+import shutil
+import stat
+import sys
 from pathlib import Path
 
-from kg.loader import KnowledgeGraph
-
-__all__ = ["cache_dir", "projection_key", "read_projection", "write_projection", "network_for",
-           "CachedKnowledgeGraph", "cached_kg", "FORMAT"]
+__all__ = ["cache_dir", "usable_cache_dir", "projection_key", "read_projection", "write_projection", "FORMAT",
+           "KEEP"]
 
 #: Bumped when the layout of a cache entry changes.
-FORMAT = 2
+FORMAT = 3
 
-_CODE = ("network.py", "names.py", "facts.py", "rules.py", "vocab.py", "_chips_terms.py", "cache.py")
+#: How many projections the cache keeps; older ones are removed when a new one is written.
+KEEP = 8
+
+_CODE = ("network.py", "names.py", "facts.py", "rules.py", "vocab.py", "_chips_terms.py", "cache.py",
+         "adjacency.py", "oxigraph_graph.py")
+_LIBRARIES = ("rdflib", "networkx", "pyoxigraph")
+_ENTRY = "entry.json"
 
 
 def cache_dir() -> Path | None:
@@ -53,10 +64,76 @@ def cache_dir() -> Path | None:
     return Path.home() / ".cache" / "chips-kg"
 
 
+_WARNED: set[str] = set()
+
+
+def _warn(message: str) -> None:
+    if message not in _WARNED:
+        _WARNED.add(message)
+        sys.stderr.write(f"Warning: {message}\n")
+
+
+def usable_cache_dir(create: bool = False) -> Path | None:
+    """The cache folder if it is safe to use: a folder owned by this user that no one else can write to.
+
+    With ``create``, a missing folder is made with mode 0700. Anything else
+    (a file, another user's folder, a group- or world-writable folder, no
+    permission) gives None and one warning line on stderr: the commands
+    then run without the disk cache.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["KG_CACHE_DIR"] = folder = tempfile.mkdtemp() + "/cache"
+    >>> oct(usable_cache_dir(create=True).stat().st_mode & 0o777)
+    '0o700'
+    >>> os.chmod(folder, 0o777)
+    >>> usable_cache_dir() is None     # and a warning on stderr
+    True
+    >>> del os.environ["KG_CACHE_DIR"]
+    """
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        if create and not folder.exists():
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700)
+        info = folder.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        _warn(f"not using the cache folder {folder}: {e.strerror or e}")
+        return None
+    if not stat.S_ISDIR(info.st_mode):
+        _warn(f"not using the cache folder {folder}: it is not a folder (set KG_CACHE_DIR to a folder, "
+              "or to an empty string to turn the cache off)")
+        return None
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        _warn(f"not using the cache folder {folder}: it belongs to another user")
+        return None
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        _warn(f"not using the cache folder {folder}: others can write to it (chmod 700 {folder})")
+        return None
+    return folder
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in _LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
 def _code_fingerprint() -> str:
     import kg
 
-    h = hashlib.sha256(f"{kg.__version__}|{FORMAT}".encode())
+    h = hashlib.sha256(f"{kg.__version__}|{FORMAT}|{sys.version_info[:2]}".encode())
     here = Path(__file__).resolve().parent
     for name in _CODE:
         try:
@@ -88,6 +165,7 @@ def projection_key(files=(), *, derive: bool = True, store_id: str | None = None
 
     parts = {
         "code": _code_fingerprint(),
+        "libraries": _versions(),
         "ontology": hashlib.sha256(ONTOLOGY.read_bytes()).hexdigest(),
         "derive": derive,
     }
@@ -98,189 +176,71 @@ def projection_key(files=(), *, derive: bool = True, store_id: str | None = None
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def _entry(key: str) -> Path | None:
-    folder = cache_dir()
-    return None if folder is None else folder / f"projection-{key}.pickle"
+def _entry(key: str, create: bool = False) -> Path | None:
+    folder = usable_cache_dir(create=create)
+    return None if folder is None else folder / f"projection-{key}"
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def read_projection(key: str):
-    """Return ``(network, names, meta)`` cached under ``key``, or None.
+    """Return ``(adjacency, meta)`` cached under ``key``, or None.
 
-    A missing, unreadable or corrupt entry is a miss, never an error.
+    A missing entry is a miss; a damaged or foreign one (wrong format, key,
+    sizes, or any file that is not plain data) is removed and is a miss too,
+    so the next build writes a good one. A damaged line found later, while
+    answering, removes the entry and raises one :class:`kg.errors.DataError`.
     """
+    from kg.adjacency import Adjacency
+    from kg.errors import DataError
+
     path = _entry(key)
-    if path is None or not path.is_file():
+    if path is None or not path.exists():
         return None
-    enabled = gc.isenabled()
-    gc.disable()  # unpickling millions of small objects: the collector only slows it down
     try:
-        with open(path, "rb") as handle:
-            payload = pickle.load(handle)
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            return None
-        if payload.get("undirected") is not None:
-            from kg.network import remember_undirected
-
-            remember_undirected(payload["network"], payload["undirected"])
-        return payload["network"], payload["names"], payload.get("meta", {})
-    except Exception:  # a truncated or foreign file is just a miss
+        info = json.loads((path / _ENTRY).read_text(encoding="utf-8"))
+        if not isinstance(info, dict) or info.get("format") != FORMAT or info.get("key") != key:
+            raise DataError(f"{path}: not a cache entry of this version")
+        adjacency = Adjacency.open(path)
+        adjacency.on_damage = lambda: _remove(path)
+        return adjacency, info.get("meta") or {}
+    except (OSError, ValueError, DataError):
+        _remove(path)
         return None
-    finally:
-        if enabled:
-            gc.enable()
 
 
-def write_projection(key: str, network, names, meta: dict | None = None) -> Path | None:
-    """Write ``network`` and ``names`` under ``key`` atomically; return the path (None if off).
+def write_projection(key: str, adjacency, meta: dict | None = None) -> Path | None:
+    """Write ``adjacency`` (:class:`kg.adjacency.Adjacency`) under ``key``; return the entry (None if off).
 
-    The undirected view used by path search is built first and stored with
-    the network, so that a cached ``kg path`` does not rebuild it.
     Failing to write (read-only home, full disk) is silent: a cache is optional.
     """
-    from kg.network import undirected
-
-    path = _entry(key)
+    path = _entry(key, create=True)
     if path is None:
         return None
-    view = undirected(network)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as handle:
-            pickle.dump({"format": FORMAT, "network": network, "undirected": view, "names": names,
-                         "meta": meta or {}}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        _remove(tmp)
+        tmp.mkdir(mode=0o700)
+        adjacency.save(tmp)
+        (tmp / _ENTRY).write_text(json.dumps({"format": FORMAT, "key": key, "meta": meta or {}}), encoding="utf-8")
+        if path.exists():
+            old = path.with_name(f".{path.name}.{os.getpid()}.old")
+            os.replace(path, old)
+            _remove(old)
         os.replace(tmp, path)
         _prune(path.parent, keep=path)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
         return None
     return path
 
 
-#: How many projections the cache keeps; older ones are removed when a new one is written.
-KEEP = 8
-
-
 def _prune(folder: Path, keep: Path) -> None:
-    entries = sorted(folder.glob("projection-*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    entries = sorted(folder.glob("projection-*"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
     for old in [e for e in entries if e != keep][KEEP - 1:]:
-        old.unlink(missing_ok=True)
-
-
-def network_for(kg: KnowledgeGraph):
-    """The projection of a loaded graph, read from the disk cache or built and cached.
-
-    Used by :attr:`kg.loader.KnowledgeGraph.network`. Only graphs loaded from
-    files are cached (an in-memory graph has no key); an entry is used only if
-    it was built from as many triples as ``kg.graph`` holds.
-    """
-    from kg.network import project
-
-    if not kg.files or len(kg.graph) != kg.asserted + kg.derived:
-        return project(kg.graph)
-    key = projection_key(kg.files, derive=kg.derived > 0)
-    hit = read_projection(key)
-    if hit is not None and hit[2].get("triples") == len(kg.graph):
-        kg.__dict__.setdefault("names", hit[1])
-        return hit[0]
-    network = project(kg.graph, kg.names)
-    write_projection(key, network, kg.names, {"triples": len(kg.graph), "files": [str(p) for p in kg.files]})
-    return network
-
-
-class CachedProjection(KnowledgeGraph):
-    """Base of graphs whose projection and name index come from the disk cache under ``self.key``.
-
-    Subclasses say where the RDF comes from (``graph``) and what to record
-    beside a new cache entry (:meth:`_cache_meta`). ``ontology`` is the
-    ontology alone, enough for relation kinds and classes.
-    """
-
-    key: str
-
-    def _cache_meta(self) -> dict:
-        raise NotImplementedError
-
-    @cached_property
-    def ontology(self):
-        """The ontology alone, parsed on first use."""
-        from kg.bundled import ONTOLOGY
-        from kg.loader import parse_file
-
-        return parse_file(ONTOLOGY)
-
-    @cached_property
-    def _hit(self):
-        return read_projection(self.key)
-
-    @cached_property
-    def names(self):
-        """The name index, from the cache when possible."""
-        if self._hit is not None:
-            return self._hit[1]
-        from kg.names import NameIndex
-
-        return NameIndex(self.graph)
-
-    @cached_property
-    def network(self):
-        """The projection, from the cache when possible; built from ``graph`` and cached otherwise."""
-        if self._hit is not None:
-            return self._hit[0]
-        from kg.network import project
-
-        network = project(self.graph, self.names)
-        write_projection(self.key, network, self.names, self._cache_meta())
-        return network
-
-
-class CachedKnowledgeGraph(CachedProjection):
-    """A :class:`KnowledgeGraph` that parses nothing until something needs the RDF.
-
-    ``network`` and ``names`` come from the disk cache when it holds them;
-    ``graph``, ``asserted`` and ``derived`` load the files on first use.
-    """
-
-    def __init__(self, paths=None):  # noqa: D107  (no dataclass __init__: nothing is loaded yet)
-        from kg.loader import data_files
-
-        self._paths = paths
-        self.files = data_files(paths)
-        self._shapes = None
-        self.key = projection_key(self.files, derive=True)
-
-    @cached_property
-    def _loaded(self) -> KnowledgeGraph:
-        from kg.loader import load
-
-        return load(self._paths)
-
-    graph = property(lambda self: self._loaded.graph, doc="The full RDF graph, loaded on first use.")
-    asserted = property(lambda self: self._loaded.asserted)
-    derived = property(lambda self: self._loaded.derived)
-
-    def _cache_meta(self) -> dict:
-        return {"triples": len(self.graph), "files": [str(p) for p in self.files]}
-
-
-def cached_kg(paths=None) -> CachedKnowledgeGraph:
-    """Open the data named by ``paths`` lazily, with the projection served from the disk cache.
-
-    Parameters
-    ----------
-    paths : iterable of str or Path, optional
-        As for :func:`kg.loader.load`.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> from kg.synth import synthesize
-    >>> os.environ["KG_CACHE_DIR"] = tempfile.mkdtemp()
-    >>> folder = synthesize(tempfile.mkdtemp(), 10, seed=3).path.parent
-    >>> first = cached_kg([folder]).network          # parses, projects, writes the cache
-    >>> again = cached_kg([folder])
-    >>> again.network.number_of_nodes() == first.number_of_nodes(), "_loaded" in again.__dict__
-    (True, False)
-    >>> del os.environ["KG_CACHE_DIR"]
-    """
-    return CachedKnowledgeGraph(paths)
+        if old.is_dir() and not old.is_symlink():
+            _remove(old)
+        else:
+            old.unlink(missing_ok=True)

@@ -7,14 +7,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from rdflib import Graph
-from rdflib.util import guess_format
-
 from kg.bundled import DATA_DIR, ONTOLOGY, SHAPES
 from kg.errors import DataError
-from kg.vocab import bind_prefixes
 
-__all__ = ["KnowledgeGraph", "load", "data_files", "env_data_paths", "parse_file", "RDF_SUFFIXES"]
+__all__ = ["KnowledgeGraph", "CachedProjection", "CachedKnowledgeGraph", "cached_kg", "load", "data_files",
+           "env_data_paths", "parse_file", "RDF_SUFFIXES"]
 
 #: File suffixes read as RDF when a folder is given; other files are ignored.
 RDF_SUFFIXES = (".ttl", ".turtle", ".nt", ".n3", ".jsonld", ".rdf", ".owl", ".xml", ".trig")
@@ -36,11 +33,11 @@ class KnowledgeGraph:
         Number of shortcut triples the rules added.
     """
 
-    graph: Graph
+    graph: "Graph"
     files: list[Path]
     asserted: int = 0
     derived: int = 0
-    _shapes: Graph | None = field(default=None, repr=False)
+    _shapes: "Graph | None" = field(default=None, repr=False)
 
     @property
     def shapes(self) -> Graph:
@@ -69,9 +66,43 @@ class KnowledgeGraph:
     @cached_property
     def network(self):
         """The networkx projection of the graph (:func:`kg.network.project`), disk-cached by :mod:`kg.cache`."""
-        from kg.cache import network_for
+        from kg.network import project
 
-        return network_for(self)
+        if not self.files or len(self.graph) != self.asserted + self.derived:
+            return project(self.graph, self.names)  # an in-memory graph has no cache key
+        hit = self._cached
+        if hit is not None:
+            return hit.to_networkx()
+        network = project(self.graph, self.names)
+        self.__dict__["adjacency"] = _write_cache(self._key, network, self.names, self._cache_meta())
+        return network
+
+    @cached_property
+    def adjacency(self):
+        """The projection as compact arrays (:class:`kg.adjacency.Adjacency`): what paths and neighbours search."""
+        from kg.adjacency import Adjacency
+
+        hit = self._cached if self.files and "network" not in self.__dict__ else None
+        return hit if hit is not None else Adjacency.from_network(self.network, self.names)
+
+    @cached_property
+    def _key(self) -> str:
+        from kg.cache import projection_key
+
+        return projection_key(self.files, derive=self.derived > 0)
+
+    @cached_property
+    def _cached(self):
+        """The disk-cached adjacency, if the cache holds one built from as many triples as ``graph``."""
+        from kg.cache import read_projection
+
+        hit = read_projection(self._key)
+        if hit is None or hit[1].get("triples") != len(self.graph):
+            return None
+        return hit[0]
+
+    def _cache_meta(self) -> dict:
+        return {"triples": len(self.graph), "files": [str(p) for p in self.files]}
 
     def resolve(self, name: str):
         """Return the :class:`kg.names.Entity` that ``name`` denotes.
@@ -79,6 +110,122 @@ class KnowledgeGraph:
         Raises :class:`kg.errors.UnknownEntity` or :class:`kg.errors.AmbiguousEntity`.
         """
         return self.names.resolve(name)
+
+
+def _write_cache(key: str, network, names, meta: dict):
+    """Cache the projection ``network`` under ``key``; return its adjacency."""
+    from kg.adjacency import Adjacency
+    from kg.cache import write_projection
+
+    adjacency = Adjacency.from_network(network, names)
+    write_projection(key, adjacency, meta)
+    return adjacency
+
+
+class CachedProjection(KnowledgeGraph):
+    """Base of graphs whose projection and name index come from the disk cache under ``self.key``.
+
+    Subclasses say where the RDF comes from (``graph``) and what to record
+    beside a new cache entry (:meth:`_cache_meta`). ``ontology`` is the
+    ontology alone, enough for relation kinds and classes. On a cache hit,
+    questions about connections read only the arrays (:attr:`adjacency`);
+    ``network`` (networkx) is rebuilt from them for the analyses.
+    """
+
+    key: str
+
+    @cached_property
+    def ontology(self):
+        """The ontology alone, parsed on first use."""
+        return parse_file(ONTOLOGY)
+
+    @cached_property
+    def _hit(self):
+        from kg.cache import read_projection
+
+        return read_projection(self.key)
+
+    @cached_property
+    def names(self):
+        """The name index, from the cache when possible."""
+        if self._hit is not None:
+            return self._hit[0].names
+        from kg.names import NameIndex
+
+        return NameIndex(self.graph)
+
+    @cached_property
+    def adjacency(self):
+        """The compact adjacency, from the cache when possible; built (and cached) otherwise."""
+        if self._hit is not None:
+            return self._hit[0]
+        self.network
+        return self.__dict__["adjacency"]
+
+    @cached_property
+    def network(self):
+        """The networkx projection: from the cached arrays when possible; built from ``graph`` and cached otherwise."""
+        if self._hit is not None:
+            return self._hit[0].to_networkx()
+        network = self._project()
+        self.__dict__["adjacency"] = _write_cache(self.key, network, self.names, self._cache_meta())
+        return network
+
+    def _project(self):
+        from kg.network import project
+
+        return project(self.graph, self.names)
+
+    def resolve(self, name: str):
+        """Resolve ``name``: an IRI or ``res:`` name straight from the arrays, other names by the name index."""
+        return self.adjacency.resolve(name)
+
+
+class CachedKnowledgeGraph(CachedProjection):
+    """A :class:`KnowledgeGraph` that parses nothing until something needs the RDF.
+
+    ``adjacency``, ``network`` and ``names`` come from the disk cache when it
+    holds them; ``graph``, ``asserted`` and ``derived`` load the files on first use.
+    """
+
+    def __init__(self, paths=None):  # noqa: D107  (no dataclass __init__: nothing is loaded yet)
+        from kg.cache import projection_key
+
+        self._paths = paths
+        self.files = data_files(paths)
+        self._shapes = None
+        self.key = projection_key(self.files, derive=True)
+
+    @cached_property
+    def _loaded(self) -> KnowledgeGraph:
+        return load(self._paths)
+
+    graph = property(lambda self: self._loaded.graph, doc="The full RDF graph, loaded on first use.")
+    asserted = property(lambda self: self._loaded.asserted)
+    derived = property(lambda self: self._loaded.derived)
+
+
+def cached_kg(paths=None) -> CachedKnowledgeGraph:
+    """Open the data named by ``paths`` lazily, with the projection served from the disk cache.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path, optional
+        As for :func:`load`.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from kg.synth import synthesize
+    >>> os.environ["KG_CACHE_DIR"] = tempfile.mkdtemp()
+    >>> folder = synthesize(tempfile.mkdtemp(), 10, seed=3).path.parent
+    >>> first = cached_kg([folder]).network          # parses, projects, writes the cache
+    >>> again = cached_kg([folder])
+    >>> again.network.number_of_nodes() == first.number_of_nodes(), "_loaded" in again.__dict__
+    (True, False)
+    >>> del os.environ["KG_CACHE_DIR"]
+    """
+    return CachedKnowledgeGraph(paths)
 
 
 def env_data_paths() -> list[str]:
@@ -138,6 +285,9 @@ def parse_file(path: Path, graph: Graph | None = None) -> Graph:
     The error names the file, the line and the column of a syntax error.
     ``graph`` is only used to choose the graph class; nothing is added to it.
     """
+    from rdflib import Graph
+    from rdflib.util import guess_format
+
     fmt = guess_format(str(path)) or "turtle"
     target = Graph()
     try:
@@ -192,6 +342,10 @@ def load(paths=None, *, derive: bool = True, cache: bool = True) -> KnowledgeGra
     key = (derive, tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
     if cache and key in _CACHE:
         return _CACHE[key]
+
+    from rdflib import Graph
+
+    from kg.vocab import bind_prefixes
 
     parts = [parse_file(ONTOLOGY)] + [parse_file(p) for p in files]
     graph = bind_prefixes(Graph())

@@ -7,38 +7,53 @@ import functools
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
-
-from rdflib import OWL, RDF, RDFS, Graph, URIRef
-from rdflib.namespace import SKOS
+from dataclasses import dataclass, field
 
 from kg.errors import AmbiguousEntity, BadInput, UnknownEntity
-from kg.vocab import CHIPS
+from kg.iris import PREFIXES, expand_curie
 
-__all__ = ["Entity", "NameIndex", "normalize", "to_simplified", "subclasses", "entity_classes", "label_of", "class_of"]
+__all__ = ["Entity", "NameIndex", "normalize", "to_simplified", "subclasses", "entity_classes", "label_of",
+           "class_of", "expand_curie"]
 
-#: The top classes whose instances are entities (nodes a user asks about).
-ENTITY_ROOTS = (CHIPS.Person, CHIPS.Organization, CHIPS.Product, CHIPS.Architecture, CHIPS.ProcessNode)
+_CHIPS = PREFIXES["chips"]
+
+#: The top classes whose instances are entities (nodes a user asks about), by local name.
+ENTITY_ROOTS = ("Person", "Organization", "Product", "Architecture", "ProcessNode")
 
 #: Most specific first: the class shown for an entity with several.
 _CLASS_PREFERENCE = (
-    CHIPS.Person, CHIPS.Foundry, CHIPS.Startup, CHIPS.InvestmentFirm, CHIPS.University,
-    CHIPS.ResearchLab, CHIPS.MilitaryUnit, CHIPS.GovernmentAgency, CHIPS.MediaOutlet, CHIPS.Company,
-    CHIPS.Organization, CHIPS.Chip, CHIPS.System, CHIPS.Module, CHIPS.Software, CHIPS.Product,
-    CHIPS.Architecture, CHIPS.ProcessNode,
+    "Person", "Foundry", "Startup", "InvestmentFirm", "University", "ResearchLab", "MilitaryUnit",
+    "GovernmentAgency", "MediaOutlet", "Company", "Organization", "Chip", "System", "Module", "Software",
+    "Product", "Architecture", "ProcessNode",
 )
 
 
 @dataclass(frozen=True, order=True)
 class Entity:
-    """An entity found by name: its IRI, English label and main class (local name)."""
+    """An entity found by name: its English label, IRI and main class (local name).
+
+    ``iri`` is an rdflib ``URIRef`` (rdflib is imported on first use); ``id``
+    is the same IRI as plain text, for code that never touches rdflib.
+    """
 
     label: str
-    iri: URIRef
+    id: str
     cls: str
+    _iri: object = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "id", str(self.id))
+
+    @property
+    def iri(self):
+        if self._iri is None:
+            from rdflib import URIRef
+
+            object.__setattr__(self, "_iri", URIRef(self.id))
+        return self._iri
 
     def as_dict(self) -> dict:
-        return {"iri": str(self.iri), "label": self.label, "class": self.cls}
+        return {"iri": self.id, "label": self.label, "class": self.cls}
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -83,26 +98,10 @@ def normalize(text: str) -> str:
     return re.sub(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])", "", text)
 
 
-def expand_curie(text: str) -> str:
-    """Expand a prefixed name of the project (``res:groq``) to its IRI; other text is returned as is.
-
-    Examples
-    --------
-    >>> expand_curie("res:groq")
-    'https://w3id.org/chipskg/id/groq'
-    >>> expand_curie("Jim Keller")
-    'Jim Keller'
-    """
-    from kg.vocab import PREFIXES
-
-    prefix, sep, local = text.partition(":")
-    if sep and prefix in PREFIXES and local and " " not in local and not local.startswith("//"):
-        return PREFIXES[prefix] + local
-    return text
-
-
 def subclasses(graph: Graph, *roots) -> set[URIRef]:
     """Return ``roots`` and every class stated below them with rdfs:subClassOf."""
+    from rdflib import RDFS, URIRef
+
     found, frontier = set(roots), list(roots)
     while frontier:
         for sub in graph.subjects(RDFS.subClassOf, frontier.pop()):
@@ -114,11 +113,15 @@ def subclasses(graph: Graph, *roots) -> set[URIRef]:
 
 def entity_classes(graph: Graph) -> set[URIRef]:
     """Return the entity root classes and all their subclasses stated in ``graph``."""
-    return subclasses(graph, *ENTITY_ROOTS)
+    from rdflib import URIRef
+
+    return subclasses(graph, *(URIRef(_CHIPS + name) for name in ENTITY_ROOTS))
 
 
 def label_of(graph: Graph, node, lang: str = "en") -> str:
     """Return the ``rdfs:label`` of ``node`` in ``lang``, else any label, else its local name."""
+    from rdflib import RDFS
+
     fallback = None
     for label in graph.objects(node, RDFS.label):
         if getattr(label, "language", None) == lang:
@@ -133,10 +136,10 @@ def label_of(graph: Graph, node, lang: str = "en") -> str:
 
 def class_of(types) -> str:
     """Return the local name of the most specific entity class among ``types``."""
-    types = set(types)
-    for cls in _CLASS_PREFERENCE:
-        if cls in types:
-            return str(cls).split("#")[-1]
+    types = {str(t) for t in types}
+    for name in _CLASS_PREFERENCE:
+        if _CHIPS + name in types:
+            return name
     return str(min(types)).rsplit("#", 1)[-1].rsplit("/", 1)[-1] if types else "Thing"
 
 
@@ -158,37 +161,71 @@ class NameIndex:
     'Jim Keller'
     """
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph=None):
+        self._by_iri: dict[str, Entity] = {}
+        self._keys: dict[str, set[str]] = defaultdict(set)
+        self._aliases: dict[str, str] = {}  # the IRI of a merged entity (owl:sameAs) -> the one kept
+        if graph is not None:
+            self._index(graph)
+        self._sorted_keys = sorted(self._keys)
+
+    def _index(self, graph) -> None:
+        from rdflib import OWL, RDF, RDFS, URIRef
+        from rdflib.namespace import SKOS
+
         classes = entity_classes(graph)
-        self.entities: dict[URIRef, Entity] = {}
-        self._keys: dict[str, set[URIRef]] = defaultdict(set)
         for node, _, cls in graph.triples((None, RDF.type, None)):
-            if cls in classes and isinstance(node, URIRef) and node not in self.entities:
-                entity = Entity(label_of(graph, node), node, class_of(graph.objects(node, RDF.type)))
-                self.entities[node] = entity
-                names = [entity.label, str(node).rstrip("/").rsplit("/", 1)[-1]]
+            if cls in classes and isinstance(node, URIRef) and str(node) not in self._by_iri:
+                entity = Entity(label_of(graph, node), str(node), class_of(graph.objects(node, RDF.type)), node)
+                self._by_iri[entity.id] = entity
+                names = [entity.label, entity.id.rstrip("/").rsplit("/", 1)[-1]]
                 names += [str(o) for p in (RDFS.label, SKOS.altLabel) for o in graph.objects(node, p)]
                 for name in names:
                     if key := normalize(name):
-                        self._keys[key].add(node)
-        self._sorted_keys = sorted(self._keys)
-        self._by_iri = {str(iri): entity for iri, entity in self.entities.items()}
+                        self._keys[key].add(entity.id)
         for kept, merged in graph.subject_objects(OWL.sameAs):  # a merged entity's IRI finds the one kept
-            if kept in self.entities and merged not in self.entities:
-                self._by_iri.setdefault(str(merged), self.entities[kept])
+            if str(kept) in self._by_iri and str(merged) not in self._by_iri:
+                self._aliases.setdefault(str(merged), str(kept))
+
+    @classmethod
+    def from_parts(cls, entities, keys: dict, aliases: dict | None = None) -> "NameIndex":
+        """Rebuild an index from what :meth:`parts` gave (no rdflib needed)."""
+        index = cls()
+        index._by_iri = {e.id: e for e in entities}
+        index._aliases = dict(aliases or {})
+        index._keys = {k: set(v) for k, v in keys.items()}
+        index._sorted_keys = sorted(index._keys)
+        return index
+
+    def parts(self) -> tuple[list[Entity], dict[str, list[str]], dict[str, str]]:
+        """The entities, the normalized names pointing to their IRIs and the merged IRIs, as plain data."""
+        return list(self._by_iri.values()), {k: sorted(v) for k, v in self._keys.items()}, dict(self._aliases)
+
+    @property
+    def entities(self) -> dict:
+        """IRI (an rdflib ``URIRef``) → :class:`Entity`."""
+        found = self.__dict__.get("_by_uriref")
+        if found is None:
+            found = self.__dict__["_by_uriref"] = {e.iri: e for e in self._by_iri.values()}
+        return found
+
+    def entity(self, iri) -> Entity | None:
+        """The entity with this IRI (text or ``URIRef``; a merged entity's IRI gives the one kept), or None."""
+        iri = str(iri)
+        return self._by_iri.get(iri) or self._by_iri.get(self._aliases.get(iri, ""))
 
     def __len__(self) -> int:
-        return len(self.entities)
+        return len(self._by_iri)
 
     def name_keys(self) -> dict[str, set[URIRef]]:
         """Every normalized name (label, alias, IRI local name) and the entities it names."""
         return self._keys
 
     def __contains__(self, iri) -> bool:
-        return iri in self.entities
+        return str(iri) in self._by_iri
 
     def _entities(self, iris) -> list[Entity]:
-        return sorted(self.entities[i] for i in iris)
+        return sorted(self._by_iri[i] for i in iris)
 
     def candidates(self, name: str) -> list[Entity]:
         """Return the entities ``name`` denotes, best tier only (exact, then whole words, then fuzzy)."""
@@ -244,7 +281,7 @@ class NameIndex:
         """
         if not normalize(name):
             raise BadInput(f"say which entity: {name!r} is no name (an English or Chinese name, or an id like res:groq)")
-        by_iri = self._by_iri.get(expand_curie(name.strip()))
+        by_iri = self.entity(expand_curie(name.strip()))
         if by_iri is not None:
             return by_iri
         found = self.candidates(name)

@@ -14,7 +14,7 @@ from kg.names import NameIndex, entity_classes, label_of, subclasses
 from kg.rules import shortcut_rules
 from kg.vocab import CHIPS
 
-__all__ = ["project", "vocabulary", "edge_predicates", "undirected", "remember_undirected", "relation_kinds",
+__all__ = ["project", "vocabulary", "edge_predicates", "undirected", "relation_kinds",
            "indirect_kinds", "kind_of"]
 
 #: Literal properties never copied onto nodes (they are names, kept separately).
@@ -277,10 +277,5 @@ def undirected(G: nx.MultiDiGraph) -> nx.Graph:
             H.add_edge(u, v, refs=[(u, v, key)])
     for _, _, data in H.edges(data=True):
         data["refs"].sort()
-    remember_undirected(G, H)
-    return H
-
-
-def remember_undirected(G: nx.MultiDiGraph, H: nx.Graph) -> None:
-    """Record ``H`` as the undirected view of ``G`` (used by the disk cache, which saves both)."""
     _UNDIRECTED[G] = H
+    return H

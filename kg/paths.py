@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import islice
 
-import networkx as nx
-
 from kg.errors import BadInput, NoPath
 from kg.i18n import edge_sentence, join, kind_label, node_label, phrase, word
 from kg.names import normalize
-from kg.network import undirected
 
 __all__ = ["find_paths", "common_ties", "neighbors", "resolve_kinds", "resolve_class", "TieFilter",
            "tie_filter", "filtered_view"]
@@ -55,7 +51,8 @@ def resolve_class(kg, name: str | None) -> set[str] | None:
 
 def _vocabulary(kg) -> dict:
     """The ontology facts the questions need, as kept on the projection (:func:`kg.network.vocabulary`)."""
-    return kg.network.graph["vocabulary"]
+    adjacency = getattr(kg, "adjacency", None)
+    return adjacency.vocabulary if adjacency is not None else kg.network.graph["vocabulary"]
 
 
 @dataclass(frozen=True)
@@ -71,10 +68,6 @@ class TieFilter:
     def kind_ok(self, kind: str) -> bool:
         return (self.only is None or kind in self.only) and kind not in self.excluded
 
-    def node_ok(self, G, n) -> bool:
-        if n in self.keep:
-            return True
-        return n not in self.avoided and (self.through is None or G.nodes[n]["cls"] in self.through)
 
 
 def tie_filter(kg, *, only=None, exclude=None, avoid=(), through=None, keep=(), indirect=True) -> TieFilter:
@@ -88,7 +81,7 @@ def tie_filter(kg, *, only=None, exclude=None, avoid=(), through=None, keep=(), 
     excluded = resolve_kinds(kg, exclude) or set()
     if only_kinds is None and not indirect:
         excluded |= set(_vocabulary(kg)["indirect"])
-    avoided = {str(kg.resolve(name).iri) for name in avoid or ()}
+    avoided = {kg.resolve(name).id for name in avoid or ()}
     if avoided & set(keep):
         raise BadInput("cannot avoid an endpoint of the question")
     return TieFilter(
@@ -100,77 +93,174 @@ def tie_filter(kg, *, only=None, exclude=None, avoid=(), through=None, keep=(), 
     )
 
 
-def filtered_view(kg, flt: TieFilter):
-    """The undirected simple graph of ``kg`` restricted by the :class:`TieFilter` ``flt`` (a read-only view)."""
-    G = kg.network
-    H = undirected(G)
-    if flt.only is None and not flt.avoided and flt.through is None:
-        # the common case: only a few kinds dropped; hide just the ties made of nothing else
-        dropped = _ties_only_of(G, H, flt.excluded)
-        return nx.restricted_view(H, [], dropped) if dropped else H
-    return nx.subgraph_view(
-        H,
-        filter_node=lambda n: flt.node_ok(G, n),
-        filter_edge=lambda u, v: any(flt.kind_ok(G.edges[r]["kind"]) for r in H[u][v]["refs"]),
-    )
+class _Ties:
+    """The undirected ties of ``kg.adjacency`` that a :class:`TieFilter` allows, by node number."""
 
+    def __init__(self, kg, flt: TieFilter):
+        adj = self.adj = kg.adjacency
+        self.flt = flt
+        self.bits = adj.kind_bits(flt.kind_ok)
+        self.keep = {adj.index_of(n) for n in flt.keep} - {None}
+        self.avoided = {adj.index_of(n) for n in flt.avoided} - {None}
+        self.through = (None if flt.through is None
+                        else {i for i, c in enumerate(adj.classes) if c in flt.through})
 
-_DROPPED: "weakref.WeakKeyDictionary[nx.MultiDiGraph, dict]" = weakref.WeakKeyDictionary()
+    def node_ok(self, i: int) -> bool:
+        if i in self.keep:
+            return True
+        return i not in self.avoided and (self.through is None or self.adj.node_cls[i] in self.through)
 
+    def __getitem__(self, i: int) -> list[int]:
+        """The allowed neighbours of node ``i``, in the undirected view's order."""
+        adj, bits, ok = self.adj, self.bits, self.flt.kind_ok
+        node_ok = self.node_ok if (self.avoided or self.through is not None) else None
+        return [j for j, pair in adj.ties(i)
+                if adj.pair_ok(pair, bits, ok) and (node_ok is None or node_ok(j))]
 
-def _ties_only_of(G, H, kinds: frozenset) -> list[tuple]:
-    """The undirected ties of ``H`` whose every relation is of one of ``kinds`` (remembered per graph)."""
-    memo = _DROPPED.setdefault(G, {})
-    if kinds not in memo:
-        candidates = {(u, v) for u, v, kind in G.edges(data="kind") if kind in kinds}
-        memo[kinds] = sorted(
-            (u, v) for u, v in candidates if all(G.edges[r]["kind"] in kinds for r in H[u][v]["refs"])
-        )
-    return memo[kinds]
+    def hop_edges(self, u: int, v: int, lang: str = "en") -> list[dict]:
+        """The directed relations behind the undirected hop ``u — v``, best first, told in ``lang``."""
+        adj, iris = self.adj, self.adj.iris
+        edges = []
+        for e in adj.refs(adj.pair(u, v)):
+            s, t, key, data = adj.edge(e)
+            if self.flt.kind_ok(data["kind"]):
+                edges.append(((iris[s], iris[t], key), data))
 
+        def rank(item):
+            # a relation the sources state as its own node (a founding, a round) tells a hop
+            # better than a plain property; then a dated one; ties by kind name for determinism
+            ref, data = item
+            return ("relation" not in data, not any(k in data for k in ("date", "start", "end")), data["kind"], ref)
 
-def _hop_edges(kg, flt: TieFilter, u, v, lang: str = "en") -> list[dict]:
-    """The directed relations behind the undirected hop ``u — v``, best first, told in ``lang``."""
-    G = kg.network
-    refs = [r for r in undirected(G)[u][v]["refs"] if flt.kind_ok(G.edges[r]["kind"])]
-
-    def rank(ref):
-        # a relation the sources state as its own node (a founding, a round) tells a hop
-        # better than a plain property; then a dated one; ties by kind name for determinism
-        data = G.edges[ref]
-        return ("relation" not in data, not any(k in data for k in ("date", "start", "end")), data["kind"], ref)
-
-    out = []
-    for s, t, key in sorted(refs, key=rank):
-        data = G.edges[s, t, key]
-        out.append({
+        return [{
             "source": s, "target": t, "predicate": data["predicate"], "label": data["label"],
-            "kind": data["kind"], "sentence": edge_sentence(G, s, t, data, lang), "sources": data["sources"],
+            "kind": data["kind"], "sentence": edge_sentence(self.adj, s, t, data, lang), "sources": data["sources"],
             "attributes": {k: v for k, v in data.items()
                            if k not in ("predicate", "label", "kind", "sentence", "sources")},
-        })
-    return out
+        } for (s, t, _), data in sorted(edges, key=rank)]
+
+    def node(self, i: int, lang: str = "en") -> dict:
+        d = self.adj.node(i)
+        return {"iri": d["iri"], "label": node_label(self.adj, d["iri"], lang), "class": d["cls"]}
+
+    def label(self, i: int) -> str:
+        return self.adj.node(i)["label"]
+
+    def shortest(self, s: int, t: int) -> list[int] | None:
+        """One shortest path, found as networkx's bidirectional search finds it (same tie-breaking)."""
+        pred, succ = {s: None}, {t: None}
+        forward, reverse = [s], [t]
+        meet = None
+        while forward and reverse and meet is None:
+            if len(forward) <= len(reverse):
+                level, forward = forward, []
+                for v in level:
+                    for w in self[v]:
+                        if w not in pred:
+                            forward.append(w)
+                            pred[w] = v
+                        if w in succ:
+                            meet = w
+                            break
+                    if meet is not None:
+                        break
+            else:
+                level, reverse = reverse, []
+                for v in level:
+                    for w in self[v]:
+                        if w not in succ:
+                            succ[w] = v
+                            reverse.append(w)
+                        if w in pred:
+                            meet = w
+                            break
+                    if meet is not None:
+                        break
+        if meet is None:
+            return None
+        path, w = [], meet
+        while w is not None:
+            path.append(w)
+            w = pred[w]
+        path.reverse()
+        w = succ[path[-1]]
+        while w is not None:
+            path.append(w)
+            w = succ[w]
+        return path
+
+    def all_shortest(self, s: int, t: int) -> list[list[int]]:
+        """Every shortest path from ``s`` to ``t``."""
+        pred, seen, level, frontier = {s: []}, {s: 0}, 0, [s]
+        while frontier and t not in seen:
+            level += 1
+            this, frontier = frontier, []
+            for v in this:
+                for w in self[v]:
+                    if w not in seen:
+                        pred[w], seen[w] = [v], level
+                        frontier.append(w)
+                    elif seen[w] == level:
+                        pred[w].append(v)
+        if t not in seen:
+            return []
+
+        def back(node):
+            if node == s:
+                return [[s]]
+            return [p + [node] for parent in pred[node] for p in back(parent)]
+
+        return back(t)
+
+    def reach(self, s: int, depth: int) -> dict[int, list[int]]:
+        """A shortest path to every node within ``depth`` hops of ``s``, in breadth-first order."""
+        paths, frontier = {s: [s]}, [s]
+        for _ in range(depth):
+            this, frontier = frontier, []
+            for v in this:
+                for w in self[v]:
+                    if w not in paths:
+                        paths[w] = paths[v] + [w]
+                        frontier.append(w)
+            if not frontier:
+                break
+        return paths
 
 
-def _node(G, n, lang: str = "en") -> dict:
-    d = G.nodes[n]
-    return {"iri": d["iri"], "label": node_label(G, n, lang), "class": d["cls"]}
+def filtered_view(kg, flt: TieFilter):
+    """The undirected simple networkx graph of the ties ``flt`` allows (nodes are IRIs).
+
+    Ties are added in the order of the undirected view of the projection, so
+    networkx's searches break ties as they would on the whole view.
+    """
+    import networkx as nx
+
+    ties = _Ties(kg, flt)
+    adj = ties.adj
+    H = nx.Graph()
+    H.add_nodes_from(adj.iris[i] for i in range(len(adj)) if ties.node_ok(i))
+    for pair in range(len(adj.pair_mask)):
+        if adj.pair_ok(pair, ties.bits, flt.kind_ok):
+            first = adj.refs(pair)[0]
+            u, v = adj.iris[adj.edge_src[first]], adj.iris[adj.edge_dst[first]]
+            if u in H and v in H:
+                H.add_edge(u, v)
+    return H
 
 
 def _entity(kg, entity, lang: str = "en") -> dict:
     """An entity found by name, as a dict, labelled in ``lang``."""
     found = entity.as_dict()
-    if lang != "en" and found["iri"] in kg.network:
-        found["label"] = node_label(kg.network, found["iri"], lang)
+    if lang != "en" and found["iri"] in kg.adjacency:
+        found["label"] = node_label(kg.adjacency, found["iri"], lang)
     return found
 
 
-def _explain(kg, flt, nodes, edges=None, lang: str = "en") -> dict:
-    G = kg.network
-    edges = edges or [_hop_edges(kg, flt, u, v, lang)[0] for u, v in zip(nodes, nodes[1:])]
+def _explain(ties: _Ties, nodes, edges=None, lang: str = "en") -> dict:
+    edges = edges or [ties.hop_edges(u, v, lang)[0] for u, v in zip(nodes, nodes[1:])]
     return {
         "length": len(edges),
-        "nodes": [_node(G, n, lang) for n in nodes],
+        "nodes": [ties.node(n, lang) for n in nodes],
         "edges": edges,
         "sentence": " · ".join(e["sentence"] for e in edges),
     }
@@ -185,7 +275,7 @@ def _hop_span(edge: dict):
     return (parse_date(low) if low else None, parse_date(high) if high else None)
 
 
-def _in_order(kg, flt, nodes, lang: str = "en"):
+def _in_order(ties: _Ties, nodes, lang: str = "en"):
     """Choose one relation per hop so that no hop is dated before an earlier one.
 
     Returns ``(edges, None)`` for a time-respecting choice, else ``(None, why)``
@@ -196,7 +286,7 @@ def _in_order(kg, flt, nodes, lang: str = "en"):
     """
     from kg.dates import compare
 
-    hops = [_hop_edges(kg, flt, u, v, lang) for u, v in zip(nodes, nodes[1:])]
+    hops = [ties.hop_edges(u, v, lang) for u, v in zip(nodes, nodes[1:])]
     blame = []
 
     def fits(edge, current):
@@ -290,24 +380,28 @@ def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool =
         raise BadInput("k must be at least 1")
     if max_len is not None and max_len < 1:
         raise BadInput("max-len must be at least 1")
-    G = kg.network
     a, b = kg.resolve(source), kg.resolve(target)
-    if a.iri == b.iri:
+    if a.id == b.id:
         raise BadInput(f"{a.label!r} and {b.label!r} are the same entity")
-    s, t = str(a.iri), str(b.iri)
-    flt = tie_filter(kg, only=only, exclude=exclude, avoid=avoid, through=through, keep=(s, t), indirect=False)
-    view = filtered_view(kg, flt)
+    flt = tie_filter(kg, only=only, exclude=exclude, avoid=avoid, through=through, keep=(a.id, b.id),
+                     indirect=False)
+    ties = _Ties(kg, flt)
+    s, t = ties.adj.index_of(a.id), ties.adj.index_of(b.id)
     if in_order:
-        return _find_in_order(kg, flt, view, a, b, k, max_len, lang)
-    try:
-        if all_shortest:
-            found = sorted(nx.all_shortest_paths(view, s, t), key=lambda p: [G.nodes[n]["label"] for n in p])
-        elif k == 1:
-            found = [nx.shortest_path(view, s, t)]
-        else:
-            found = list(islice(nx.shortest_simple_paths(view, s, t), k))
-    except nx.NetworkXNoPath:
-        found = []
+        return _find_in_order(kg, ties, a, b, k, max_len, lang)
+    if all_shortest:
+        found = sorted(ties.all_shortest(s, t), key=lambda p: [ties.label(n) for n in p])
+    elif k == 1:
+        found = [p for p in [ties.shortest(s, t)] if p is not None]
+    else:
+        import networkx as nx
+
+        view, iris = filtered_view(kg, flt), ties.adj.iris
+        try:
+            found = [[ties.adj.index_of(n) for n in p]
+                     for p in islice(nx.shortest_simple_paths(view, iris[s], iris[t]), k)]
+        except nx.NetworkXNoPath:
+            found = []
     if max_len is not None:
         found = [p for p in found if len(p) - 1 <= max_len]
     if not found:
@@ -319,24 +413,27 @@ def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool =
     return {
         "source": _entity(kg, a, lang),
         "target": _entity(kg, b, lang),
-        "paths": [_explain(kg, flt, p, lang=lang) for p in found],
+        "paths": [_explain(ties, p, lang=lang) for p in found],
         "skipped_kinds": sorted(flt.excluded & set(_vocabulary(kg)["indirect"])),
     }
 
 
-def _find_in_order(kg, flt, view, a, b, k: int, max_len: int | None, lang: str = "en") -> dict:
-    s, t = str(a.iri), str(b.iri)
+def _find_in_order(kg, ties: _Ties, a, b, k: int, max_len: int | None, lang: str = "en") -> dict:
+    import networkx as nx
+
+    flt = ties.flt
     found, first_why = [], None
     try:
-        candidates = islice(nx.shortest_simple_paths(view, s, t), IN_ORDER_TRIES)
-        for nodes in candidates:
-            if max_len is not None and len(nodes) - 1 > max_len:
+        candidates = islice(nx.shortest_simple_paths(filtered_view(kg, flt), a.id, b.id), IN_ORDER_TRIES)
+        for path in candidates:
+            if max_len is not None and len(path) - 1 > max_len:
                 break
-            edges, why = _in_order(kg, flt, nodes, lang)
+            nodes = [ties.adj.index_of(n) for n in path]
+            edges, why = _in_order(ties, nodes, lang)
             if edges is None:
                 first_why = first_why or why
                 continue
-            found.append(_explain(kg, flt, nodes, edges, lang))
+            found.append(_explain(ties, nodes, edges, lang))
             if len(found) == k:
                 break
     except nx.NetworkXNoPath:
@@ -370,23 +467,23 @@ def common_ties(kg, first: str, second: str, *, only=None, lang: str = "en") -> 
     >>> any(e["label"] == "Argonne National Laboratory" for g in ties["groups"] for e in g["entities"])
     True
     """
-    G = kg.network
     a, b = kg.resolve(first), kg.resolve(second)
-    s, t = str(a.iri), str(b.iri)
-    flt = tie_filter(kg, only=only, keep=(s, t))
-    view = filtered_view(kg, flt)
-    shared = sorted(set(view[s]) & set(view[t]), key=lambda n: G.nodes[n]["label"])
-    la, lb = node_label(G, s, lang), node_label(G, t, lang)
+    flt = tie_filter(kg, only=only, keep=(a.id, b.id))
+    ties = _Ties(kg, flt)
+    s, t = ties.adj.index_of(a.id), ties.adj.index_of(b.id)
+    shared = sorted(set(ties[s]) & set(ties[t]), key=lambda n: (ties.label(n), n))
+    la, lb = node_label(ties.adj, a.id, lang), node_label(ties.adj, b.id, lang)
     groups: dict[tuple, list] = defaultdict(list)
     for n in shared:
-        ties_a = {(e["kind"], e["label"], "from" if e["source"] == n else "to") for e in _hop_edges(kg, flt, s, n)}
-        ties_b = {(e["kind"], e["label"], "from" if e["source"] == n else "to") for e in _hop_edges(kg, flt, t, n)}
+        iri = ties.adj.iris[n]
+        ties_a = {(e["kind"], e["label"], "from" if e["source"] == iri else "to") for e in ties.hop_edges(s, n)}
+        ties_b = {(e["kind"], e["label"], "from" if e["source"] == iri else "to") for e in ties.hop_edges(t, n)}
         both = ties_a & ties_b
         for kind, label, direction in sorted(both) or [("mixed", "related to", "both")]:
             groups[(kind, label, direction)].append(n)
     result = []
     for (kind, label, direction), members in sorted(groups.items()):
-        entities = [_node(G, n, lang) for n in members]
+        entities = [ties.node(n, lang) for n in members]
         names = ("、" if lang == "zh" else ", ").join(e["label"] for e in entities)
         if direction == "both":
             sentence = word("{} and {} are both tied to: {}", lang, la, lb, names)
@@ -424,27 +521,25 @@ def neighbors(kg, name: str, *, depth: int = 1, only=None, lang: str = "en") -> 
     """
     if depth < 1:
         raise BadInput("depth must be at least 1")
-    G = kg.network
     e = kg.resolve(name)
-    s = str(e.iri)
-    flt = tie_filter(kg, only=only, keep=(s,))
-    view = filtered_view(kg, flt)
+    flt = tie_filter(kg, only=only, keep=(e.id,))
+    ties = _Ties(kg, flt)
+    s = ties.adj.index_of(e.id)
     groups: dict[tuple, list] = defaultdict(list)
-    for n in sorted(view[s], key=lambda n: G.nodes[n]["label"]):
-        for edge in _hop_edges(kg, flt, s, n, lang):
+    for n in sorted(ties[s], key=ties.label):
+        for edge in ties.hop_edges(s, n, lang):
             groups[(edge["kind"], edge["label"])].append(edge)
-    distances = nx.single_source_shortest_path_length(view, s, cutoff=depth)
-    paths = nx.single_source_shortest_path(view, s, cutoff=depth)
+    paths = ties.reach(s, depth)
     reached = []
-    for n, dist in sorted(distances.items(), key=lambda kv: (kv[1], G.nodes[kv[0]]["label"])):
+    for n, path in sorted(paths.items(), key=lambda kv: (len(kv[1]), ties.label(kv[0]))):
         if n == s:
             continue
-        path = paths[n]
-        reached.append({**_node(G, n, lang), "distance": dist,
-                        "via": _hop_edges(kg, flt, path[-2], path[-1], lang)[0]["sentence"]})
+        reached.append({**ties.node(n, lang), "distance": len(path) - 1,
+                        "via": ties.hop_edges(path[-2], path[-1], lang)[0]["sentence"]})
     return {
         "entity": _entity(kg, e, lang),
         "depth": depth,
-        "groups": [{"kind": k, "label": kind_label(G, k, l, lang), "edges": edges} for (k, l), edges in sorted(groups.items())],
+        "groups": [{"kind": k, "label": kind_label(ties.adj, k, l, lang), "edges": edges}
+                   for (k, l), edges in sorted(groups.items())],
         "reached": reached,
     }

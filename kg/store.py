@@ -25,9 +25,9 @@ from functools import cached_property
 from pathlib import Path
 
 from kg.errors import BadInput, DataError, QueryError, QueryTimeout
-from kg.cache import CachedProjection, projection_key
-from kg.loader import KnowledgeGraph
-from kg.vocab import sparql_prefixes
+from kg.cache import projection_key
+from kg.loader import CachedProjection, KnowledgeGraph
+from kg.iris import sparql_prefixes
 
 __all__ = ["build_store", "open_store", "store_info", "KGStore",
            "StoreKnowledgeGraph", "META_FILE", "RESULT_FORMATS"]
@@ -502,12 +502,17 @@ class StoreKnowledgeGraph(CachedProjection):
     """
 
     def __init__(self, path):  # noqa: D107
-        self.store = open_store(path)
-        self.files = [Path(p) for p in self.store.info["files"]]
-        self.asserted = self.store.info["asserted"]
-        self.derived = self.store.info["derived"]
+        self.info = store_info(path)
+        self.files = [Path(p) for p in self.info["files"]]
+        self.asserted = self.info["asserted"]
+        self.derived = self.info["derived"]
         self._shapes = None
-        self.key = projection_key(store_id=self.store.info["id"])
+        self.key = projection_key(store_id=self.info["id"])
+
+    @cached_property
+    def store(self) -> KGStore:
+        """The Oxigraph store, opened read-only on first use (a cached question never opens it)."""
+        return open_store(self.info["path"])
 
     @cached_property
     def graph(self):
@@ -515,7 +520,7 @@ class StoreKnowledgeGraph(CachedProjection):
         return self.store.rdflib_graph()
 
     def _cache_meta(self) -> dict:
-        return {"triples": len(self.store), "store": str(self.store.path)}
+        return {"triples": self.info["triples"], "store": self.info["path"]}
 
     def entity_graph(self, iri) -> "KnowledgeGraph":
         """A small KnowledgeGraph with what :func:`kg.facts.describe` needs about ``iri``.

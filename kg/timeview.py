@@ -223,6 +223,13 @@ class Snapshot:
         """The projection of the snapshot, filtered from the full projection; edges carry ``when``."""
         return _filter_network(self.base.network, self.time)
 
+    @cached_property
+    def adjacency(self):
+        """The compact adjacency of the filtered projection (what paths and neighbours search)."""
+        from kg.adjacency import Adjacency
+
+        return Adjacency.from_network(self.network, self.base.names)
+
     @property
     def names(self):
         return self.base.names

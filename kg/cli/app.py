@@ -286,7 +286,7 @@ def get_kg(ctx: typer.Context):
 
         kg = StoreKnowledgeGraph(obj["store"])
     else:
-        from kg.cache import cached_kg
+        from kg.loader import cached_kg
 
         kg = cached_kg(data_paths(ctx))
     kg = _KG_CACHE.setdefault(kg.key, kg)  # the same inputs twice in one process: one graph

@@ -1,0 +1,456 @@
+"""The projection as compact arrays: the fast "neighbours" of every backend that holds the graph locally.
+
+The networkx projection (:func:`kg.network.project`) is a directed
+multigraph of dicts: fine for analyses, slow to load and large in memory.
+Questions about connections (path, neighbours, common ties) only need, for
+each entity, its neighbours and which kinds of relation join them, and then
+the details of the few relations on the answer. :class:`Adjacency` keeps
+exactly that:
+
+- nodes are numbered ``0 … n-1`` in the projection's (sorted) order;
+- the undirected ties are CSR arrays (``indptr``, ``indices``), each tie
+  pointing to its *pair* (one per pair of entities), which records a bit
+  mask of the relation kinds it carries and the directed edges it merges,
+  in the order networkx's undirected view would list them;
+- node and edge details are JSON, one line each, read only when asked.
+
+On disk (:meth:`Adjacency.save`) the arrays are ``.npy`` files (plain
+little-endian integers, read with :func:`read_npy`, which accepts nothing
+else: no pickled objects) memory-mapped on open, so a fresh process answers
+a path question without reading the whole graph or importing numpy,
+networkx or rdflib.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from bisect import bisect_left
+import mmap
+import os
+import sys
+from array import array
+from pathlib import Path
+
+from kg.errors import DataError
+
+__all__ = ["Adjacency", "read_npy", "write_npy"]
+
+_MAGIC = b"\x93NUMPY"
+_DTYPES = {"<i4": "i", "<i8": "q"}
+_CODES = {v: k for k, v in _DTYPES.items()}
+
+#: Relation kinds beyond this many are filtered through the edges, not the per-pair bit mask.
+_MASK_BITS = 63
+
+_ARRAYS = ("indptr", "indices", "slot_pair", "pair_mask", "pair_refptr", "pair_refs",
+           "edge_src", "edge_dst", "edge_kind", "edge_offsets", "node_cls", "node_offsets", "iri_offsets")
+
+
+def write_npy(path, values: array) -> None:
+    """Write an ``array('i')`` or ``array('q')`` as a version 1.0 ``.npy`` file.
+
+    Examples
+    --------
+    >>> import tempfile, numpy
+    >>> from array import array
+    >>> path = tempfile.mktemp(suffix=".npy")
+    >>> write_npy(path, array("q", [3, 1, 2]))
+    >>> numpy.load(path, allow_pickle=False).tolist(), read_npy(path).tolist()
+    ([3, 1, 2], [3, 1, 2])
+    """
+    if sys.byteorder != "little":
+        values = array(values.typecode, values)
+        values.byteswap()
+    header = f"{{'descr': '{_CODES[values.typecode]}', 'fortran_order': False, 'shape': ({len(values)},), }}"
+    size = len(_MAGIC) + 4 + len(header) + 1
+    header += " " * (-size % 64) + "\n"
+    with open(path, "wb") as handle:
+        handle.write(_MAGIC + bytes([1, 0]) + len(header).to_bytes(2, "little") + header.encode("latin1"))
+        handle.write(values.tobytes())
+
+
+def read_npy(path):
+    """Memory-map a one-dimensional integer ``.npy`` file; return a read-only ``memoryview`` of its values.
+
+    Only plain little-endian ``int32``/``int64`` arrays are accepted: any other
+    dtype (objects, which numpy would unpickle), shape or size raises
+    :class:`DataError`. The header is read as a Python literal, never run.
+    """
+    with open(path, "rb") as handle:
+        start = handle.read(12)
+        if len(start) < 10 or start[:6] != _MAGIC or start[6] not in (1, 2, 3):
+            raise DataError(f"{path}: not a .npy file")
+        if start[6] == 1:
+            length, offset = int.from_bytes(start[8:10], "little"), 10
+        else:
+            length, offset = int.from_bytes(start[8:12], "little"), 12
+        if length > 4096:
+            raise DataError(f"{path}: .npy header too long")
+        handle.seek(offset)
+        try:
+            header = ast.literal_eval(handle.read(length).decode("latin1"))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise DataError(f"{path}: unreadable .npy header") from None
+        offset += length
+        if (not isinstance(header, dict) or header.get("descr") not in _DTYPES or header.get("fortran_order")
+                or not isinstance(header.get("shape"), tuple) or len(header["shape"]) != 1
+                or not isinstance(header["shape"][0], int) or header["shape"][0] < 0):
+            raise DataError(f"{path}: not a one-dimensional int32/int64 .npy array")
+        code = _DTYPES[header["descr"]]
+        count = header["shape"][0]
+        size = os.fstat(handle.fileno()).st_size
+        if size != offset + count * array(code).itemsize:
+            raise DataError(f"{path}: .npy size does not match its header")
+        if sys.byteorder != "little" or count == 0:
+            handle.seek(offset)
+            values = array(code, handle.read())
+            if sys.byteorder != "little":
+                values.byteswap()
+            return memoryview(values)
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    return memoryview(mapped)[offset:].cast(code)
+
+
+def _tuples(attrs: dict) -> dict:
+    """JSON gives lists; the projection holds tuples (shared, immutable): restore them."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in attrs.items()}
+
+
+class _Lines:
+    """Line ``i`` of a JSON-lines file (or list), parsed on demand."""
+
+    def __init__(self, path=None, offsets=None, items=None):
+        self._items = items
+        self.damaged = lambda what: DataError(f"damaged line ({what})")
+        if path is not None:
+            with open(path, "rb") as handle:
+                self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(
+                    handle.fileno()).st_size else b""
+            self._offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self._items) if self._items is not None else len(self._offsets) - 1
+
+    def _line(self, i: int) -> bytes:
+        if i < 0:
+            i += len(self)
+        return self._data[self._offsets[i]:self._offsets[i + 1]]
+
+    def __getitem__(self, i: int):
+        if self._items is not None:
+            return self._items[i]
+        try:
+            return json.loads(self._line(i))
+        except ValueError:
+            raise self.damaged(f"line {i}") from None
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+class _NodeView:
+    """``adjacency.nodes[iri]``: a node's attributes by IRI."""
+
+    def __init__(self, adjacency):
+        self._adjacency = adjacency
+
+    def __getitem__(self, iri) -> dict:
+        i = self._adjacency.index_of(iri)
+        if i is None:
+            raise KeyError(iri)
+        return self._adjacency.node(i)
+
+    def __contains__(self, iri) -> bool:
+        return iri in self._adjacency
+
+
+class Adjacency:
+    """The projection's ties as arrays, its nodes and edges as JSON read on demand.
+
+    Build one with :meth:`from_network`, write it with :meth:`save`, map it
+    back with :meth:`open`. Node ``i`` is the ``i``-th node of the
+    projection; edge ``e`` its ``e``-th directed edge.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> adj = Adjacency.from_network(load().network)
+    >>> nvidia = adj.index_of("https://w3id.org/chipskg/id/nvidia")
+    >>> adj.node(nvidia)["label"]
+    'Nvidia'
+    >>> sorted({adj.edge(e)[3]["kind"] for _, pair in adj.ties(nvidia) for e in adj.refs(pair)})[:2]
+    ['acquired', 'competesWith']
+    """
+
+    def __init__(self, arrays: dict, meta: dict, iris: list[str], nodes: _Lines, edges: _Lines,
+                 names_path: Path | None = None, names=None):
+        for name in _ARRAYS:
+            setattr(self, name, arrays[name])
+        self.meta = meta
+        self.iris = iris
+        self.kinds: list[str] = meta["kinds"]
+        self.classes: list[str] = meta["classes"]
+        self.vocabulary: dict = meta["vocabulary"]
+        self._nodes, self._edges = nodes, edges
+        self._names_path, self._names = names_path, names
+        self._index: dict[str, int] | None = None
+        self._node_cache: dict[int, dict] = {}
+        #: Called when a damaged line is found (the disk cache removes its entry).
+        self.on_damage = None
+        for lines in (iris, nodes, edges):
+            lines.damaged = self._damaged
+
+    def _damaged(self, what: str):
+        if self.on_damage is not None:
+            self.on_damage()
+        return DataError(f"the cached projection is damaged ({what}) and has been removed; run the command again")
+
+    # --- building and storing ----------------------------------------------
+
+    @classmethod
+    def from_network(cls, G, names=None, meta: dict | None = None) -> "Adjacency":
+        """The adjacency of the projection ``G`` (a networkx MultiDiGraph), held in memory."""
+        vocabulary = G.graph.get("vocabulary", {"kinds": {}, "indirect": [], "classes": {}})
+        order = list(G.nodes)
+        index = {n: i for i, n in enumerate(order)}
+        edges = list(G.edges(keys=True, data=True))
+        kinds = list(vocabulary["kinds"])
+        kinds += sorted({d["kind"] for *_, d in edges} - set(kinds))
+        kind_id = {k: i for i, k in enumerate(kinds)}
+        classes = sorted({G.nodes[n].get("cls", "Thing") for n in order} | set(vocabulary["classes"]))
+        class_id = {c: i for i, c in enumerate(classes)}
+
+        # pairs in the order networkx's undirected view adds them (kg.network.undirected)
+        pair_of: dict[tuple, int] = {}
+        ties: list[list] = [[] for _ in order]
+        members: list[list] = []
+        for e, (u, v, _, _) in enumerate(edges):
+            a, b = index[u], index[v]
+            key = (a, b) if a < b else (b, a)
+            pair = pair_of.get(key)
+            if pair is None:
+                pair = pair_of[key] = len(members)
+                members.append([])
+                ties[a].append((b, pair))
+                ties[b].append((a, pair))
+            members[pair].append(e)
+        arrays = {name: array("q" if name in ("indptr", "pair_mask", "pair_refptr", "edge_offsets",
+                                              "node_offsets") else "i") for name in _ARRAYS}
+        arrays["indptr"].append(0)
+        for row in ties:
+            for b, pair in row:
+                arrays["indices"].append(b)
+                arrays["slot_pair"].append(pair)
+            arrays["indptr"].append(len(arrays["indices"]))
+        arrays["pair_refptr"].append(0)
+        for refs in members:
+            refs.sort(key=lambda e: edges[e][:3])
+            mask = 0
+            for e in refs:
+                bit = kind_id[edges[e][3]["kind"]]
+                mask |= (1 << bit) if bit < _MASK_BITS else 0
+            arrays["pair_mask"].append(mask)
+            arrays["pair_refs"].extend(refs)
+            arrays["pair_refptr"].append(len(arrays["pair_refs"]))
+        for u, v, _, d in edges:
+            arrays["edge_src"].append(index[u])
+            arrays["edge_dst"].append(index[v])
+            arrays["edge_kind"].append(kind_id[d["kind"]])
+        for n in order:
+            arrays["node_cls"].append(class_id[G.nodes[n].get("cls", "Thing")])
+        info = {"kinds": kinds, "classes": classes, "vocabulary": vocabulary, **(meta or {})}
+        nodes = _Lines(items=[dict(G.nodes[n]) for n in order])
+        edge_items = _Lines(items=[(index[u], index[v], k, d) for u, v, k, d in edges])
+        iris = [str(n) for n in order]
+        info["sorted"] = all(a < b for a, b in zip(iris, iris[1:]))
+        return cls(arrays, info, _Lines(items=iris), nodes, edge_items, names=names)
+
+    def save(self, folder) -> None:
+        """Write the arrays (``.npy``), nodes and edges (JSON lines), IRIs, names and metadata into ``folder``."""
+        folder = Path(folder)
+        offsets = {}
+        for what, name, count in (("node", "nodes.jsonl", len(self)), ("edge", "edges.jsonl", len(self.edge_src)),
+                                  ("iri", "iris.jsonl", len(self))):
+            positions = array("q", [0])
+            with open(folder / name, "wb") as handle:
+                for i in range(count):
+                    item = self.iris[i] if what == "iri" else self.node(i) if what == "node" else list(self.edge(i))
+                    line = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+                    handle.write(line)
+                    positions.append(positions[-1] + len(line))
+            offsets[f"{what}_offsets"] = positions
+        for name in _ARRAYS:
+            values = offsets.get(name) or getattr(self, name)
+            write_npy(folder / f"{name}.npy", values if isinstance(values, array) else array(
+                "q" if values.format == "q" else "i", values))
+        if self._names is not None:
+            entities, keys, aliases = self._names.parts()
+            position = self.index
+            by_index = sorted((position[e.id], e.label) for e in entities if e.id in position)
+            (folder / "names.json").write_text(json.dumps({
+                "labels": [label for _, label in by_index],
+                "keys": {k: [position[i] for i in v if i in position] for k, v in keys.items()},
+                "aliases": {merged: position[kept] for merged, kept in aliases.items() if kept in position},
+            }, ensure_ascii=False), encoding="utf-8")
+        (folder / "adjacency.json").write_text(json.dumps(self.meta, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def open(cls, folder) -> "Adjacency":
+        """Map an adjacency written by :meth:`save`; :class:`DataError` if anything is missing or malformed."""
+        folder = Path(folder)
+        try:
+            arrays = {name: read_npy(folder / f"{name}.npy") for name in _ARRAYS}
+            meta = json.loads((folder / "adjacency.json").read_text(encoding="utf-8"))
+            iris = _Lines(folder / "iris.jsonl", arrays["iri_offsets"])
+            nodes = _Lines(folder / "nodes.jsonl", arrays["node_offsets"])
+            edges = _Lines(folder / "edges.jsonl", arrays["edge_offsets"])
+        except (OSError, ValueError) as e:
+            raise DataError(f"{folder}: unreadable adjacency: {e}") from None
+        n, slots, pairs, m = len(iris), len(arrays["indices"]), len(arrays["pair_mask"]), len(arrays["edge_src"])
+        sizes = {"iri_offsets": n + 1, "indptr": n + 1, "slot_pair": slots, "pair_refptr": pairs + 1, "pair_refs": m, "edge_dst": m,
+                 "edge_kind": m, "edge_offsets": m + 1, "node_cls": n, "node_offsets": n + 1}
+        if (not isinstance(meta, dict) or not all(k in meta for k in ("kinds", "classes", "vocabulary"))
+                or any(len(arrays[k]) != size for k, size in sizes.items())
+                or (n and (arrays["indptr"][0] != 0 or arrays["indptr"][n] != slots))):
+            raise DataError(f"{folder}: inconsistent adjacency")
+        for name, offsets in (("iris.jsonl", "iri_offsets"), ("nodes.jsonl", "node_offsets"),
+                              ("edges.jsonl", "edge_offsets")):
+            if (folder / name).stat().st_size != arrays[offsets][-1]:
+                raise DataError(f"{folder / name}: size does not match its offsets")
+        names = folder / "names.json"
+        return cls(arrays, meta, iris, nodes, edges, names_path=names if names.is_file() else None)
+
+    # --- nodes ---------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.iris)
+
+    @property
+    def index(self) -> dict[str, int]:
+        """IRI → node number."""
+        if self._index is None:
+            self._index = {iri: i for i, iri in enumerate(self.iris)}
+        return self._index
+
+    def __contains__(self, iri) -> bool:
+        return self.index_of(iri) is not None
+
+    @property
+    def nodes(self) -> "_NodeView":
+        """IRI → node attributes, as ``G.nodes`` of the projection (what :mod:`kg.i18n` reads)."""
+        return _NodeView(self)
+
+    @property
+    def graph(self) -> dict:
+        """The projection's graph attributes (``vocabulary`` ...), as ``G.graph``."""
+        return self.meta.get("graph") or {"vocabulary": self.vocabulary}
+
+    def index_of(self, iri) -> int | None:
+        """The number of the node with this IRI, or None (a binary search: the IRIs are sorted)."""
+        iri = str(iri)
+        if not self.meta.get("sorted"):
+            return self.index.get(iri)
+        i = bisect_left(self.iris, iri)
+        return i if i < len(self.iris) and self.iris[i] == iri else None
+
+    def node(self, i: int) -> dict:
+        """The attributes of node ``i`` (``iri``, ``label``, ``cls``, ``sources`` and its literal facts)."""
+        found = self._node_cache.get(i)
+        if found is None:
+            try:
+                found = self._node_cache[i] = _tuples(self._nodes[i])
+            except AttributeError:
+                raise self._damaged(f"node {i}") from None
+        return found
+
+    def cls(self, i: int) -> str:
+        """The class (local name) of node ``i``."""
+        return self.classes[self.node_cls[i]]
+
+    @property
+    def names(self):
+        """The :class:`kg.names.NameIndex` of the entities (read on first use)."""
+        if self._names is None:
+            from kg.names import Entity, NameIndex
+
+            if self._names_path is None:
+                raise DataError("this adjacency carries no name index")
+            try:
+                data = json.loads(self._names_path.read_text(encoding="utf-8"))
+                labels, keys = data["labels"], data["keys"]
+                entities = [Entity(labels[i], iri, self.cls(i)) for i, iri in enumerate(self.iris)]
+                aliases = {merged: self.iris[i] for merged, i in data.get("aliases", {}).items()}
+                self._names = NameIndex.from_parts(entities, {k: [self.iris[i] for i in v] for k, v in keys.items()},
+                                                   aliases)
+            except (OSError, ValueError, KeyError, IndexError, TypeError):
+                raise self._damaged("name index") from None
+        return self._names
+
+    def resolve(self, name: str):
+        """The :class:`kg.names.Entity` ``name`` denotes: an IRI or ``res:`` name directly, else by the name index."""
+        from kg.iris import expand_curie
+
+        i = self.index_of(expand_curie(name.strip()))
+        if i is None:
+            return self.names.resolve(name)
+        from kg.names import Entity
+
+        return Entity(self.node(i)["label"], self.iris[i], self.cls(i))
+
+    # --- ties and edges ----------------------------------------------------
+
+    def ties(self, i: int) -> list[tuple[int, int]]:
+        """``(neighbour, pair)`` for every undirected tie of node ``i``, in the undirected view's order."""
+        a, b = self.indptr[i], self.indptr[i + 1]
+        return list(zip(self.indices[a:b].tolist(), self.slot_pair[a:b].tolist()))
+
+    def refs(self, pair: int) -> list[int]:
+        """The directed edges a pair of entities merges, sorted by (source, target, key)."""
+        return self.pair_refs[self.pair_refptr[pair]:self.pair_refptr[pair + 1]].tolist()
+
+    def pair(self, u: int, v: int) -> int | None:
+        """The pair joining nodes ``u`` and ``v``, or None."""
+        a, b = self.indptr[u], self.indptr[u + 1]
+        if b - a > self.indptr[v + 1] - self.indptr[v]:
+            u, v = v, u
+            a, b = self.indptr[u], self.indptr[u + 1]
+        try:
+            return self.slot_pair[a + self.indices[a:b].tolist().index(v)]
+        except ValueError:
+            return None
+
+    def edge(self, e: int) -> tuple:
+        """Directed edge ``e`` as ``(source node, target node, key, attributes)``."""
+        try:
+            s, t, key, attrs = self._edges[e]
+            return s, t, key, _tuples(attrs)
+        except (TypeError, ValueError, AttributeError):
+            raise self._damaged(f"edge {e}") from None
+
+    def kind_bits(self, ok) -> int | None:
+        """The bit mask of the kinds ``ok(kind)`` accepts; None when masks cannot tell (too many kinds)."""
+        if len(self.kinds) > _MASK_BITS:
+            return None
+        return sum(1 << bit for bit, kind in enumerate(self.kinds) if ok(kind))
+
+    def pair_ok(self, pair: int, bits: int | None, ok) -> bool:
+        """Whether a pair carries at least one relation of an accepted kind."""
+        if bits is not None:
+            return bool(self.pair_mask[pair] & bits)
+        return any(ok(self.kinds[self.edge_kind[e]]) for e in self.refs(pair))
+
+    # --- back to networkx ---------------------------------------------------
+
+    def to_networkx(self):
+        """The projection as the networkx MultiDiGraph it was built from (same nodes, edges, keys, order)."""
+        import networkx as nx
+
+        G = nx.MultiDiGraph(vocabulary=self.vocabulary)
+        for i, iri in enumerate(self.iris):
+            G.add_node(iri, **self.node(i))
+        iris = self.iris
+        for e in range(len(self.edge_src)):
+            s, t, key, attrs = self.edge(e)
+            G.add_edge(iris[s], iris[t], key=key, **attrs)
+        return G
