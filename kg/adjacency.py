@@ -259,7 +259,7 @@ class Adjacency:
             arrays["edge_kind"].append(kind_id[d["kind"]])
         for n in order:
             arrays["node_cls"].append(class_id[G.nodes[n].get("cls", "Thing")])
-        info = {"kinds": kinds, "classes": classes, "vocabulary": vocabulary, **(meta or {})}
+        info = {"kinds": kinds, "classes": classes, "vocabulary": vocabulary, "graph": dict(G.graph), **(meta or {})}
         nodes = _Lines(items=[dict(G.nodes[n]) for n in order])
         edge_items = _Lines(items=[(index[u], index[v], k, d) for u, v, k, d in edges])
         iris = [str(n) for n in order]
@@ -446,7 +446,7 @@ class Adjacency:
         """The projection as the networkx MultiDiGraph it was built from (same nodes, edges, keys, order)."""
         import networkx as nx
 
-        G = nx.MultiDiGraph(vocabulary=self.vocabulary)
+        G = nx.MultiDiGraph(**self.meta.get("graph", {"vocabulary": self.vocabulary}))
         for i, iri in enumerate(self.iris):
             G.add_node(iri, **self.node(i))
         iris = self.iris

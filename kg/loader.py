@@ -145,6 +145,11 @@ class CachedProjection(KnowledgeGraph):
 
         return read_projection(self.key)
 
+    @property
+    def _source(self):
+        """What a projection is built from on a cache miss: here ``graph``."""
+        return self.graph
+
     @cached_property
     def names(self):
         """The name index, from the cache when possible."""
@@ -152,7 +157,7 @@ class CachedProjection(KnowledgeGraph):
             return self._hit[0].names
         from kg.names import NameIndex
 
-        return NameIndex(self.graph)
+        return NameIndex(self._source)
 
     @cached_property
     def adjacency(self):
@@ -174,7 +179,7 @@ class CachedProjection(KnowledgeGraph):
     def _project(self):
         from kg.network import project
 
-        return project(self.graph, self.names)
+        return project(self._source, self.names)
 
     def resolve(self, name: str):
         """Resolve ``name``: an IRI or ``res:`` name straight from the arrays, other names by the name index."""

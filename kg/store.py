@@ -519,6 +519,18 @@ class StoreKnowledgeGraph(CachedProjection):
         """The whole store as an rdflib Graph (copied on first use)."""
         return self.store.rdflib_graph()
 
+    @cached_property
+    def _source(self):
+        """The store read into a lean :class:`kg.oxigraph_graph.TripleIndex`: the projection is built from it."""
+        from kg.oxigraph_graph import from_store
+
+        return from_store(self.store.store)
+
+    def _project(self):
+        network = super()._project()
+        self.__dict__.pop("_source", None)  # built once; free it
+        return network
+
     def _cache_meta(self) -> dict:
         return {"triples": self.info["triples"], "store": self.info["path"]}
 

@@ -252,6 +252,13 @@ class Snapshot:
         return self.base.resolve(name)
 
 
+def _published(kg) -> dict:
+    """The publication dates the projection keeps (from the cached arrays when there are some)."""
+    adjacency = getattr(kg, "adjacency", None)
+    graph = adjacency.meta.get("graph", {}) if adjacency is not None else kg.network.graph
+    return graph.get("published") or source_dates(kg.graph)
+
+
 def snapshot(kg, *, as_of=None, known_by=None, dated_only: bool = False):
     """The graph as it stood ``as_of`` a date, as sources published by ``known_by`` told it.
 
@@ -293,7 +300,7 @@ def snapshot(kg, *, as_of=None, known_by=None, dated_only: bool = False):
         as_of=parse_date(as_of) if as_of is not None else None,
         known_by=parse_date(known_by) if known_by is not None else None,
         dated_only=dated_only,
-        published=kg.network.graph.get("published") or source_dates(kg.graph),
+        published=_published(kg),
     )
     return Snapshot(kg, flt)
 

@@ -1,0 +1,147 @@
+"""A read-only graph read straight out of an Oxigraph store, for building the projection without rdflib's store.
+
+Copying a million-triple store into an rdflib ``Graph`` and projecting it
+took about a minute and 1.6 GB: rdflib's memory store keeps three indexes
+of context-aware dicts, and every ``graph.value()`` goes through several
+generator layers. :class:`TripleIndex` keeps two plain dicts (subject →
+predicate → objects, predicate → object → subjects) of interned rdflib
+terms, and answers the few read methods the projection uses
+(:func:`kg.network.project`, :class:`kg.names.NameIndex`,
+:func:`kg.facts.relation_sentence`) with direct lookups.
+"""
+
+from __future__ import annotations
+
+from kg.store import to_rdflib
+
+__all__ = ["TripleIndex", "from_store"]
+
+
+class TripleIndex:
+    """The subset of ``rdflib.Graph``'s read API the projection needs, over two dict indexes.
+
+    Supports ``triples`` (any pattern, property paths included), ``objects``,
+    ``subjects``, ``value``, ``predicate_objects``, ``subject_objects``,
+    ``subject_predicates``, ``len``, iteration and ``in``. Objects come back
+    in the order they were added.
+
+    Examples
+    --------
+    >>> from rdflib import URIRef, Literal
+    >>> g = TripleIndex()
+    >>> a, p, b = URIRef("urn:a"), URIRef("urn:p"), URIRef("urn:b")
+    >>> g.add((a, p, b)); g.add((a, p, Literal("x")))
+    >>> [str(o) for o in g.objects(a, p)], list(g.subjects(p, b)) == [a], len(g)
+    (['urn:b', 'x'], True, 2)
+    """
+
+    def __init__(self):
+        self._spo: dict = {}
+        self._pos: dict = {}
+        self._len = 0
+
+    def add(self, triple) -> None:
+        s, p, o = triple
+        objects = self._spo.setdefault(s, {}).setdefault(p, [])
+        if o in objects:
+            return
+        objects.append(o)
+        self._pos.setdefault(p, {}).setdefault(o, []).append(s)
+        self._len += 1
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self):
+        return self.triples((None, None, None))
+
+    def __contains__(self, triple) -> bool:
+        return next(iter(self.triples(triple)), None) is not None
+
+    def triples(self, pattern):
+        s, p, o = pattern
+        if p is not None and not _is_term(p):  # a property path (rdflib.paths.Path)
+            for s2, o2 in p.eval(self, s, o):
+                yield s2, p, o2
+            return
+        if s is not None:
+            by_p = self._spo.get(s, {})
+            for p2, objects in ([(p, by_p.get(p, ()))] if p is not None else by_p.items()):
+                for o2 in objects:
+                    if o is None or o2 == o:
+                        yield s, p2, o2
+        elif p is not None:
+            by_o = self._pos.get(p, {})
+            for o2, subjects in ([(o, by_o.get(o, ()))] if o is not None else by_o.items()):
+                for s2 in subjects:
+                    yield s2, p, o2
+        else:
+            for s2, by_p in self._spo.items():
+                for p2, objects in by_p.items():
+                    for o2 in objects:
+                        if o is None or o2 == o:
+                            yield s2, p2, o2
+
+    def objects(self, subject=None, predicate=None, unique: bool = False):
+        if subject is not None and predicate is not None and _is_term(predicate):
+            yield from self._spo.get(subject, {}).get(predicate, ())
+            return
+        seen = set()
+        for _, _, o in self.triples((subject, predicate, None)):
+            if not unique or o not in seen:
+                seen.add(o)
+                yield o
+
+    def subjects(self, predicate=None, object=None, unique: bool = False):
+        if predicate is not None and object is not None and _is_term(predicate):
+            yield from self._pos.get(predicate, {}).get(object, ())
+            return
+        seen = set()
+        for s, _, _ in self.triples((None, predicate, object)):
+            if not unique or s not in seen:
+                seen.add(s)
+                yield s
+
+    def value(self, subject=None, predicate=None, object=None, default=None, any=True):  # noqa: A002 (rdflib's names)
+        if object is None:
+            return next(iter(self.objects(subject, predicate)), default)
+        return next(iter(self.subjects(predicate, object)), default)
+
+    def predicate_objects(self, subject=None, unique: bool = False):
+        for _, p, o in self.triples((subject, None, None)):
+            yield p, o
+
+    def subject_objects(self, predicate=None, unique: bool = False):
+        for s, _, o in self.triples((None, predicate, None)):
+            yield s, o
+
+    def subject_predicates(self, object=None, unique: bool = False):  # noqa: A002
+        for s, p, _ in self.triples((None, None, object)):
+            yield s, p
+
+
+def _is_term(value) -> bool:
+    return isinstance(value, str)  # URIRef, BNode and Literal are str; rdflib paths are not
+
+
+def from_store(store) -> TripleIndex:
+    """Read the default graph of a pyoxigraph ``Store`` into a :class:`TripleIndex` (terms interned)."""
+    import pyoxigraph as ox
+
+    index = TripleIndex()
+    iris: dict = {}
+    literals: dict = {}
+    add = index.add
+
+    def term(t):
+        if type(t) is ox.Literal:
+            key = (t.value, t.datatype.value, t.language)
+            found = literals.get(key)
+            if found is None:
+                found = literals[key] = to_rdflib(t)
+            return found
+        return to_rdflib(t, iris)
+
+    for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        add((term(q.subject), to_rdflib(q.predicate, iris), term(q.object)))
+    return index
