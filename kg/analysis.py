@@ -288,30 +288,56 @@ def communities(kg_or_graph, *, seed: int = SEED, resolution: float = 1.0, name_
     return groups
 
 
-def _shared_pairs(G, kind: str, *, by: str, lang: str = "en") -> list[dict]:
+def _kind_edges(kg_or_graph, kind: str, lang: str = "en"):
+    """``(source, target)`` of every edge of ``kind``, and ``about(node) -> (iri, label)``.
+
+    From the compact adjacency when given a knowledge graph (node numbers,
+    details read only for the nodes involved), else from a networkx graph.
+    """
+    if isinstance(kg_or_graph, nx.Graph):
+        G = kg_or_graph
+        edges = [(u, v) for u, v, k in G.edges(data="kind") if k == kind]
+        return edges, lambda n: (G.nodes[n].get("iri", n), node_label(G, n, lang))
+    adj = kg_or_graph.adjacency
+    if kind not in adj.kinds:
+        return [], None
+    wanted = adj.kinds.index(kind)
+    src, dst, kinds = adj.edge_src, adj.edge_dst, adj.edge_kind
+    edges = [(src[e], dst[e]) for e in range(len(kinds)) if kinds[e] == wanted]
+    return edges, lambda n: (adj.iris[n], node_label(adj, adj.iris[n], lang))
+
+
+def _shared_pairs(kg_or_graph, kind: str, *, by: str, lang: str = "en") -> list[dict]:
     """Pairs of nodes sharing partners over ``kind`` edges.
 
     ``by="target"``: sources linked by targets they share (investors by companies).
     ``by="source"``: targets linked by sources they share (suppliers by customers).
+    Counted from each partner's list (work grows with the square of a
+    partner's degree, not of the number of nodes).
     """
-    partners = defaultdict(set)
-    for u, v, data in G.edges(data=True):
-        if data.get("kind") == kind:
-            if by == "target":
-                partners[u].add(v)
-            else:
-                partners[v].add(u)
-    label = {n: node_label(G, n, lang) for n in G}
-    pairs = []
-    for a, b in combinations(sorted(partners, key=lambda n: (label[n], n)), 2):
-        shared = partners[a] & partners[b]
-        if shared:
-            pairs.append({
-                "a": {"iri": G.nodes[a].get("iri", a), "label": label[a]},
-                "b": {"iri": G.nodes[b].get("iri", b), "label": label[b]},
-                "weight": len(shared),
-                "shared": sorted(label[n] for n in shared),
-            })
+    edges, about = _kind_edges(kg_or_graph, kind, lang)
+    around = defaultdict(set)  # partner -> the nodes it links
+    for u, v in edges:
+        if by == "target":
+            around[v].add(u)
+        else:
+            around[u].add(v)
+    known: dict = {}
+
+    def info(n):
+        if n not in known:
+            iri, label = about(n)
+            known[n] = {"iri": iri, "label": label}
+        return known[n]
+
+    shared = defaultdict(set)
+    for partner, nodes in around.items():
+        ordered = sorted(nodes, key=lambda n: (info(n)["label"], info(n)["iri"]))
+        for a, b in combinations(ordered, 2):
+            shared[(a, b)].add(partner)
+    pairs = [{"a": info(a), "b": info(b), "weight": len(common),
+              "shared": sorted(info(n)["label"] for n in common)}
+             for (a, b), common in shared.items()]
     pairs.sort(key=lambda p: (-p["weight"], p["a"]["label"], p["b"]["label"]))
     return pairs
 
@@ -326,8 +352,7 @@ def coinvestment(kg_or_graph, lang: str = "en") -> list[dict]:
     >>> all(p["weight"] == len(p["shared"]) for p in pairs)
     True
     """
-    G = kg_or_graph if isinstance(kg_or_graph, nx.Graph) else kg_or_graph.network
-    return _shared_pairs(G, "investedIn", by="target", lang=lang)
+    return _shared_pairs(kg_or_graph, "investedIn", by="target", lang=lang)
 
 
 def cocustomers(kg_or_graph, lang: str = "en") -> list[dict]:
@@ -340,8 +365,7 @@ def cocustomers(kg_or_graph, lang: str = "en") -> list[dict]:
     >>> {top["a"]["label"], top["b"]["label"]} >= {"Cerebras"} or top["weight"] >= 1
     True
     """
-    G = kg_or_graph if isinstance(kg_or_graph, nx.Graph) else kg_or_graph.network
-    return _shared_pairs(G, "customerOf", by="source", lang=lang)
+    return _shared_pairs(kg_or_graph, "customerOf", by="source", lang=lang)
 
 
 def portfolio(kg_or_graph, among=None, *, at_least: int = 2, lang: str = "en") -> list[dict]:

@@ -83,29 +83,27 @@ class TripleIndex:
                             yield s2, p2, o2
 
     def objects(self, subject=None, predicate=None, unique: bool = False):
-        if subject is not None and predicate is not None and _is_term(predicate):
-            yield from self._spo.get(subject, {}).get(predicate, ())
-            return
-        seen = set()
-        for _, _, o in self.triples((subject, predicate, None)):
-            if not unique or o not in seen:
-                seen.add(o)
-                yield o
+        if subject is not None and isinstance(predicate, str):  # the common case: a direct lookup
+            by_p = self._spo.get(subject)
+            return iter(by_p.get(predicate, ()) if by_p is not None else ())
+        return self._unique((o for _, _, o in self.triples((subject, predicate, None))), unique)
 
     def subjects(self, predicate=None, object=None, unique: bool = False):
-        if predicate is not None and object is not None and _is_term(predicate):
-            yield from self._pos.get(predicate, {}).get(object, ())
-            return
-        seen = set()
-        for s, _, _ in self.triples((None, predicate, object)):
-            if not unique or s not in seen:
-                seen.add(s)
-                yield s
+        if object is not None and isinstance(predicate, str):
+            by_o = self._pos.get(predicate)
+            return iter(by_o.get(object, ()) if by_o is not None else ())
+        return self._unique((s for s, _, _ in self.triples((None, predicate, object))), unique)
+
+    @staticmethod
+    def _unique(items, unique: bool):
+        if not unique:
+            return items
+        return iter(dict.fromkeys(items))
 
     def value(self, subject=None, predicate=None, object=None, default=None, any=True):  # noqa: A002 (rdflib's names)
         if object is None:
-            return next(iter(self.objects(subject, predicate)), default)
-        return next(iter(self.subjects(predicate, object)), default)
+            return next(self.objects(subject, predicate), default)
+        return next(self.subjects(predicate, object), default)
 
     def predicate_objects(self, subject=None, unique: bool = False):
         for _, p, o in self.triples((subject, None, None)):
@@ -125,23 +123,36 @@ def _is_term(value) -> bool:
 
 
 def from_store(store) -> TripleIndex:
-    """Read the default graph of a pyoxigraph ``Store`` into a :class:`TripleIndex` (terms interned)."""
+    """Read the default graph of a pyoxigraph ``Store`` into a :class:`TripleIndex` (terms interned).
+
+    Terms become the rdflib terms a Turtle parse gives (:func:`kg.store.to_rdflib`);
+    each distinct IRI and literal is converted once.
+    """
     import pyoxigraph as ox
+    from rdflib import URIRef
 
     index = TripleIndex()
     iris: dict = {}
     literals: dict = {}
     add = index.add
+    named, literal = ox.NamedNode, ox.Literal
 
     def term(t):
-        if type(t) is ox.Literal:
+        kind = type(t)
+        if kind is named:
+            value = t.value
+            found = iris.get(value)
+            if found is None:
+                found = iris[value] = URIRef(value)
+            return found
+        if kind is literal:
             key = (t.value, t.datatype.value, t.language)
             found = literals.get(key)
             if found is None:
                 found = literals[key] = to_rdflib(t)
             return found
-        return to_rdflib(t, iris)
+        return to_rdflib(t)
 
     for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-        add((term(q.subject), to_rdflib(q.predicate, iris), term(q.object)))
+        add((term(q.subject), term(q.predicate), term(q.object)))
     return index

@@ -55,6 +55,7 @@ class ShortcutRule:
                         yield s, self.shortcut, o
 
 
+@lru_cache(maxsize=256)  # the same few paths are read for every relation node
 def parse_path(text: str) -> URIRef | Path:
     """Parse a property path of prefixed names joined by ``|``, ``/`` and ``^``.
 
