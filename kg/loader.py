@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from kg.backend import LocalBackend
 from kg.bundled import DATA_DIR, ONTOLOGY, SHAPES
 from kg.errors import DataError
 
@@ -18,8 +19,8 @@ RDF_SUFFIXES = (".ttl", ".turtle", ".nt", ".n3", ".jsonld", ".rdf", ".owl", ".xm
 
 
 @dataclass(eq=False)
-class KnowledgeGraph:
-    """The loaded graph and the structures built from it, each built once.
+class KnowledgeGraph(LocalBackend):
+    """The loaded graph and the structures built from it, each built once (a :class:`kg.backend.Backend`).
 
     Attributes
     ----------
@@ -74,7 +75,7 @@ class KnowledgeGraph:
         if hit is not None:
             return hit.to_networkx()
         network = project(self.graph, self.names)
-        self.__dict__["adjacency"] = _write_cache(self._key, network, self.names, self._cache_meta())
+        self.__dict__["adjacency"] = _write_cache(self.key, network, self.names, self._cache_meta())
         return network
 
     @cached_property
@@ -86,7 +87,8 @@ class KnowledgeGraph:
         return hit if hit is not None else Adjacency.from_network(self.network, self.names)
 
     @cached_property
-    def _key(self) -> str:
+    def key(self) -> str:
+        """What identifies the inputs: the disk cache key of the files (see :func:`kg.cache.projection_key`)."""
         from kg.cache import projection_key
 
         return projection_key(self.files, derive=self.derived > 0)
@@ -96,7 +98,7 @@ class KnowledgeGraph:
         """The disk-cached adjacency, if the cache holds one built from as many triples as ``graph``."""
         from kg.cache import read_projection
 
-        hit = read_projection(self._key)
+        hit = read_projection(self.key)
         if hit is None or hit[1].get("triples") != len(self.graph):
             return None
         return hit[0]

@@ -476,6 +476,25 @@ class RemoteKnowledgeGraph:
                 found[str(n)].setdefault(str(m), set()).add(t)
         return found
 
+    def neighbours(self, nodes, only=None) -> dict[str, dict[str, list[str]]]:
+        """For each node IRI, its neighbours (entities) and the relation kinds joining them; one query per batch."""
+        from kg.paths import tie_filter
+
+        flt = tie_filter(self._shim(), only=only)
+        kinds = {str(p): kind for kind, p in self._kind_predicates.items() if flt.kind_ok(kind)}
+        nodes = sorted({str(n) for n in nodes})
+        found: dict[str, dict[str, set]] = {n: {} for n in nodes}
+        for chunk in _chunks(nodes) if kinds else ():
+            _, rows = self.endpoint.select(f"""SELECT DISTINCT ?n ?m ?p WHERE {{
+  VALUES ?n {{ {_values(chunk)} }}
+  VALUES ?p {{ {_values(sorted(kinds))} }}
+  {{ ?n ?p ?m }} UNION {{ ?m ?p ?n }}
+  VALUES ?t {{ {_values(self._entity_classes)} }}
+  ?m a ?t . FILTER(?m != ?n) }}""")
+            for n, m, p in rows:
+                found[str(n)].setdefault(str(m), set()).add(kinds[str(p)])
+        return {n: {m: sorted(k) for m, k in sorted(ties.items())} for n, ties in found.items()}
+
     def _predicates(self, flt) -> set[str]:
         return {p for kind, p in self._kind_predicates.items() if flt.kind_ok(kind)}
 

@@ -534,6 +534,18 @@ class StoreKnowledgeGraph(CachedProjection):
     def _cache_meta(self) -> dict:
         return {"triples": self.info["triples"], "store": self.info["path"]}
 
+    def describe(self, name: str, **options) -> dict:
+        """Everything said about ``name``, from a small graph of its neighbourhood fetched from the store."""
+        from kg.facts import describe
+
+        entity = self.resolve(name)
+        return describe(self.entity_graph(entity.iri), entity.id, **options)
+
+    def labeller(self, result=None):
+        """Labels from the entity index (a store is never copied into rdflib for labels)."""
+        names = self.names
+        return lambda term: names.entity(term).label if names.entity(term) is not None else None
+
     def entity_graph(self, iri) -> "KnowledgeGraph":
         """A small KnowledgeGraph with what :func:`kg.facts.describe` needs about ``iri``.
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from kg.backend import LocalBackend
 from kg.dates import PartialDate, in_force, parse_date
 
 __all__ = ["TimeFilter", "snapshot", "Snapshot", "relation_dates", "source_dates", "history", "happened_by"]
@@ -193,7 +194,7 @@ def _filter_network(G, flt: TimeFilter):
     return H
 
 
-class Snapshot:
+class Snapshot(LocalBackend):
     """A knowledge graph seen through a :class:`TimeFilter` (made by :func:`snapshot`).
 
     Has what questions use of a :class:`kg.loader.KnowledgeGraph`: ``graph``,

@@ -310,3 +310,16 @@ def test_unreachable_endpoint_is_one_line():
     assert "Traceback" not in result.output
     with pytest.raises(BadInput):
         RemoteKnowledgeGraph("ftp://example.org/sparql")
+
+
+@pytest.mark.parametrize("only", [None, ["investedIn"], ["founded", "workedAt"]])
+def test_neighbours_of_a_set_match_the_local_adjacency(local, remote, only):
+    """The backend protocol's "neighbours": one VALUES query per batch remotely, the compact adjacency locally."""
+    from kg.backend import Backend
+
+    nodes = ["https://w3id.org/chipskg/id/graphcore", "https://w3id.org/chipskg/id/jim-keller",
+             "https://w3id.org/chipskg/id/nvidia"]
+    here = local.neighbours(nodes, only=only)
+    assert any(here.values())
+    assert remote.neighbours(nodes, only=only) == here
+    assert isinstance(remote, Backend) and isinstance(local, Backend)

@@ -292,7 +292,9 @@ def get_kg(ctx: typer.Context):
     kg = _KG_CACHE.setdefault(kg.key, kg)  # the same inputs twice in one process: one graph
     time = ctx.meta.get("kg.time") or {}
     if any(time.values()):
-        if getattr(kg, "remote", False):
+        from kg.backend import LocalBackend
+
+        if not isinstance(kg, LocalBackend):
             fail("--as-of, --known-by and --dated-only need local data (--data or --store), not --endpoint")
         from kg.timeview import snapshot
 

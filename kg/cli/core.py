@@ -76,15 +76,9 @@ def entity(
 
     Example: kg entity Jim Keller   ·   kg entity 拟未科技
     """
-    from kg.facts import describe
-
     kg = get_kg(ctx)
-    text = " ".join(name)
-    if hasattr(kg, "entity_graph") and not hasattr(kg, "time"):  # a store or an endpoint: fetch just this entity's neighbourhood
-        iri = kg.resolve(text).iri
-        kg, text = kg.entity_graph(iri), str(iri)
     local_only(kg, lang)
-    info = describe(kg, text, lang)
+    info = kg.describe(" ".join(name), **({"lang": lang} if lang != "en" else {}))
     if as_json:
         return print_json(info)
     console.print(Text(f"{info['label']}  ({', '.join(info['types'])})", style="bold"))

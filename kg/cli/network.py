@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Optional
 
 import typer
@@ -43,13 +42,10 @@ def path(
 
     Example: kg path Nvidia Graphcore   ·   kg path "Jim Keller" Cerebras --k 3   ·   kg path Nvidia Graphcore --in-order
     """
-    from kg.paths import find_paths
-
     kg = get_kg(ctx)
-    ask = kg.find_paths if getattr(kg, "remote", False) else partial(find_paths, kg)  # --endpoint
     local_only(kg, lang)
     options = ({"in_order": True} if in_order else {}) | ({"lang": lang} if lang != "en" else {})
-    answer = ask(
+    answer = kg.find_paths(
         source, target, k=k, all_shortest=all_paths, max_len=max_len,
         only=_split(only), exclude=_split(exclude), avoid=_split(avoid), through=through, **options,
     )
@@ -87,12 +83,9 @@ def common(
 
     Example: kg common SambaNova Cerebras
     """
-    from kg.paths import common_ties
-
     kg = get_kg(ctx)
-    ask = kg.common_ties if getattr(kg, "remote", False) else partial(common_ties, kg)  # --endpoint
     local_only(kg, lang)
-    answer = ask(first, second, only=_split(only), **({"lang": lang} if lang != "en" else {}))
+    answer = kg.common_ties(first, second, only=_split(only), **({"lang": lang} if lang != "en" else {}))
     if as_json:
         print_json(answer)
     elif not answer["groups"]:
@@ -119,12 +112,9 @@ def neighbors(
 
     Example: kg neighbors Graphcore   ·   kg neighbors "Jim Keller" --depth 2
     """
-    from kg.paths import neighbors as run
-
     kg = get_kg(ctx)
-    ask = kg.neighbors if getattr(kg, "remote", False) else partial(run, kg)  # --endpoint
     local_only(kg, lang)
-    answer = ask(name, depth=depth, only=_split(only), **({"lang": lang} if lang != "en" else {}))
+    answer = kg.neighbors(name, depth=depth, only=_split(only), **({"lang": lang} if lang != "en" else {}))
     if as_json:
         print_json(answer)
         raise typer.Exit(0 if answer["groups"] else 1)
