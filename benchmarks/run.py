@@ -299,7 +299,7 @@ def py(code: str, *args, timeout=None, env=None) -> dict:
 
 
 def bench_size(triples: int, work: Path, *, naive_limit: int, query_limit: int, log, naive: bool = True,
-               peer_runs: int = 0) -> dict:
+               peer_runs: int = 0, built: tuple | None = None, save=lambda r: None) -> dict:
     from kg.synth import companies_for, synthesize
 
     companies = companies_for(triples)
@@ -311,39 +311,55 @@ def bench_size(triples: int, work: Path, *, naive_limit: int, query_limit: int, 
     naive_env = {**env, "KG_CACHE_DIR": ""}
     r: dict = {"target_triples": triples, "companies": companies}
 
-    t = time.perf_counter()
-    stats = synthesize(data, companies, seed=SEED)
-    r["synth_s"], r["triples_file"] = time.perf_counter() - t, stats.triples
-    log(f"[{triples:,}] synth {r['synth_s']:.1f} s, {stats.triples:,} triples")
+    if built is None:
+        t = time.perf_counter()
+        stats = synthesize(data, companies, seed=SEED)
+        r["synth_s"], r["triples_file"] = time.perf_counter() - t, stats.triples
+        log(f"[{triples:,}] synth {r['synth_s']:.1f} s, {stats.triples:,} triples")
 
-    # Fast path: bulk load into a store, reopen, query in Oxigraph.
-    res = run_measured(kg_cmd("load", "--store", str(store), "--force", "--json", str(data)), env=env)
-    info = json.loads(res["out"]) if res["rc"] == 0 else {}
-    r["store_load"] = {"wall": res["wall"], "peak_mb": res["rss_mb"], "load_s": info.get("load_s"),
-                       "derive_s": info.get("derive_s"), "triples": info.get("triples"), "err": res["err"] if res["rc"] else None}
-    log(f"[{triples:,}] kg load {res['wall']:.1f} s wall ({info.get('load_s')} s bulk load, {info.get('derive_s')} s derive)")
+        # Fast path: bulk load into a store, reopen, query in Oxigraph.
+        res = run_measured(kg_cmd("load", "--store", str(store), "--force", "--json", str(data)), env=env)
+        info = json.loads(res["out"]) if res["rc"] == 0 else {}
+        r["store_load"] = {"wall": res["wall"], "peak_mb": res["rss_mb"], "load_s": info.get("load_s"),
+                           "derive_s": info.get("derive_s"), "triples": info.get("triples"),
+                           "err": res["err"] if res["rc"] else None}
+    else:  # a store built earlier by `kg load` (its own measurement, from /usr/bin/time -v, passed in)
+        data, store, measured = built
+        info = json.loads((store / "kg-store.json").read_text())
+        r["triples_file"] = info["asserted"]
+        r["store_load"] = {**measured, "load_s": info.get("load_s"), "derive_s": info.get("derive_s"),
+                           "triples": info.get("triples"), "reused": str(store)}
+    save(r)
+    log(f"[{triples:,}] kg load {r['store_load']['wall']:.1f} s wall ({info.get('load_s')} s bulk load, {info.get('derive_s')} s derive)")
     company, person = RES + "company-" + str(companies // 2), RES + "person-10"
     filled = {k: v.replace("{company}", company).replace("{person}", person) for k, v in QUERIES.items()}
     r["reopen"] = min((py(_REOPEN, str(store), company) for _ in range(3)), key=lambda d: d.get("ready_s", 1e9))
+    save(r)
     log(f"[{triples:,}] reopen + lookup {1000 * r['reopen']['ready_s']:.1f} ms")
 
     # Fast path: projection from the store (cold, then warm), then the CLI on a warm cache.
     a, b = RES + "company-1", RES + f"company-{min(150, companies - 1)}"
     cold = run_measured(kg_cmd("--store", str(store), "path", a, b), env=env)
-    warm = min((run_measured(kg_cmd("--store", str(store), "path", a, b), env=env) for _ in range(3)), key=lambda d: d["wall"])
     r["path_store_cold"] = {"wall": cold["wall"], "peak_mb": cold["rss_mb"], "cpu": cold.get("cpu"), "rc": cold["rc"],
                             "err": cold["err"][-300:] if cold["rc"] not in (0, 1) else None}
-    r["path_store_warm"] = {"wall": warm["wall"], "peak_mb": warm["rss_mb"], "rc": warm["rc"]}
-    files_cold = run_measured(kg_cmd("--no-bundled", "--data", str(data), "path", a, b), env=env)
-    files_warm = min((run_measured(kg_cmd("--no-bundled", "--data", str(data), "path", a, b), env=env) for _ in range(3)), key=lambda d: d["wall"])
-    r["path_files_cold"] = {"wall": files_cold["wall"], "peak_mb": files_cold["rss_mb"], "rc": files_cold["rc"]}
-    r["path_files_warm"] = {"wall": files_warm["wall"], "peak_mb": files_warm["rss_mb"], "rc": files_warm["rc"]}
-    log(f"[{triples:,}] kg path --store: cold {cold['wall']:.1f} s, warm {warm['wall']:.2f} s; "
-        f"--data: cold {files_cold['wall']:.1f} s, warm {files_warm['wall']:.2f} s")
+    save(r)
+    log(f"[{triples:,}] kg path --store, cold: {r['path_store_cold']}")
+    warm = min((run_measured(kg_cmd("--store", str(store), "path", a, b), env=env) for _ in range(3)), key=lambda d: d["wall"])
+    r["path_store_warm"] = {"wall": warm["wall"], "peak_mb": warm["rss_mb"], "cpu": warm.get("cpu"), "rc": warm["rc"]}
+    save(r)
+    log(f"[{triples:,}] kg path --store: cold {cold['wall']:.1f} s, warm {warm['wall']:.2f} s")
+    if naive:  # the files route parses the Turtle with rdflib: part of the naive side
+        files_cold = run_measured(kg_cmd("--no-bundled", "--data", str(data), "path", a, b), env=env)
+        files_warm = min((run_measured(kg_cmd("--no-bundled", "--data", str(data), "path", a, b), env=env)
+                          for _ in range(3)), key=lambda d: d["wall"])
+        r["path_files_cold"] = {"wall": files_cold["wall"], "peak_mb": files_cold["rss_mb"], "rc": files_cold["rc"]}
+        r["path_files_warm"] = {"wall": files_warm["wall"], "peak_mb": files_warm["rss_mb"], "rc": files_warm["rc"]}
+        log(f"[{triples:,}] --data: cold {files_cold['wall']:.1f} s, warm {files_warm['wall']:.2f} s")
 
     if peer_runs:
         r["peer"] = peer_compare(store, work, env, a, b, runs=peer_runs, log=log, tag=str(triples))
     r["warm"] = warm_commands(store, env, companies, work)
+    save(r)
     log(f"[{triples:,}] warm commands: {json.dumps(r['warm'])[:600]}")
 
     mode = "agreement" if triples == 100_000 else "plain"
@@ -661,6 +677,15 @@ def _get(d, *keys):
     return d
 
 
+def _time_v(path: Path) -> dict:
+    """Wall clock and peak memory from the output of ``/usr/bin/time -v``."""
+    text = path.read_text()
+    clock = text.split("Elapsed (wall clock) time (h:mm:ss or m:ss):")[1].split()[0].split(":")
+    wall = sum(float(x) * 60 ** i for i, x in enumerate(reversed(clock)))
+    peak = int(text.split("Maximum resident set size (kbytes):")[1].split()[0]) / 1024
+    return {"wall": wall, "peak_mb": peak}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[300_000, 1_000_000])
@@ -671,6 +696,9 @@ def main(argv=None):
     parser.add_argument("--peer-runs", type=int, default=5, help="Alternated runs of `kg path` and Kùzu per size (0: no Kùzu).")
     parser.add_argument("--huge-from", default=None,
                         help="results.json of an earlier `--huge` run whose sizes are reported beside this run's.")
+    parser.add_argument("--huge-store", nargs=3, metavar=("DATA", "STORE", "LOAD_TIME"), default=None,
+                        help="Measure the --huge size on a store already built by `kg load` (its data folder, the store, "
+                             "and the `/usr/bin/time -v` output of that load), saving each step as it is measured.")
     parser.add_argument("--huge", type=int, nargs="*", default=[],
                         help="Sizes measured without the naive (rdflib) side, e.g. 10000000; added to results.json.")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
@@ -707,8 +735,17 @@ def main(argv=None):
                                     "column was measured by an earlier `--huge` run of this script (its load average is "
                                     "in its own results file), started first because it takes longest.")
         for size in args.huge:
+            built = None
+            if args.huge_store:
+                built = (Path(args.huge_store[0]), Path(args.huge_store[1]), _time_v(Path(args.huge_store[2])))
+
+            def save(r, size=size):
+                results["huge"] = [r]
+                (out.parent / "results.json").write_text(json.dumps(results, indent=2, default=str))
+
             results["huge"].append(bench_size(size, work, naive_limit=args.naive_limit, query_limit=args.query_limit,
-                                              log=log, naive=False, peer_runs=0))
+                                              log=log, naive=False, peer_runs=0, built=built, save=save))
+            results["huge"] = results["huge"][-1:]
             results["load_average"].append(os.getloadavg())
             (out.parent / "results.json").write_text(json.dumps(results, indent=2, default=str))
             write_report(results, out)

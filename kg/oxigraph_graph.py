@@ -12,7 +12,7 @@ terms, and answers the few read methods the projection uses
 
 from __future__ import annotations
 
-from kg.store import to_rdflib
+from kg.terms import to_rdflib
 
 __all__ = ["TripleIndex", "from_store"]
 

@@ -688,7 +688,7 @@ def _evaluate_in_store(store, checked: CheckedQuery, bindings: dict, max_rows: i
     """Evaluate inside an Oxigraph store (:class:`kg.store.KGStore`): same result, far faster at scale."""
     import pyoxigraph as ox
 
-    from kg.store import to_oxigraph, to_rdflib
+    from kg.terms import to_oxigraph, to_rdflib
 
     started = time.perf_counter()
     substitutions = {ox.Variable(name): to_oxigraph(term) for name, term in bindings.items()}

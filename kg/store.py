@@ -28,6 +28,7 @@ from kg.errors import BadInput, DataError, QueryError, QueryTimeout
 from kg.cache import projection_key
 from kg.loader import CachedProjection, KnowledgeGraph
 from kg.iris import sparql_prefixes
+from kg.terms import to_oxigraph, to_rdflib  # noqa: F401  (re-exported: they were defined here)
 
 __all__ = ["build_store", "open_store", "store_info", "KGStore",
            "StoreKnowledgeGraph", "META_FILE", "RESULT_FORMATS"]
@@ -47,7 +48,6 @@ RESULT_FORMATS = {
 }
 
 _STORE_FORMAT = 1
-_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
 
 
 # -----------------------------------------------------------------------------
@@ -225,67 +225,6 @@ def store_info(path) -> dict:
 # -----------------------------------------------------------------------------
 # Opening and querying a store
 # -----------------------------------------------------------------------------
-
-def to_oxigraph(term):
-    """Convert an rdflib term to a pyoxigraph term.
-
-    Examples
-    --------
-    >>> from rdflib import Literal, URIRef
-    >>> to_oxigraph(URIRef("https://w3id.org/chipskg/id/groq")).value
-    'https://w3id.org/chipskg/id/groq'
-    >>> to_oxigraph(Literal("英伟达", lang="zh")).language
-    'zh'
-    """
-    import pyoxigraph as ox
-    from rdflib import BNode, Literal
-
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        return ox.Literal(str(term), datatype=ox.NamedNode(term.datatype) if term.datatype else None)
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    return ox.NamedNode(str(term))
-
-
-def to_rdflib(term, _iris: dict | None = None):
-    """Convert a pyoxigraph term to the rdflib term a Turtle parse would give.
-
-    ``xsd:string`` literals become plain literals, as rdflib parses ``"x"``.
-
-    Examples
-    --------
-    >>> import pyoxigraph as ox
-    >>> to_rdflib(ox.Literal("x"))
-    rdflib.term.Literal('x')
-    >>> to_rdflib(ox.Literal("Nvidia", language="en")).language
-    'en'
-    """
-    from rdflib import BNode, Literal, URIRef
-
-    kind = type(term).__name__
-    if kind == "NamedNode":
-        if _iris is None:
-            return URIRef(term.value)
-        found = _iris.get(term.value)
-        if found is None:
-            found = _iris[term.value] = URIRef(term.value)
-        return found
-    if kind == "BlankNode":
-        return BNode(term.value)
-    if kind == "Literal":
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype == "http://www.w3.org/2001/XMLSchema#string":
-            return Literal(term.value)
-        if datatype == _DECIMAL and "." not in term.value:
-            # Oxigraph writes decimals canonically ("10"); Turtle's DECIMAL always has a point ("10.0").
-            return Literal(term.value + ".0", datatype=URIRef(datatype))
-        return Literal(term.value, datatype=URIRef(datatype))
-    raise BadInput(f"unsupported RDF term {term!r}")
-
 
 class KGStore:
     """An Oxigraph store opened read-only, answering checked SPARQL strings.
