@@ -127,8 +127,7 @@ class _Sharer:
     """One object per distinct string or list of strings across the projection.
 
     A million-triple graph repeats the same IRIs, labels and source lists in
-    every edge; sharing them makes the projection smaller in memory and its
-    disk cache quicker to read (pickle writes a shared object once).
+    every edge; sharing them makes the projection smaller in memory.
     """
 
     def __init__(self):
