@@ -578,7 +578,11 @@ def goal_rows(results: dict) -> list[str]:
         peaks = [g(s, "store_load", "peak_mb"), g(s, "path_store_cold", "peak_mb"), g(s, "path_store_warm", "peak_mb"),
                  g(s, "fast", "peak_mb")] + [g(s, "warm", n, "peak_mb") for n in ("neighbors", "common", "entity", "coinvest")]
         peaks = [p for p in peaks if p]
-        if peaks:
+        cold = g(s, "path_store_cold") or {}
+        if cold.get("rc") not in (0, 1):
+            goal(f"every step at {s['triples_file']:,} measured", "the first projection did not finish: "
+                 + (cold.get("note") or str(cold.get("err") or cold.get("rc"))), "all steps, peak < 8,192 MB", False)
+        elif peaks:
             goal(f"peak memory of every step at {s['triples_file']:,}", _mb(max(peaks)), "< 8,192 MB", max(peaks) < 8192)
         warm = g(s, "path_store_warm", "wall")
         if warm:
