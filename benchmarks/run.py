@@ -521,7 +521,8 @@ def issue12_lines(results: dict) -> list[str]:
         f"{fmt_s(g(s, 'fast', 'coinvest_adjacency_s'))}")
     row("→ same answer (adjacency vs Oxigraph, vs rdflib)", lambda s: f"{_same(s, 'fast', 'queries', 'coinvestors', 'answer')}, "
         f"{_same(s, 'naive_queries', 'queries', 'coinvestors', 'answer')}")
-    row("betweenness top-10 (method)", lambda s: f"{fmt_s(g(s, 'fast', 'betweenness_s'))} ("
+    row("betweenness top-10 (method)", lambda s: "—" if g(s, "fast", "betweenness_s") is None else
+        f"{fmt_s(g(s, 'fast', 'betweenness_s'))} ("
         f"{'k=' + str(g(s, 'fast', 'betweenness_notes', 'sampled_sources')) if g(s, 'fast', 'betweenness_notes', 'sampled_sources') else 'exact'})")
     row("peak memory of the in-process questions (queries, 100 paths, betweenness)", lambda s: _mb(g(s, "fast", "rss_mb")))
     lines += ["", "### Goals of issue 12", "", "| Goal | Measured | Wanted | |", "|---|---|---|---|"]
@@ -543,7 +544,7 @@ def goal_rows(results: dict) -> list[str]:
     out = []
 
     def goal(name, measured, wanted, ok):
-        out.append(f"| {name} | {measured} | {wanted} | {'met' if ok else 'MISSED'} |")
+        out.append(f"| {name} | {measured} | {wanted} | {'not measured' if ok is None else 'met' if ok else 'MISSED'} |")
 
     by_size = {s["target_triples"]: s for s in results["sizes"] + results.get("huge", [])}
     for target in sorted(by_size):
@@ -551,8 +552,9 @@ def goal_rows(results: dict) -> list[str]:
         if not g(s, "peer", "ours_wall"):
             continue
         ow, om, kw, km = (g(s, "peer", k) for k in ("ours_wall", "ours_mb", "kuzu_wall", "kuzu_mb"))
-        goal(f"`kg path` warm at {s['triples_file']:,}: no slower than Kùzu", f"{fmt_s(ow)} vs {fmt_s(kw)} ({ow / kw:.2f}×)",
-             "≤ 1×", ow <= kw)
+        oc, kc = g(s, "peer", "ours_cpu"), g(s, "peer", "kuzu_cpu")
+        goal(f"`kg path` warm at {s['triples_file']:,}: no slower than Kùzu", f"{fmt_s(ow)} vs {fmt_s(kw)} ({ow / kw:.2f}×)"
+             + (f"; CPU {fmt_s(oc)} vs {fmt_s(kc)}" if oc and kc else ""), "≤ 1×", ow <= kw)
         goal(f"`kg path` warm at {s['triples_file']:,}: no more memory than Kùzu", f"{om:,.0f} vs {km:,.0f} MB ({om / km:.2f}×)",
              "≤ 1×", om <= km)
         heavy = set(g(s, "peer", "heavy_imports") or []) & {"rdflib", "networkx", "pyshacl"}
@@ -562,14 +564,20 @@ def goal_rows(results: dict) -> list[str]:
     if one is not None:
         wall, peak = g(one, "path_store_cold", "wall"), g(one, "path_store_cold", "peak_mb")
         if wall and peak:
-            goal("projection straight from Oxigraph at 1M: time", f"{fmt_s(wall)} ({BEFORE['projection_1m_s'] / wall:.1f}× faster "
-                 f"than {BEFORE['projection_1m_s']:.0f} s)", f"≤ {BEFORE['projection_1m_s'] / 3:.1f} s", wall <= BEFORE["projection_1m_s"] / 3)
+            cpu = g(one, "path_store_cold", "cpu")
+            goal("projection straight from Oxigraph at 1M: time", f"{fmt_s(wall)} wall" + (f", {fmt_s(cpu)} CPU" if cpu else "")
+                 + f" (before: {BEFORE['projection_1m_s']:.0f} s)", f"≤ {BEFORE['projection_1m_s'] / 3:.1f} s", wall <= BEFORE["projection_1m_s"] / 3)
             goal("projection straight from Oxigraph at 1M: peak memory", _mb(peak), "< 1,024 MB", peak < 1024)
         naive, adj = g(one, "naive_queries", "queries", "coinvestors", "s"), g(one, "fast", "coinvest_adjacency_s")
         if naive and adj:
             same = _same(one, "naive_queries", "queries", "coinvestors", "answer")
             goal("co-investor question at 1M vs the naive path (rdflib), same answer",
                  f"{naive / adj:,.0f}× ({fmt_s(naive)} vs {fmt_s(adj)}), {same}", "≥ 50×, same", naive / adj >= 50 and same == "same")
+        elif adj:
+            ox = g(one, "fast", "queries", "coinvestors", "s")
+            goal("co-investor question at 1M vs the naive path (rdflib), same answer",
+                 f"rdflib's side did not finish in the session; adjacency {fmt_s(adj)} vs Oxigraph {fmt_s(ox)}, "
+                 f"{_same(one, 'fast', 'queries', 'coinvestors', 'answer')} answer", "≥ 50×, same", None)
         viz = g(one, "warm", "viz_top")
         if viz and viz.get("wall"):
             goal("`kg viz --top 50` on the 1M store", f"{fmt_s(viz['wall'])} (exit {viz['rc']})", "seconds (< 10 s), exit 0",
