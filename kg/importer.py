@@ -386,7 +386,7 @@ class _Matcher:
     def __init__(self, kg, vocab: SheetVocabulary):
         self.vocab = vocab
         names = kg.names
-        self.keys: dict[str, set] = defaultdict(set, {k: set(v) for k, v in names.name_keys().items()})
+        self.keys: dict[str, set] = defaultdict(set, {k: {URIRef(i) for i in v} for k, v in names.name_keys().items()})
         self.label: dict = {iri: e.label for iri, e in names.entities.items()}
         self.label_key = {iri: normalize(label) for iri, label in self.label.items()}
         graph = kg.graph
