@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import functools
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
@@ -19,6 +21,9 @@ _CHIPS = PREFIXES["chips"]
 
 #: The top classes whose instances are entities (nodes a user asks about), by local name.
 ENTITY_ROOTS = ("Person", "Organization", "Product", "Architecture", "ProcessNode")
+
+#: Above this many names, typed-ahead searches skip the misspelling tier (difflib reads every name).
+_FUZZY_MAX_KEYS = 50_000
 
 #: Most specific first: the class shown for an entity with several.
 _CLASS_PREFERENCE = (
@@ -252,6 +257,44 @@ class NameIndex:
             ]
             return self._entities(self._keys[best] | {i for k in runner_up for i in self._keys[k]})
         return []
+
+    def search(self, text: str, limit: int = 10) -> list[Entity]:
+        """Return up to ``limit`` entities for ``text`` as it is being typed, best first.
+
+        Exact names come first, then names that start with the text, then
+        names that contain it, then close misspellings: any label, alias or
+        Chinese name, as :meth:`resolve` reads them.
+
+        Examples
+        --------
+        >>> from kg import load
+        >>> [e.label for e in load().names.search("拟未")]
+        ['Graphcore']
+        >>> [e.label for e in load().names.search("graph", limit=2)]
+        ['Graphcore', 'GC200']
+        """
+        key = normalize(text)
+        found: dict[URIRef, None] = {}
+        if not key or limit < 1:
+            return []
+
+        def take(keys) -> bool:
+            for k in keys:
+                for entity in self._entities(self._keys[k]):
+                    found.setdefault(entity.iri)
+                    if len(found) >= limit:
+                        return True
+            return False
+
+        start = bisect.bisect_left(self._sorted_keys, key)
+        prefixed = itertools.takewhile(lambda k: k.startswith(key), self._sorted_keys[start:start + 10 * limit])
+        if take([key] if key in self._keys else []) or take(prefixed):
+            return [self.entities[i] for i in found]
+        if take(k for k in self._sorted_keys if key in k and not k.startswith(key)):
+            return [self.entities[i] for i in found]
+        if len(self._sorted_keys) <= _FUZZY_MAX_KEYS:  # difflib reads every key: only on small indexes
+            take(difflib.get_close_matches(key, self._sorted_keys, n=limit, cutoff=0.75))
+        return [self.entities[i] for i in found]
 
     def suggestions(self, name: str, n: int = 5) -> list[str]:
         """Return up to ``n`` labels of entities whose names look like ``name``."""

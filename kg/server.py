@@ -277,7 +277,8 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
                  budget=DEFAULT_BUDGET) -> None:  # pragma: no cover - runs in a child process
     """A worker: open the graph once (files, or an Oxigraph store), then answer requests until told to stop.
 
-    Messages in: a job ``(text, accept, fmt)``, ``"cancel"`` (stop the running
+    Messages in: a job ``(text, accept, fmt)``, an explorer question
+    ``{"fn", "args"}`` (:func:`kg.explorer.api.call`), ``"cancel"`` (stop the running
     query) or None (exit). Out: ``(status, media_type, body, retire)``, where
     ``retire`` asks the parent to replace this worker (a query hit the memory
     limit and the memory did not come back).
@@ -305,6 +306,7 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
             size = len(kg.graph)
         len(kg.names)  # build the name index now, not on the first request
         answer(kg, "ASK {}", timeout=timeout)  # import the query machinery now, not on the first request
+        kg.network  # and the projection the explorer's pages ask: at scale, building it outlasts a request
     except KGError as e:
         conn.send(("failed", str(e)))
         return
@@ -341,6 +343,11 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
             return
         if job is None:
             return
+        if isinstance(job, dict):  # a question from the explorer's pages (kg.explorer.api)
+            from kg.explorer.api import call
+
+            conn.send((*call(kg, job, timeout=timeout, max_rows=max_rows), False))
+            continue
         if job == "cancel":  # arrived after its query had already been answered
             continue
         text, accept, fmt = job
@@ -647,6 +654,10 @@ class WorkerPool:
 
     async def run(self, text: str, accept: str | None = None, fmt=None, client: str = "local") -> Reply:
         """Answer one query of ``client`` in a free worker (503 when busy, past its limit or out of memory)."""
+        return await self.ask((text, accept, fmt), client)
+
+    async def ask(self, job, client: str = "local") -> Reply:
+        """Send one job (a query, or an explorer question: :func:`kg.explorer.api.call`) to a free worker."""
         loop_time = time.monotonic
         started = loop_time()
         me = self._client(client)
@@ -663,7 +674,7 @@ class WorkerPool:
                 return _error(503, f"all {self.size} query workers stayed busy for {self.timeout:g} s; "
                                    "try again later")
             began = loop_time()
-            reply, healthy = await self._ask(worker, me, (text, accept, fmt))
+            reply, healthy = await self._ask(worker, me, job)
             used = loop_time() - began
             if used > self.budget:  # a query past the budget counts as one that ran to the time limit
                 used = max(used, self.timeout)
@@ -802,8 +813,9 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_ho
     """Build the Starlette application serving ``pool``.
 
     Routes: ``/sparql`` (the SPARQL 1.1 Protocol endpoint, GET and POST),
-    ``/`` (the query page), ``/queries`` (the saved queries as JSON) and
-    ``/static/*`` (the page's assets, served locally).
+    ``/query`` (the query page), ``/queries`` (the saved queries as JSON),
+    ``/static/*`` (the page's assets, served locally) and the explorer's
+    pages and JSON (:mod:`kg.explorer`, from ``/``).
 
     Browsers: a request whose ``Host`` header is not one of ``allowed_hosts``
     gets 400 (so a DNS-rebinding page cannot reach the data), and other web
@@ -818,6 +830,8 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_ho
     from starlette.routing import Mount, Route
     from starlette.requests import ClientDisconnect
     from starlette.staticfiles import StaticFiles
+
+    from kg.explorer import routes as explorer_routes
 
     static = _static_dir()
 
@@ -936,7 +950,8 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_ho
     app = Starlette(
         debug=False,
         routes=[
-            Route("/", page, methods=["GET", "HEAD"], name="page"),
+            *explorer_routes(pool),
+            Route("/query", page, methods=["GET", "HEAD"], name="page"),
             Route("/sparql", endpoint, methods=["GET", "POST", "HEAD"], name="sparql"),
             Route("/queries", queries, methods=["GET", "HEAD"], name="queries"),
             Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),

@@ -332,7 +332,7 @@ def test_a_foreign_host_header_is_refused_and_never_echoed(server):
     description = httpx.get(f"{server}/sparql", headers={"Host": f"localhost:{port}", "Accept": "text/turtle"})
     assert f"<http://127.0.0.1:{port}/sparql>" in description.text and "localhost" not in description.text
     redirect = httpx.get(f"{server}/sparql", headers={"Host": f"localhost:{port}", "Accept": "text/html"})
-    assert redirect.status_code == 303 and redirect.headers["location"] == "/"
+    assert redirect.status_code == 303 and redirect.headers["location"] == "/query"
 
 
 def test_cors_for_an_origin_named_on_the_command_line(free_port):
@@ -354,7 +354,7 @@ def test_cors_for_an_origin_named_on_the_command_line(free_port):
 
 
 def test_the_query_page_and_its_assets_are_local(server):
-    page = httpx.get(f"{server}/")
+    page = httpx.get(f"{server}/query")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     refs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     assert "static/yasgui.min.js" in refs and "static/yasgui.min.css" in refs
@@ -376,7 +376,7 @@ def test_service_description(server):
     sd = "http://www.w3.org/ns/sparql-service-description#"
     assert (None, None, None) in g and any(str(p) == sd + "endpoint" for p in g.predicates())
     browser = httpx.get(f"{server}/sparql", headers={"Accept": "text/html"}, follow_redirects=False)
-    assert browser.status_code == 303 and browser.headers["location"].endswith("/")
+    assert browser.status_code == 303 and browser.headers["location"].endswith("/query")
 
 
 def test_the_server_serves_the_data_it_was_given(tmp_path, free_port):
@@ -420,7 +420,7 @@ def test_the_query_page_runs_a_query_in_a_browser_without_leaving_the_host(serve
             requested, errors = [], []
             page.on("request", lambda r: requested.append(r.url))
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{server}/?endpoint=http://evil.example/sparql")  # a link that tries to send queries away
+            page.goto(f"{server}/query?endpoint=http://evil.example/sparql")  # a link that tries to send queries away
             page.wait_for_selector(".yasqe .CodeMirror", timeout=15_000)
             assert page.evaluate("window.kgYasgui.getTab().getEndpoint()") == f"{server}/sparql"
             page.click(".yasqe_queryButton")

@@ -366,11 +366,13 @@ def serve(
         float, typer.Option("--request-timeout", help="Seconds a client has to send a whole request.")] = 10.0,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level (info logs each request).")] = "warning",
 ):
-    """Serve the graph as a read-only SPARQL 1.1 endpoint, with a query page.
+    """Serve the graph in the browser (the explorer) and as a read-only SPARQL 1.1 endpoint.
 
-    The endpoint is /sparql (GET or POST, as any SPARQL client sends it); the
-    page at / runs YASGUI from local files. Updates, SERVICE and FROM are
-    refused; each query has --timeout seconds and --max-rows rows. Web pages
+    The explorer at / searches names, shows entities with their sources,
+    connects two names, grows a graph click by click and asks the saved
+    questions. The endpoint is /sparql (GET or POST, as any SPARQL client
+    sends it); /query runs YASGUI from local files. Updates, SERVICE and FROM
+    are refused; each query has --timeout seconds and --max-rows rows. Web pages
     from other origins cannot read answers unless --cors-origin names them,
     and a request naming a foreign Host is refused (DNS rebinding).
 
@@ -406,7 +408,7 @@ def serve(
         url = url_of(sock)
         console.print(
             f"Serving {pool.info.get('triples', 0):,} triples from {len(pool.info.get('files', []))} file(s).\n"
-            f"SPARQL endpoint: {url}/sparql\nQuery page: {url}/\n"
+            f"Explorer: {url}/\nSPARQL endpoint: {url}/sparql\nSPARQL query page: {url}/query\n"
             f"Limits: {timeout:g} s, {max_rows:,} rows and {memory:,} MB per query; past {budget:g} s a query "
             "needs a slot for long queries. Ctrl-C stops.",
             markup=False,

@@ -1,0 +1,431 @@
+"""What the explorer asks the graph: the CLI's library calls, plus what a page needs to draw them.
+
+These functions run where the graph is loaded (a query worker of
+:mod:`kg.server`). Each takes the graph and plain arguments and returns plain
+data (dicts, lists, strings, bytes) that crosses a process boundary and
+becomes JSON or a page. ``/api/entity``, ``/api/path`` and ``/api/neighbors``
+give exactly what ``kg entity --json``, ``kg path --json`` and
+``kg neighbors --json`` print; the ``*_page`` functions add what a page
+shows beside that answer (Chinese labels, sources' details, a small graph).
+
+``as_of``, ``known_by`` and ``dated_only`` choose the graph a question is
+asked of, as the CLI's ``--as-of`` does (:func:`kg.timeview.snapshot`).
+Keyword arguments added to the library later (``lang`` ...) pass through:
+each function is handed every keyword argument it declares, the rest are
+dropped, so a page asking for them gets them as soon as the library does.
+
+Examples
+--------
+>>> import json
+>>> from kg import load
+>>> kg = load()
+>>> [hit["slug"] for hit in search(kg, "英伟达")["results"]]
+['nvidia']
+>>> status, media_type, body = call(kg, {"fn": "path", "args": {"source": "Nvidia", "target": "Graphcore"}})
+>>> status, media_type, json.loads(body)["paths"][0]["length"]
+(200, 'application/json', 3)
+>>> status, _, body = call(kg, {"fn": "entity", "args": {"name": "Atlantis"}})
+>>> status, json.loads(body)
+(404, {'error': "no entity named 'Atlantis'", 'suggestions': []})
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+import traceback
+from functools import partial
+
+from kg.errors import BadInput, KGError, NotFound, QueryTimeout
+
+__all__ = ["call", "slug_of", "name_of_slug", "resolve_slug", "search", "entity", "entity_page", "neighbors", "graph_of",
+           "path", "path_page", "questions", "question", "sources_of", "vocabulary", "MAX_NEIGHBOURS"]
+
+#: Most neighbours drawn around one entity; the rest are listed as a count ("and 212 more").
+MAX_NEIGHBOURS = 60
+#: Most context entities drawn beside each entity of a path (faded).
+PATH_CONTEXT = 6
+
+
+def slug_of(iri: str) -> str:
+    """The ``/entity/{slug}`` part of an entity: its ``res:`` local name, else the whole IRI.
+
+    Examples
+    --------
+    >>> slug_of("https://w3id.org/chipskg/id/graphcore")
+    'graphcore'
+    >>> slug_of("http://example.org/x")
+    'http://example.org/x'
+    """
+    from kg.vocab import RES
+
+    local = iri[len(str(RES)):] if iri.startswith(str(RES)) else ""
+    return local if local and "/" not in local else iri
+
+
+def name_of_slug(slug: str) -> str:
+    """The name :meth:`kg.names.NameIndex.resolve` reads for a slug (``res:graphcore``).
+
+    Examples
+    --------
+    >>> name_of_slug("graphcore"), name_of_slug("http://example.org/x")
+    ('res:graphcore', 'http://example.org/x')
+    """
+    return slug if "/" in slug or ":" in slug else f"res:{slug}"
+
+
+def resolve_slug(kg, slug: str) -> str:
+    """The IRI of the entity at ``/entity/{slug}``; a slug that is no ``res:`` name is read as a name.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> resolve_slug(load(), "graphcore"), resolve_slug(load(), "拟未科技")
+    ('https://w3id.org/chipskg/id/graphcore', 'https://w3id.org/chipskg/id/graphcore')
+    """
+    from kg.errors import UnknownEntity
+
+    name = name_of_slug(slug)
+    try:
+        return str(kg.resolve(name).iri)
+    except UnknownEntity:
+        if name == slug:
+            raise
+        return str(kg.resolve(slug).iri)
+
+
+def _remote(kg) -> bool:
+    return bool(getattr(kg, "remote", False))
+
+
+def _zh(kg, iri: str) -> str | None:
+    """The Chinese label of an entity, from the projection (None when it has none of its own)."""
+    data = kg.network.nodes.get(iri) if not _remote(kg) else None
+    return data.get("label_zh") if data else None
+
+
+def _node(kg, entity: dict) -> dict:
+    """An entity as pages show it: IRI, slug, class, English and Chinese labels."""
+    iri = entity["iri"]
+    return {"iri": iri, "slug": slug_of(iri), "label": entity["label"], "class": entity["class"],
+            "label_zh": _zh(kg, iri) or entity["label"]}
+
+
+# ---------------------------------------------------------------------------
+# The CLI's answers
+# ---------------------------------------------------------------------------
+
+def search(kg, q: str, limit: int = 10) -> dict:
+    """Entities whose names match ``q`` as typed: ``{"query", "results": [...]}`` (see :meth:`NameIndex.search`)."""
+    if limit < 1 or limit > 50:
+        raise BadInput(f"limit must be between 1 and 50, not {limit}")
+    found = kg.names.search(q, limit) if q.strip() else []
+    return {"query": q, "results": [_node(kg, e.as_dict()) for e in found]}
+
+
+def entity(kg, name: str, **extra) -> dict:
+    """Everything about one entity: :func:`kg.facts.describe`, as ``kg entity --json`` prints it."""
+    from kg.facts import describe
+
+    if _remote(kg):
+        return kg.describe(name)
+    if hasattr(kg, "entity_graph") and not hasattr(kg, "time"):  # a store: just this entity's neighbourhood, as the CLI does
+        iri = kg.resolve(name).iri
+        kg, name = kg.entity_graph(iri), str(iri)
+    return _pass(describe, kg, name, **extra)
+
+
+def neighbors(kg, name: str, depth: int = 1, only=None, **extra) -> dict:
+    """The neighbourhood of an entity: :func:`kg.paths.neighbors`, as ``kg neighbors --json`` prints it."""
+    from kg.paths import neighbors as run
+
+    ask = kg.neighbors if _remote(kg) else partial(run, kg)
+    return _pass(ask, name, depth=depth, only=_split(only), **extra)
+
+
+def path(kg, source: str, target: str, k: int = 1, all_shortest: bool = False, max_len=None,
+         only=None, exclude=None, avoid=None, through=None, **extra) -> dict:
+    """How two entities connect: :func:`kg.paths.find_paths`, as ``kg path --json`` prints it."""
+    from kg.paths import find_paths
+
+    if k < 1 or k > 10:
+        raise BadInput(f"k must be between 1 and 10, not {k}")
+    ask = kg.find_paths if _remote(kg) else partial(find_paths, kg)
+    return _pass(ask, source, target, k=k, all_shortest=all_shortest, max_len=max_len, only=_split(only),
+                 exclude=_split(exclude), avoid=_split(avoid), through=through or None, **extra)
+
+
+def _split(values) -> list[str]:
+    """``"a,b"`` or ``["a", "b,c"]`` as a list of names, as the CLI reads ``--only a,b``."""
+    if isinstance(values, str):
+        values = [values]
+    return [part.strip() for value in values or [] for part in str(value).split(",") if part.strip()]
+
+
+def _pass(func, *args, **kwargs):
+    """Call ``func`` with the keyword arguments it declares; those it does not know yet are dropped."""
+    try:
+        declared = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        declared = {}
+    if not any(p.kind is p.VAR_KEYWORD for p in declared.values()):
+        kwargs = {k: v for k, v in kwargs.items() if k in declared and (v is not None or declared[k].default is None)}
+    return func(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# What pages add
+# ---------------------------------------------------------------------------
+
+_SOURCES = """SELECT ?source ?label ?label_zh ?publisher ?published ?url WHERE {
+  ?source a chips:Source .
+  OPTIONAL { ?source rdfs:label ?label FILTER(LANGMATCHES(LANG(?label), "en") || LANG(?label) = "") }
+  OPTIONAL { ?source rdfs:label ?label_zh FILTER(LANGMATCHES(LANG(?label_zh), "zh")) }
+  OPTIONAL { ?source chips:publisher ?publisher }
+  OPTIONAL { ?source chips:published ?published }
+  OPTIONAL { ?source schema:url ?url }
+}"""
+
+_SOURCE_CACHE: dict = {}
+
+
+def sources_of(kg, iris) -> dict:
+    """``{iri: {"iri", "label", "label_zh", "publisher", "published", "url"}}`` for the cited sources.
+
+    Sources are few and do not change while a graph is served: they are read
+    once per graph.
+    """
+    key = id(kg)
+    if key not in _SOURCE_CACHE:
+        from kg.sparql import run_query
+
+        table: dict = {}
+        if not _remote(kg):
+            for row in run_query(kg, _SOURCES).records():
+                table.setdefault(row["source"], {"iri": row["source"], **{
+                    k: str(row[k]) for k in ("label", "label_zh", "publisher", "published", "url") if k in row}})
+        _SOURCE_CACHE.clear()
+        _SOURCE_CACHE[key] = table
+    table = _SOURCE_CACHE[key]
+    return {iri: table.get(iri, {"iri": iri}) for iri in sorted(set(iris))}
+
+
+def _cited(value) -> set[str]:
+    """Every source IRI cited anywhere in an answer (its ``sources`` lists)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "sources" and isinstance(item, (list, tuple)):
+                found.update(s for s in item if isinstance(s, str))
+            else:
+                found |= _cited(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found |= _cited(item)
+    return found
+
+
+def graph_of(kg, name: str, only=None, limit: int = MAX_NEIGHBOURS) -> dict:
+    """An entity and its neighbours to draw: ``{"center", "nodes", "edges", "more"}``.
+
+    At most ``limit`` neighbours (the rest counted in ``more``); one edge per
+    relation between the entity and a neighbour, with its sentence.
+    """
+    hood = neighbors(kg, name, only=only)
+    center = _node(kg, hood["entity"])
+    reached = hood["reached"][:limit]
+    shown = {center["iri"]} | {r["iri"] for r in reached}
+    edges = [
+        {"from": e["source"], "to": e["target"], "kind": e["kind"], "label": e["label"], "sentence": e["sentence"]}
+        for group in hood["groups"] for e in group["edges"]
+        if e["source"] in shown and e["target"] in shown
+    ]
+    return {"center": center["iri"], "nodes": [center] + [_node(kg, r) for r in reached], "edges": edges,
+            "more": len(hood["reached"]) - len(reached)}
+
+
+def entity_page(kg, name: str, **extra) -> dict:
+    """What ``/entity/{slug}`` shows: the entity, its drawn neighbourhood, its sources' details."""
+    about = entity(kg, name, **extra)
+    drawn = graph_of(kg, about["iri"])
+    return {"entity": about, "node": _node(kg, about), "graph": drawn,
+            "sources": sources_of(kg, _cited(about))}
+
+
+def path_page(kg, source: str, target: str, **options) -> dict:
+    """What ``/path`` shows: the answer of :func:`path`, its sources, and the paths drawn among their neighbours."""
+    from kg.network import undirected
+
+    answer = path(kg, source, target, **options)
+    G = kg.network
+    H = undirected(G)
+    on_path = [n["iri"] for p in answer["paths"] for n in p["nodes"]]
+    shown = dict.fromkeys(on_path)
+    for iri in dict.fromkeys(on_path):
+        near = sorted((n for n in H[iri] if n not in shown), key=lambda n: G.nodes[n]["label"])
+        shown.update(dict.fromkeys(near[:PATH_CONTEXT]))
+    hops = {(e["source"], e["target"]) for p in answer["paths"] for e in p["edges"]}
+    edges = []
+    for p in answer["paths"]:
+        for e in p["edges"]:
+            edges.append({"from": e["source"], "to": e["target"], "kind": e["kind"], "label": e["label"],
+                          "sentence": e["sentence"], "path": True})
+    for u in shown:
+        for v in H[u]:
+            if v in shown and u < v and (u, v) not in hops and (v, u) not in hops:
+                edges.append({"from": u, "to": v, "path": False, "label": "", "kind": "",
+                              "sentence": G.nodes[u]["label"] + " — " + G.nodes[v]["label"]})
+    nodes = [{**_node(kg, {"iri": n, "label": G.nodes[n]["label"], "class": G.nodes[n]["cls"]}),
+              "path": n in on_path} for n in shown]
+    return {"answer": answer, "graph": {"nodes": nodes, "edges": edges}, "sources": sources_of(kg, _cited(answer))}
+
+
+def vocabulary(kg) -> dict:
+    """Entity classes and relation kinds with their English and Chinese names, for filters and legends.
+
+    ``{"classes": {Class: {"en", "zh", "covers"}}, "kinds": {kind: {"en", "zh"}}, "indirect": [...]}``.
+    """
+    from kg.names import label_of
+    from kg.vocab import CHIPS
+
+    vocab = kg.network.graph["vocabulary"]
+    onto = kg.ontology
+    classes = {
+        name: {"en": label_of(onto, CHIPS[name], "en"), "zh": label_of(onto, CHIPS[name], "zh"),
+               "covers": about["covers"]}
+        for name, about in vocab["classes"].items()
+    }
+    kinds = {kind: {"en": label, "zh": label_of(onto, CHIPS[kind], "zh")} for kind, label in vocab["kinds"].items()}
+    return {"classes": classes, "kinds": kinds, "indirect": vocab["indirect"]}
+
+
+def questions() -> list[dict]:
+    """The saved questions, as ``kg queries --json`` lists them."""
+    from kg.sparql import saved_queries
+
+    return [q.as_dict() for q in saved_queries()]
+
+
+def question(kg, name: str, params: dict, fmt: str | None = None, *, timeout=None, max_rows=None):
+    """Run a saved question with parameters given by name (entities by any of their names).
+
+    With ``fmt`` (``csv`` or ``json``) returns the W3C results document as
+    bytes, as ``kg sparql --name NAME --format FMT`` writes it; without, a
+    table for a page: ``{"vars", "rows", "bound"}`` where each cell is
+    ``None``, ``{"iri", "label", "label_zh", "slug"}`` or ``{"value", "lang"}``.
+    """
+    from rdflib import Literal, URIRef
+
+    from kg.sparql import compact, run_query, saved_query, serialize
+
+    saved = saved_query(name)
+    given = {k: v for k, v in (params or {}).items() if str(v).strip()}
+    bindings = kg.bind(saved, given) if _remote(kg) else saved.bind(given, source=kg)
+    result = (kg.query if _remote(kg) else partial(run_query, kg))(
+        saved, params=bindings, timeout=timeout, max_rows=max_rows)
+    if fmt is not None:
+        if fmt not in ("csv", "json"):
+            raise BadInput(f"format {fmt!r}: the explorer offers csv and json")
+        return serialize(result, fmt)
+    entities = kg.names.entities
+
+    def cell(term):
+        if term is None:
+            return None
+        if isinstance(term, URIRef):
+            if term in entities:
+                return _node(kg, entities[term].as_dict())
+            return {"iri": str(term), "label": compact(term)}
+        if isinstance(term, Literal):
+            return {"value": str(term), "lang": term.language}
+        return {"value": str(term)}
+
+    bound = {}
+    for key, term in bindings.items():
+        bound[key] = cell(term)
+    return {"name": saved.name, "vars": result.vars, "rows": [[cell(t) for t in row] for row in result.rows],
+            "bound": bound}
+
+
+# ---------------------------------------------------------------------------
+# The worker's side of the pipe
+# ---------------------------------------------------------------------------
+
+#: Arguments that choose the graph a question is asked of (:func:`kg.timeview.snapshot`), not the question.
+TIME = ("as_of", "known_by", "dated_only")
+_SNAPSHOTS: dict = {}
+
+
+def _snapshot(kg, time: dict):
+    """``kg`` as of / as known by a date (:func:`kg.timeview.snapshot`); the last few are kept."""
+    from kg.timeview import snapshot
+
+    key = (id(kg), *(time.get(k) for k in TIME))
+    if key not in _SNAPSHOTS:
+        if _remote(kg):
+            raise BadInput("as_of, known_by and dated_only need local data (--data or --store), not --endpoint")
+        if len(_SNAPSHOTS) >= 8:
+            _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
+        _SNAPSHOTS[key] = snapshot(kg, **time)
+    return _SNAPSHOTS[key]
+
+
+_CALLS = {
+    "search": search, "entity": entity, "neighbors": neighbors, "path": path, "graph": graph_of,
+    "entity_page": entity_page, "path_page": path_page, "question": question, "vocabulary": vocabulary,
+}
+
+
+JSON = "application/json"
+_MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/sparql-results+json"}
+
+
+def _status(error: KGError) -> int:
+    if isinstance(error, QueryTimeout):
+        return 503
+    if isinstance(error, NotFound):
+        return 404
+    return 400
+
+
+def call(kg, job: dict, *, timeout: float | None = None, max_rows: int | None = None) -> tuple[int, str, bytes]:
+    """Answer one explorer request ``{"fn": NAME, "args": {...}}`` as ``(status, media_type, body)``; never raises.
+
+    The body is the answer as JSON (a saved question's CSV or JSON
+    document when asked for one); an error is ``{"error": message}``, with
+    an unknown name's ``suggestions`` or an ambiguous name's ``candidates``.
+    """
+    from kg.errors import AmbiguousEntity, UnknownEntity
+
+    def reply(status: int, value) -> tuple[int, str, bytes]:
+        return status, JSON, json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+
+    try:
+        func = _CALLS[job["fn"]]
+        args = dict(job.get("args") or {})
+        time = {k: args.pop(k) for k in TIME if args.get(k)}
+        if time:
+            kg = _snapshot(kg, time)
+        if "slug" in args:
+            args["name"] = resolve_slug(kg, args.pop("slug"))
+        if func is question:
+            args.update(timeout=timeout, max_rows=max_rows)
+        answer = func(kg, **args)
+        if isinstance(answer, bytes):  # a results document: CSV or SPARQL JSON
+            return 200, _MEDIA[args["fmt"]], answer
+        return reply(200, answer)
+    except UnknownEntity as e:
+        return reply(404, {"error": str(e), "suggestions": e.suggestions})
+    except AmbiguousEntity as e:
+        return reply(404, {"error": str(e), "candidates": e.candidates})
+    except KGError as e:
+        return reply(_status(e), {"error": str(e)})
+    except (KeyError, TypeError) as e:
+        traceback.print_exc(file=sys.stderr)
+        return reply(400, {"error": f"malformed explorer request ({type(e).__name__}: {e})"})
+    except MemoryError:
+        return reply(503, {"error": "the question needed more than the worker's memory limit"})
+    except Exception as e:  # a bug: one line to the page, the trace to the log
+        traceback.print_exc(file=sys.stderr)
+        return reply(500, {"error": f"internal error ({type(e).__name__})"})

@@ -1,0 +1,524 @@
+"""The explorer (`kg serve`, from /): a real server on loopback, asked by plain HTTP and walked in Chromium.
+
+The server is the app ``kg serve`` builds (:func:`kg.server.create_app`) with one query worker, run
+by uvicorn in a thread. The JSON routes are compared with the CLI's ``--json`` on the same data; the
+pages are read as HTML and, in the browser tests, used as a reader would. Screenshots go to
+``tests/artifacts/explorer-*.png``.
+"""
+
+import csv
+import io
+import json
+import re
+import threading
+import time
+import xml.dom.minidom
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from kg.bundled import DATA_DIR
+from kg.cli import app
+from kgtest import write_ttl
+
+pytestmark = pytest.mark.server
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+EVIL_LABEL = "<img src=x onerror=alert(1)>"
+EVIL_SCRIPT = "</script><script>alert(2)</script>"
+#: Hostile names and text beside the bundled data, tied to Graphcore so that its page changes.
+EVIL = f"""
+res:evil a chips:Company ; rdfs:label "{EVIL_LABEL}"@en , "{EVIL_SCRIPT}"@zh ;
+    skos:altLabel "evilcorp"@en ;
+    chips:headquarters "<a href=\\"javascript:alert(3)\\">href</a><b onmouseover=alert(4)>x</b>"@en ;
+    prov:wasDerivedFrom src:test-note .
+res:victim a chips:Startup ; rdfs:label "{EVIL_SCRIPT} victim"@en , "<svg onload=alert(5)>"@zh ;
+    prov:wasDerivedFrom src:evil-source .
+res:acq-evil a chips:Acquisition ; chips:acquirer res:evil ; chips:acquiredOrganization res:victim ;
+    chips:quote "<iframe src=javascript:alert(6)>"@zh ; prov:wasDerivedFrom src:test-note .
+res:inv-evil a chips:Investment ; chips:investor res:evil ; chips:investee res:graphcore ;
+    chips:quote "\\u0022'><script>alert(7)</script>"@zh ; prov:wasDerivedFrom src:test-note .
+res:founding-2012 a chips:Founding ; chips:foundedOrganization res:graphcore ; chips:date "2012"^^xsd:gYear ;
+    chips:quote "founded in 2012"@en ; prov:wasDerivedFrom src:test-note .
+src:evil-source a chips:Source ; rdfs:label "{EVIL_LABEL} source"@en ; chips:publisher "<b>pub</b>" ;
+    chips:published "2026-01-01"^^xsd:date ; schema:url "javascript:alert(8)" .
+"""
+
+
+# --- a server on loopback ------------------------------------------------------------------------
+
+class Served:
+    """The explorer app with one query worker, served by uvicorn on a loopback port in a thread."""
+
+    def __init__(self, data, port: int):
+        import uvicorn
+
+        from kg.server import WorkerPool, create_app
+
+        self.pool = WorkerPool(data, workers=1, timeout=20).start()
+        config = uvicorn.Config(create_app(self.pool), host="127.0.0.1", port=port, log_level="warning",
+                                timeout_graceful_shutdown=2)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the explorer did not start")
+            time.sleep(0.02)
+        self.base = f"http://127.0.0.1:{port}"
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        return httpx.get(self.base + path, timeout=30, **kwargs)
+
+    def close(self):
+        self.server.should_exit = True
+        self.thread.join(15)
+        self.pool.close()
+
+
+def _port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    served = Served(None, _port())
+    yield served
+    served.close()
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    extra = write_ttl(tmp_path_factory.mktemp("hostile"), EVIL)
+    served = Served([str(DATA_DIR), str(extra)], _port())
+    yield served
+    served.close()
+
+
+def cli_json(runner, *args, data=None):
+    options = [arg for path in data or [] for arg in ("--data", str(path))]
+    result = runner.invoke(app, [*options, *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+# --- JSON: the same answers as the CLI -----------------------------------------------------------
+
+def test_api_gives_the_clis_json(bundled, runner):
+    assert bundled.get("/api/entity/graphcore").json() == cli_json(runner, "entity", "res:graphcore")
+    assert bundled.get("/api/path", params={"from": "Nvidia", "to": "Graphcore"}).json() == \
+        cli_json(runner, "path", "Nvidia", "Graphcore")
+    assert bundled.get("/api/path", params={"from": "Jim Keller", "to": "Cerebras", "k": 2, "avoid": "Intel"}).json() \
+        == cli_json(runner, "path", "Jim Keller", "Cerebras", "--k", "2", "--avoid", "Intel")
+    assert bundled.get("/api/path", params=[("from", "AMD"), ("to", "Cerebras"), ("only", "acquired"),
+                                            ("only", "founded")]).json() == \
+        cli_json(runner, "path", "AMD", "Cerebras", "--only", "acquired,founded")
+    assert bundled.get("/api/neighbors/icera").json() == cli_json(runner, "neighbors", "Icera")
+    assert bundled.get("/api/neighbors/jim-keller", params={"depth": 2}).json() == \
+        cli_json(runner, "neighbors", "Jim Keller", "--depth", "2")
+
+
+def test_as_of_and_known_by_ask_the_graph_of_that_time(bundled, runner):
+    assert bundled.get("/api/entity/graphcore", params={"as_of": "2012"}).json() == \
+        cli_json(runner, "entity", "res:graphcore", "--as-of", "2012")
+    assert bundled.get("/api/path", params={"from": "Nvidia", "to": "Graphcore", "as_of": "2017"}).json() == \
+        cli_json(runner, "path", "Nvidia", "Graphcore", "--as-of", "2017")
+    html = bundled.get("/entity/graphcore", params={"as_of": "2012"}).text
+    assert "As of 2012" in html and "Nigel Toon founded Graphcore" not in html and ">undated</span>" in html
+    assert "Nigel Toon founded Graphcore" in bundled.get("/entity/graphcore", params={"as_of": "2017"}).text
+    before = bundled.get("/path", params={"from": "Nvidia", "to": "Graphcore", "as_of": "2012"})
+    assert before.status_code == 404 and "no connection between Nvidia and Graphcore" in before.text
+    assert 'value="Nvidia"' in before.text and 'value="2012"' in before.text  # the form, to ask again
+    bad = bundled.get("/entity/graphcore", params={"as_of": "20x"})
+    assert bad.status_code == 400 and "20x" in bad.text
+
+
+def test_api_search_reads_any_name(bundled):
+    def first(q):
+        answer = bundled.get("/api/search", params={"q": q}).json()
+        assert answer["query"] == q
+        return answer["results"][0]["slug"] if answer["results"] else None
+
+    assert first("拟未") == "graphcore"          # a Chinese name, as it is typed
+    assert first("英伟达") == "nvidia"
+    assert first("Seammicro") == "seamicro"       # the article's misspelling, kept as an alias
+    assert first("nvdia") == "nvidia"             # a small misspelling
+    assert first("jim") == "jim-keller"           # a name being typed
+    assert first("Atlantis Semiconductor") is None
+    hit = bundled.get("/api/search", params={"q": "英伟达"}).json()["results"][0]
+    assert hit == {"iri": "https://w3id.org/chipskg/id/nvidia", "slug": "nvidia", "label": "Nvidia",
+                   "label_zh": "英伟达", "class": "Company"}
+
+
+def test_api_errors_are_json_with_suggestions(bundled):
+    assert bundled.get("/api/entity/graphcor").json()["label"] == "Graphcore"  # as `kg entity graphcor` reads it
+    unknown = bundled.get("/api/entity/graphcore-labs-ltd")
+    assert unknown.status_code == 404 and "Graphcore" in unknown.json()["suggestions"], unknown.text
+    missing = bundled.get("/api/path", params={"from": "Nvidia"})
+    assert missing.status_code == 400 and "from=A&to=B" in missing.json()["error"]
+    bad_k = bundled.get("/api/path", params={"from": "Nvidia", "to": "Groq", "k": "many"})
+    assert bad_k.status_code == 400 and "'many'" in bad_k.json()["error"]
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+def test_entity_page_shows_facts_grouped_with_sources(bundled):
+    page = bundled.get("/entity/graphcore")
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "<h1>Graphcore</h1>" in html and "拟未科技" in html
+    for group in ("Funding", "People", "Products", "Customers and partners", "Other ties"):
+        assert f">{group}</h3>" in html, group
+    assert "Nigel Toon founded Graphcore · 2016" in html
+    assert "Graphcore raised a funding round · 2020-12-29 · US$222M" in html
+    # every source with publisher, date and link; facts cite it by number
+    assert re.search(r'<li id="source-1">\s*<cite>A deep dive into the six Western AI-chip unicorns', html)
+    assert "cnBeta · published 2021-12-11" in html
+    assert 'href="https://w3id.org/chipskg/source/cnbeta-2021-12-11-ai-chip-unicorns"' in html
+    assert html.count('href="#source-1"') >= 20
+    # a link to every neighbour
+    neighbours = {r["iri"].rsplit("/", 1)[-1] for r in bundled.get("/api/neighbors/graphcore").json()["reached"]}
+    assert neighbours <= set(re.findall(r'href="/entity/([^"?]+)"', html)), neighbours
+    # the small graph's data, safely inside the page
+    data = json.loads(re.search(r'<script type="application/json" id="kg-graph">(.*?)</script>', html, re.S).group(1))
+    assert data["center"] == "https://w3id.org/chipskg/id/graphcore" and len(data["nodes"]) == len(neighbours) + 1
+
+
+def test_entity_page_keeps_corrections(bundled):
+    html = bundled.get("/entity/seamicro").text
+    assert ">Corrections</h3>" in html and "Seammicro" in html and "misspelling" in html
+
+
+def test_pages_by_any_name_redirect_to_the_stable_url(bundled):
+    moved = bundled.get("/entity/" + quote("拟未科技"), follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == "/entity/graphcore"
+    zh = bundled.get("/entity/" + quote("英伟达") + "?lang=zh", follow_redirects=False)
+    assert zh.headers["location"] == "/entity/nvidia?lang=zh"
+    assert bundled.get("/entity/graphcor", follow_redirects=False).headers["location"] == "/entity/graphcore"
+    missing = bundled.get("/entity/graphcore-labs-ltd")
+    assert missing.status_code == 404 and 'href="/?q=Graphcore"' in missing.text
+
+
+def test_chinese_interface(bundled):
+    html = bundled.get("/entity/nvidia", params={"lang": "zh"}).text
+    assert '<html lang="zh-Hans">' in html and "<h1>英伟达</h1>" in html
+    assert ">搜索</a>" in html and ">来源</h2>" in html and "类别: 公司" in html
+    assert 'href="/entity/icera?lang=zh"' in html  # links keep the language
+    assert 'href="/entity/nvidia"' in html and ">English</a>" in html  # the switch back
+
+
+def test_path_page_tells_the_hops_with_sources(bundled):
+    answer = bundled.get("/api/path", params={"from": "Nvidia", "to": "Graphcore", "k": 2}).json()
+    html = bundled.get("/path", params={"from": "Nvidia", "to": "Graphcore", "k": 2}).text
+    for path in answer["paths"]:
+        for edge in path["edges"]:
+            assert re.search(re.escape(f'<span class="text">{edge["sentence"]}</span>') + r'\s*<a class="cite" href="#source-1"', html), edge
+    positions = [html.index(e["sentence"]) for e in answer["paths"][0]["edges"]]
+    assert positions == sorted(positions)
+    avoided = bundled.get("/path", params={"from": "Jim Keller", "to": "Cerebras", "avoid": "AMD"}).text
+    assert "AMD acquired SeaMicro" not in avoided and "Intel invested in SambaNova" in avoided
+    assert "AMD acquired SeaMicro" in bundled.get("/path", params={"from": "Jim Keller", "to": "Cerebras"}).text
+    nothing = bundled.get("/path", params={"from": "Nvidia", "to": "Graphcore", "only": "investedIn"})
+    assert nothing.status_code == 404 and "no connection between Nvidia and Graphcore" in nothing.text
+
+
+def test_questions_are_forms_that_take_names(bundled, runner):
+    listing = bundled.get("/questions").text
+    from kg.sparql import saved_queries
+
+    for q in saved_queries():
+        assert f'href="/questions/{q.name}"' in listing
+    form = bundled.get("/questions/investors").text
+    assert 'name="company"' in form and 'name="investor"' in form and "VALUES" not in form.split("<details")[0]
+    html = bundled.get("/questions/investors", params={"company": "拟未科技"}).text
+    assert "5 row(s)" in html and '<a href="/entity/bmw">BMW</a>' in html
+    download = bundled.get("/questions/investors.csv", params={"company": "拟未科技"})
+    assert download.headers["content-disposition"] == 'attachment; filename="investors.csv"'
+    result = runner.invoke(app, ["sparql", "--name", "investors", "--param", "company=拟未科技", "--format", "csv"])
+    assert download.text.replace("\r\n", "\n") == result.stdout.replace("\r\n", "\n")
+    doc = bundled.get("/questions/investors.json", params={"company": "Groq"}).json()
+    assert {b["investor"]["value"].rsplit("/", 1)[-1] for b in doc["results"]["bindings"]} == \
+        {"tiger-global-management", "dan-sundheim"}
+    unknown = bundled.get("/questions/investors", params={"company": "Atlantis"})
+    assert unknown.status_code == 404 and "no entity named &#39;Atlantis&#39;" in unknown.text
+
+
+def test_every_response_is_read_only_local_and_has_a_policy(bundled):
+    for path in ("/", "/entity/graphcore", "/path?from=Nvidia&to=Graphcore", "/explore?focus=Groq", "/questions",
+                 "/questions/chips", "/api/search?q=groq"):
+        response = bundled.get(path)
+        assert response.status_code == 200, path
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "default-src 'none'" in policy
+        assert float(response.headers["server-timing"].split("dur=")[1]) >= 0
+        refs = re.findall(r'(?:src|href|action)="([^"]+)"', response.text)
+        assert not [r for r in refs if re.match(r"(https?:)?//", r) and "w3id.org/chipskg" not in r], (path, refs)
+        assert not re.search(r"<script(?![^>]*(src=|type=\"application/json\"))", response.text), path
+        for method in ("POST", "PUT", "DELETE", "PATCH"):
+            assert httpx.request(method, bundled.base + path.split("?")[0]).status_code == 405, (method, path)
+    for asset in ("/assets/explorer.js", "/assets/graph.js", "/assets/explorer.css", "/assets/vis-network.min.js"):
+        assert bundled.get(asset).status_code == 200
+    assert "Apache 2.0 License" in bundled.get("/assets/vis-network.min.js").text[:1000]  # its licence travels with it
+
+
+def test_hostile_labels_are_text_and_changed_data_changes_the_page(hostile):
+    html = hostile.get("/entity/graphcore").text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # the new investor from the extra file, escaped
+    assert EVIL_LABEL not in html and "<script>alert" not in html
+    # the extra file's founding year disputes the article's: both sides shown, each with its source
+    disputed = html.split('id="g-disputes"')[1].split("</section>")[0]
+    assert "Founding · Graphcore: date" in disputed and "Not settled" in disputed
+    assert re.search(r"<li>2012 <a class=\"cite\" href=\"#source-(\d)\"", disputed)
+    assert re.search(r"<li>2016 <a class=\"cite\" href=\"#source-(\d)\"", disputed)
+    assert "Graphcore" in hostile.get("/api/entity/graphcore").json()["disputes"][0]["fact"]
+    evil = hostile.get("/entity/evil").text
+    assert EVIL_LABEL not in evil and "&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in evil
+    assert "<b onmouseover" not in evil and "&lt;b onmouseover=alert(4)&gt;" in evil
+    assert not re.search(r'href="javascript:', evil, re.I)
+    data = re.search(r'id="kg-graph">(.*?)</script>', evil, re.S).group(1)
+    assert "</script" not in data and "<" not in data
+    victim = hostile.get("/entity/victim").text
+    assert "&lt;img src=x onerror=alert(1)&gt; source</cite> · &lt;b&gt;pub&lt;/b&gt;" in victim
+    assert not re.search(r'href="javascript:', victim, re.I)  # schema:url "javascript:..." is shown, never linked
+    search = hostile.get("/api/search", params={"q": "evilcorp"}).json()["results"]
+    assert search[0]["label"] == EVIL_LABEL
+
+
+# --- in the browser ------------------------------------------------------------------------------
+
+from test_views_browser import browser  # noqa: E402,F401  (the module's Chromium, skipped loudly without it)
+
+
+class Reader:
+    """A browser tab on the explorer that records what a page must never do."""
+
+    def __init__(self, browser, served, width=1300, height=900, lang=None):
+        self.served = served
+        self.context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.errors, self.dialogs, self.foreign = [], [], []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+        def route(r):
+            if r.request.url.startswith(served.base + "/"):
+                r.continue_()
+            else:
+                self.foreign.append(r.request.url)
+                r.abort()
+
+        self.context.route("**/*", route)
+
+    def go(self, path: str):
+        self.page.goto(self.served.base + path)
+        self.wait("() => window.kgReady === true")
+        if self.js("!!document.getElementById('kg-canvas')"):
+            self.wait("() => window.kgGraphReady === true", 20_000)
+
+    def js(self, expression, arg=None):
+        return self.page.evaluate(expression, arg)
+
+    def wait(self, predicate: str, timeout: float = 10_000):
+        # page.wait_for_function compiles its predicate with new Function, which the CSP rightly refuses
+        deadline = time.perf_counter() + timeout / 1000
+        while not self.page.evaluate(predicate):
+            if time.perf_counter() > deadline:
+                raise AssertionError(f"timed out waiting for {predicate}; errors: {self.errors}")
+            self.page.wait_for_timeout(25)
+
+    def suggest(self, selector: str, text: str) -> list[str]:
+        """Type ``text`` and return the suggestions shown under the field."""
+        self.page.fill(selector, "")
+        self.page.type(selector, text, delay=20)
+        listbox = "#" + self.page.get_attribute(selector, "aria-controls")
+        self.wait(f"() => document.querySelectorAll('{listbox} [role=option]').length > 0")
+        return self.page.locator(f"{listbox} [role=option] .name").all_inner_texts()
+
+    def axe(self) -> list:
+        """Serious and critical accessibility violations found by axe-core (run over CDP, not as page script)."""
+        self.page.evaluate(AXE.read_text(encoding="utf-8"))
+        result = self.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+                if v["impact"] in ("serious", "critical")]
+
+    def screenshot(self, name: str):
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+    def node_point(self, iri: str) -> tuple[float, float]:
+        return tuple(self.js("""id => {
+            const net = window.kgNetwork, p = net.canvasToDOM(net.getPosition(id));
+            const box = document.querySelector('#kg-canvas canvas').getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y];
+        }""", iri))
+
+    def clean(self):
+        assert self.errors == [], self.errors
+        assert self.dialogs == [], self.dialogs
+        assert self.foreign == [], self.foreign
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def reader(browser):
+    opened = []
+
+    def make(served, **kwargs):
+        tab = Reader(browser, served, **kwargs)
+        opened.append(tab)
+        return tab
+
+    yield make
+    for tab in opened:
+        tab.close()
+
+
+RES = "https://w3id.org/chipskg/id/"
+
+
+@pytest.mark.browser
+def test_a_reader_walks_the_explorer(bundled, reader, runner):
+    """Search in Chinese → entity page → path → expand on the canvas → a saved question → CSV."""
+    r = reader(bundled)
+    page = r.page
+    r.go("/")
+    assert r.axe() == []
+    assert r.suggest("#q", "拟未")[0] == "Graphcore"
+    page.press("#q", "ArrowDown")
+    page.press("#q", "Enter")
+    page.wait_for_url("**/entity/graphcore")
+    r.wait("() => window.kgGraphReady === true", 20_000)
+    assert page.inner_text("h1") == "Graphcore"
+    assert "cnBeta · published 2021-12-11" in page.inner_text(".sources")
+    drawn = r.js("window.kgNodes.getIds()")
+    assert len(drawn) == 1 + len(bundled.get("/api/neighbors/graphcore").json()["reached"])
+    assert r.axe() == []
+    r.screenshot("explorer-entity.png")
+
+    # how does Graphcore connect to Nvidia? picked by its Chinese name
+    page.click("text=Connect to…")
+    page.wait_for_url("**/path?from=Graphcore")
+    assert r.suggest("#to", "英伟达") == ["Nvidia"]
+    page.press("#to", "ArrowDown")
+    page.press("#to", "Enter")
+    assert page.input_value("#to") == "Nvidia"
+    page.click("form.path-form button[type=submit]")
+    r.wait("() => window.kgGraphReady === true", 20_000)
+    hops = page.locator(".hops li .text").all_inner_texts()
+    answer = bundled.get("/api/path", params={"from": "Graphcore", "to": "Nvidia"}).json()
+    assert hops == [e["sentence"] for e in answer["paths"][0]["edges"]] and len(hops) == 3
+    faded = r.js("window.kgNodes.get().filter(n => n.opacity !== undefined && n.opacity < 1).length")
+    assert faded == len(r.js("window.kgNodes.getIds()")) - 4 > 0
+    assert r.axe() == []
+    r.screenshot("explorer-path.png")
+
+    # grow the picture from Jim Keller: a click on Tenstorrent brings its neighbours
+    page.click("nav >> text=Explore")
+    page.fill("#focus", "Jim Keller")
+    page.press("#focus", "Enter")
+    r.wait("() => window.kgGraphReady === true", 20_000)
+    before = set(r.js("window.kgNodes.getIds()"))
+    x, y = r.node_point(RES + "tenstorrent")
+    page.mouse.click(x, y)
+    r.wait("() => window.kgNodes.length > %d && !window.kgExpanding" % len(before))
+    after = set(r.js("window.kgNodes.getIds()"))
+    theirs = {n["iri"] for n in bundled.get("/api/graph/tenstorrent").json()["nodes"]}
+    assert after == before | theirs and after > before
+    assert "Tenstorrent" in page.inner_text("#kg-selected")
+    # pin it, hide Jim Keller, hide the people, save the picture
+    page.click("#kg-pin")
+    assert r.js("window.kgNodes.get('%s').fixed" % (RES + "tenstorrent")) is True
+    page.select_option("#kg-pick", RES + "jim-keller")
+    page.focus("#kg-hide")
+    page.keyboard.press("Enter")  # by keyboard
+    assert RES + "jim-keller" not in r.js("window.kgNodes.getIds()")
+    page.uncheck("#kg-class-filter-Person")
+    shown = r.js("window.kgNetwork.body.data.nodes.get().map(n => n.cls)")
+    assert "Person" not in shown and len(shown) > 0
+    with page.expect_download() as got:
+        page.click("#kg-graphml")
+    doc = xml.dom.minidom.parseString(Path(got.value.path()).read_bytes())
+    assert len(doc.getElementsByTagName("node")) == len(shown)
+    with page.expect_download() as got:
+        page.click("#kg-png")
+    assert Path(got.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert r.axe() == []
+    r.screenshot("explorer-explore.png")
+
+    # a saved question through its form, by a Chinese name; the CSV is what the CLI writes
+    page.click("nav >> text=Questions")
+    page.click("text=Investors of a company")
+    assert r.suggest("#p-company", "拟未科技") == ["Graphcore"]
+    page.press("#p-company", "Escape")
+    assert r.js("document.getElementById('p-company-list').hidden") is True
+    page.press("#p-company", "Enter")  # the typed Chinese name goes with the form
+    page.wait_for_selector("table")
+    assert "company=%E6%8B%9F" in page.url and "BMW" in page.locator("table tbody").inner_text()
+    assert page.locator("table tbody tr").count() == 5
+    assert r.axe() == []
+    r.screenshot("explorer-question.png")
+    with page.expect_download() as got:
+        page.click("#download-csv")
+    expected = runner.invoke(app, ["sparql", "--name", "investors", "--param", "company=拟未科技", "--format", "csv"])
+    downloaded = Path(got.value.path()).read_text(encoding="utf-8")
+    assert list(csv.reader(io.StringIO(downloaded))) == list(csv.reader(io.StringIO(expected.stdout)))
+    assert len(downloaded.splitlines()) == 6
+    r.clean()
+
+
+@pytest.mark.browser
+def test_chinese_on_a_phone(bundled, reader):
+    r = reader(bundled, width=390, height=844)
+    r.go("/entity/graphcore?lang=zh")
+    assert r.js("document.documentElement.lang") == "zh-Hans"
+    assert r.page.inner_text("h1") == "Graphcore" and "拟未科技" in r.page.inner_text(".labels")
+    assert r.page.inner_text("nav") .split() == ["搜索", "查关系", "探索", "常用问题", "SPARQL"]
+    assert r.js("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    assert r.axe() == []
+    r.screenshot("explorer-entity-zh-phone.png")
+    r.page.click("text=English")
+    r.page.wait_for_url("**/entity/graphcore")
+    assert r.page.inner_text("nav").split()[0] == "Search"
+    r.go("/?lang=zh")
+    assert r.suggest("#q", "jim keler")[0] == "Jim Keller"
+    r.screenshot("explorer-search-zh-phone.png")
+    r.clean()
+
+
+@pytest.mark.browser
+def test_hostile_labels_run_nothing_in_the_browser(hostile, reader):
+    for lang in ("en", "zh"):
+        r = reader(hostile)
+        tail = "" if lang == "en" else "lang=zh"
+        r.go("/?" + tail)
+        r.suggest("#q", "evilcorp")
+        for path in ("/entity/evil?", "/entity/victim?", "/entity/graphcore?", "/path?from=evilcorp&to=Nvidia&",
+                     "/questions/investors?company=Graphcore&", "/explore?focus=evilcorp&"):
+            r.go(path + tail)
+        for iri in r.js("window.kgNodes.getIds()"):
+            x, y = r.node_point(iri)
+            r.page.mouse.move(x, y)
+            r.page.wait_for_timeout(200)
+            r.page.mouse.click(x, y)
+            r.wait("() => !window.kgExpanding")
+        # the page's own: interface text, explorer.js, graph data, vocabulary, vis-network, graph.js
+        assert r.js("document.scripts.length") == 6
+        assert r.js("document.querySelectorAll('img, svg, iframe, object, embed, b').length") == 0
+        assert r.js("""Array.from(document.querySelectorAll('*')).filter(
+            e => Array.from(e.attributes).some(a => a.name.startsWith('on'))).length""") == 0
+        labels = r.js("window.kgNodes.get().map(n => n.label)")
+        assert (EVIL_LABEL if lang == "en" else EVIL_SCRIPT) in labels
+        r.screenshot(f"explorer-hostile-{lang}.png")
+        r.clean()
