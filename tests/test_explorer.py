@@ -26,6 +26,7 @@ from kgtest import write_ttl
 pytestmark = pytest.mark.server
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+RES = "https://w3id.org/chipskg/id/"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 
 EVIL_LABEL = "<img src=x onerror=alert(1)>"
@@ -44,6 +45,9 @@ res:inv-evil a chips:Investment ; chips:investor res:evil ; chips:investee res:g
     chips:quote "\\u0022'><script>alert(7)</script>"@zh ; prov:wasDerivedFrom src:test-note .
 res:founding-2012 a chips:Founding ; chips:foundedOrganization res:graphcore ; chips:date "2012"^^xsd:gYear ;
     chips:quote "founded in 2012"@en ; prov:wasDerivedFrom src:test-note .
+""" + "".join(f"""res:evil-inv-{i} a chips:Investment ; chips:investor res:evil ; chips:investee res:victim ;
+    chips:quote "investment {i}"@en ; prov:wasDerivedFrom src:test-note .
+""" for i in range(50)) + f"""
 src:evil-source a chips:Source ; rdfs:label "{EVIL_LABEL} source"@en ; chips:publisher "<b>pub</b>" ;
     chips:published "2026-01-01"^^xsd:date ; schema:url "javascript:alert(8)" .
 """
@@ -206,6 +210,23 @@ def test_pages_by_any_name_redirect_to_the_stable_url(bundled):
     assert bundled.get("/entity/graphcor", follow_redirects=False).headers["location"] == "/entity/graphcore"
     missing = bundled.get("/entity/graphcore-labs-ltd")
     assert missing.status_code == 404 and 'href="/?q=Graphcore"' in missing.text
+
+
+def test_a_hub_shows_forty_facts_a_group_then_all(hostile):
+    html = hostile.get("/entity/evil").text
+    funding = html.split('id="g-funding"')[1].split("</section>")[0]
+    assert funding.count('<li class="fact') == 40 and "Show all (11 more)" in funding
+    assert 'href="/entity/evil?all=1#g-funding"' in funding
+    everything = hostile.get("/entity/evil", params={"all": "1"}).text.split('id="g-funding"')[1].split("</section>")[0]
+    assert everything.count('<li class="fact') == 51 and "Show all" not in everything
+
+
+def test_labels_for_iris(bundled):
+    answer = bundled.get("/api/labels", params=[("iri", RES + "nvidia"), ("iri", "https://example.org/x")]).json()
+    assert answer == {"labels": {RES + "nvidia": {"iri": RES + "nvidia", "slug": "nvidia", "label": "Nvidia",
+                                                   "label_zh": "英伟达", "class": "Company"}}}
+    too_many = bundled.get("/api/labels", params=[("iri", f"{RES}x{i}") for i in range(201)])
+    assert too_many.status_code == 400 and "at most 200" in too_many.json()["error"]
 
 
 def test_chinese_interface(bundled):
@@ -385,9 +406,6 @@ def reader(browser):
         tab.close()
 
 
-RES = "https://w3id.org/chipskg/id/"
-
-
 @pytest.mark.browser
 def test_a_reader_walks_the_explorer(bundled, reader, runner):
     """Search in Chinese → entity page → path → expand on the canvas → a saved question → CSV."""
@@ -475,6 +493,29 @@ def test_a_reader_walks_the_explorer(bundled, reader, runner):
     downloaded = Path(got.value.path()).read_text(encoding="utf-8")
     assert list(csv.reader(io.StringIO(downloaded))) == list(csv.reader(io.StringIO(expected.stdout)))
     assert len(downloaded.splitlines()) == 6
+    r.clean()
+
+
+@pytest.mark.browser
+def test_the_query_page_shows_names_beside_iris(bundled, reader):
+    r = reader(bundled)
+    page = r.page
+    page.goto(bundled.base + "/query")
+    page.wait_for_selector(".yasqe .CodeMirror", timeout=15_000)
+    page.evaluate("""() => { window.kgYasgui.getTab().setQuery(
+        'PREFIX chips: <https://w3id.org/chipskg/ontology#>\\n' +
+        'SELECT ?investor ?company WHERE { ?investor chips:investedIn ?company } ORDER BY ?investor LIMIT 5'); }""")
+    page.click(".yasqe_queryButton")
+    page.wait_for_selector(".yasr table.dataTable a.kg-label", timeout=15_000)
+    r.wait("() => document.querySelectorAll('.yasr table.dataTable a.kg-label').length === 10")
+    names = page.locator(".yasr table.dataTable a.kg-label").all_inner_texts()
+    answer = bundled.get("/sparql", params={"query": "PREFIX chips: <https://w3id.org/chipskg/ontology#> SELECT ?investor "
+                                                   "WHERE { ?investor chips:investedIn ?company } ORDER BY ?investor LIMIT 5"},
+                         headers={"Accept": "application/sparql-results+json"}).json()
+    first = answer["results"]["bindings"][0]["investor"]["value"]
+    assert names[0] == bundled.get("/api/labels", params={"iri": first}).json()["labels"][first]["label"]
+    assert page.get_attribute(".yasr table.dataTable a.kg-label", "href").endswith("/entity/" + first.rsplit("/", 1)[1])
+    r.screenshot("explorer-query-page.png")
     r.clean()
 
 

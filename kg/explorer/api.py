@@ -40,10 +40,12 @@ from functools import partial
 from kg.errors import BadInput, KGError, NotFound, QueryTimeout
 
 __all__ = ["call", "slug_of", "name_of_slug", "resolve_slug", "search", "entity", "entity_page", "neighbors", "graph_of",
-           "path", "path_page", "questions", "question", "sources_of", "vocabulary", "MAX_NEIGHBOURS"]
+           "path", "path_page", "questions", "question", "sources_of", "vocabulary", "labels", "MAX_NEIGHBOURS"]
 
 #: Most neighbours drawn around one entity; the rest are listed as a count ("and 212 more").
 MAX_NEIGHBOURS = 60
+#: Most IRIs one request may ask labels for.
+MAX_LABELS = 200
 #: Most context entities drawn beside each entity of a path (faded).
 PATH_CONTEXT = 6
 
@@ -300,6 +302,24 @@ def vocabulary(kg) -> dict:
     return {"classes": classes, "kinds": kinds, "indirect": vocab["indirect"]}
 
 
+def labels(kg, iris) -> dict:
+    """``{"labels": {iri: entity}}`` for those of ``iris`` that are entities, for pages that show names.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> labels(load(), ["https://w3id.org/chipskg/id/nvidia", "https://example.org/x"])["labels"]
+    {'https://w3id.org/chipskg/id/nvidia': {'iri': 'https://w3id.org/chipskg/id/nvidia', 'slug': 'nvidia', 'label': 'Nvidia', 'class': 'Company', 'label_zh': '英伟达'}}
+    """
+    from rdflib import URIRef
+
+    if len(iris) > MAX_LABELS:
+        raise BadInput(f"ask for at most {MAX_LABELS} labels at once, not {len(iris)}")
+    entities = kg.names.entities
+    return {"labels": {iri: _node(kg, entities[URIRef(iri)].as_dict())
+                       for iri in dict.fromkeys(iris) if URIRef(iri) in entities}}
+
+
 def questions() -> list[dict]:
     """The saved questions, as ``kg queries --json`` lists them."""
     from kg.sparql import saved_queries
@@ -327,7 +347,9 @@ def question(kg, name: str, params: dict, fmt: str | None = None, *, timeout=Non
     if fmt is not None:
         if fmt not in ("csv", "json"):
             raise BadInput(f"format {fmt!r}: the explorer offers csv and json")
-        return serialize(result, fmt)
+        from kg.cli.sparql import _labeller, _with_labels  # the name columns kg sparql --name adds
+
+        return serialize(_with_labels(result, _labeller(kg, result)) if result.kind == "select" else result, fmt)
     entities = kg.names.entities
 
     def cell(term):
@@ -373,7 +395,7 @@ def _snapshot(kg, time: dict):
 
 _CALLS = {
     "search": search, "entity": entity, "neighbors": neighbors, "path": path, "graph": graph_of,
-    "entity_page": entity_page, "path_page": path_page, "question": question, "vocabulary": vocabulary,
+    "entity_page": entity_page, "path_page": path_page, "question": question, "vocabulary": vocabulary, "labels": labels,
 }
 
 

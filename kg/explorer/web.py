@@ -35,6 +35,8 @@ _GROUP_OF = {
     "holdsEquityIn": "ownership", "subOrganizationOf": "ownership",
 }
 GROUPS = ("attributes", "funding", "people", "products", "customers", "ownership", "other", "corrections")
+#: Facts shown per group before "show all" (a hub investor has thousands; the JSON has them all).
+FACTS_SHOWN = 40
 
 
 def readable_facts(facts: list[dict], lang: str) -> list[dict]:
@@ -235,8 +237,11 @@ def routes(pool) -> list:
                                            status_code=303), started)
         from kg.explorer.api import slug_of
 
+        show_all = request.query_params.get("all") == "1"
+        groups = [(g, facts if show_all else facts[:FACTS_SHOWN], 0 if show_all else max(len(facts) - FACTS_SHOWN, 0))
+                  for g, facts in group_facts(answer["entity"]["facts"], lang_of(request))]
         return render(request, "entity.html", started=started, about=answer["entity"], node=answer["node"],
-                      groups=group_facts(answer["entity"]["facts"], lang_of(request)), graph=_drawn(answer["graph"], vocab),
+                      groups=groups, graph=_drawn(answer["graph"], vocab),
                       sources=_numbered(answer["sources"]), slug_of=slug_of, classes=vocab["classes"],
                       time=passed(request))
 
@@ -333,6 +338,10 @@ def routes(pool) -> list:
                          only=request.query_params.getlist("only") or None, **passed(request))
 
     @api
+    async def api_labels(request):
+        return await ask(request, "labels", iris=request.query_params.getlist("iri"))
+
+    @api
     async def api_vocabulary(request):
         return await vocabulary(request)
 
@@ -358,6 +367,7 @@ def routes(pool) -> list:
         Route("/api/neighbors/{slug:path}", api_neighbors, methods=get),
         Route("/api/graph/{slug:path}", api_graph, methods=get),
         Route("/api/vocabulary", api_vocabulary, methods=get),
+        Route("/api/labels", api_labels, methods=get),
         Route("/assets/vis-network.min.js", vis_network, methods=get),
         Mount("/assets", StaticFiles(directory=_HERE / "static"), name="assets"),
     ]

@@ -32,6 +32,39 @@
     yasqe: { value: firstQuery }
   });
   window.kgYasgui = yasgui;
+
+  // Result tables show names: each entity's IRI gets its label above it, linked to its explorer page
+  // (labels from /api/labels, put in as text).
+  var pending = null;
+  function label() {
+    pending = null;
+    var anchors = Array.prototype.filter.call(document.querySelectorAll("#yasgui a.iri"), function (a) {
+      return !a.hasAttribute("data-kg-label");
+    }).slice(0, 200);
+    if (!anchors.length) { return; }
+    var query = new URLSearchParams();
+    anchors.forEach(function (a) { a.setAttribute("data-kg-label", ""); query.append("iri", a.href); });
+    fetch(new URL("api/labels?" + query.toString(), window.location.href).href, { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : { labels: {} }; })
+      .then(function (data) {
+        anchors.forEach(function (a) {
+          var entity = data.labels[a.href];
+          var cell = a.parentNode;
+          if (!entity || !cell || cell.querySelector(".kg-label")) { return; }
+          var link = document.createElement("a");
+          link.className = "kg-label";
+          link.href = new URL("entity/" + encodeURIComponent(entity.slug), window.location.href).href;
+          link.textContent = entity.label;
+          cell.insertBefore(link, cell.firstChild);
+          cell.insertBefore(document.createElement("br"), link.nextSibling);
+        });
+        label();  // a long table: the next two hundred
+      })
+      .catch(function () {});
+  }
+  new MutationObserver(function () {
+    if (!pending) { pending = setTimeout(label, 50); }
+  }).observe(document.getElementById("yasgui"), { childList: true, subtree: true });
   // Tabs kept from an earlier visit may name another endpoint: every tab asks this server.
   function ownEndpoint(tab) {
     if (tab && tab.getEndpoint() !== endpoint) { tab.setEndpoint(endpoint); }
