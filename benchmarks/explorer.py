@@ -84,13 +84,15 @@ def serve(args: list[str], env: dict) -> tuple[subprocess.Popen, str]:
                              "--timeout", "60"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     deadline = time.monotonic() + 900
+    said = []
     for line in proc.stdout:
+        said.append(line)
         if "SPARQL endpoint:" in line:
             return proc, f"http://127.0.0.1:{port}"
         if time.monotonic() > deadline:
             break
     proc.kill()
-    raise SystemExit(f"kg serve did not start: {proc.stdout.read() if proc.stdout else ''}")
+    raise SystemExit("kg serve did not start:\n" + "".join(said))
 
 
 def measure(base: str, pages, repeat: int) -> list[dict]:
@@ -158,8 +160,10 @@ def main() -> None:
         proc.wait(30)
 
     store = Path(args.store) if args.store else synthetic_store(args.triples, folder, env)
-    info = json.loads(subprocess.run([sys.executable, "-m", "kg", "--store", str(store), "info", "--json"], cwd=ROOT,
-                                     env=env, capture_output=True, text=True, check=True).stdout)
+    sys.path.insert(0, str(ROOT))
+    from kg.store import store_info
+
+    info = store_info(store)
     print(f"store {store}: {info['triples']:,} triples", flush=True)
     proc, base = serve(["--store", str(store)], env)
     try:
