@@ -14,7 +14,7 @@ pytestmark = pytest.mark.server
 
 CHEAP = "ASK { res:groq ?p ?o }"
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-SUMS = "SELECT (" + "+".join(["1"] * 1500) + " AS ?x) WHERE {}"  # 3 KB that rdflib takes many seconds to parse
+SUMS = "SELECT (" + "+".join(["1"] * 15_000) + " AS ?x) WHERE {}"  # 30 KB (under the size cap) that rdflib takes many seconds to parse
 # Each BIND doubles the string: 64 characters doubled 24 times make 1 GB.
 DOUBLING = (f'SELECT (STRLEN(?s24) AS ?n) WHERE {{ BIND("{"0123456789abcdef" * 4}" AS ?s0) '
             + " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(24)) + " }")
