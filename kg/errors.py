@@ -12,6 +12,7 @@ __all__ = [
     "QueryError",
     "QueryRefused",
     "QueryTimeout",
+    "DataWarning",
 ]
 
 
@@ -90,3 +91,10 @@ class QueryTimeout(KGError):
     """A SPARQL query ran past its time limit or row cap."""
 
     exit_code = 1
+
+
+class DataWarning(UserWarning):
+    """A value in a data file was left out; the message names file, line and value.
+
+    Issued with :func:`warnings.warn`; the ``kg`` command prints each as one line on stderr.
+    """

@@ -32,8 +32,11 @@ def atomic_write(path, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
 
     The bytes go to a temporary file in the same folder, are flushed to disk,
-    and the file is renamed over ``path`` (``os.replace``). The new file gets
-    the usual permissions (0666 minus the umask).
+    and the file is renamed over ``path`` (``os.replace``). A file that
+    already exists keeps its permission bits (a 0600 file stays 0600); a new
+    one gets the usual 0666 minus the umask. A symbolic link is followed: the
+    file it points to is replaced (atomically, in that file's folder) and the
+    link itself stays.
 
     Raises
     ------
@@ -42,41 +45,54 @@ def atomic_write(path, data: bytes | str) -> Path:
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import os, tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> atomic_write(folder / "a.txt", "hello").read_text()
     'hello'
     >>> sorted(p.name for p in folder.iterdir())  # no temporary file left behind
     ['a.txt']
+    >>> os.chmod(folder / "a.txt", 0o600)
+    >>> os.symlink(folder / "a.txt", folder / "link.txt")
+    >>> oct(atomic_write(folder / "link.txt", "again").stat().st_mode & 0o777), (folder / "a.txt").read_text()
+    ('0o600', 'again')
+    >>> (folder / "link.txt").is_symlink()
+    True
     """
-    path = Path(path).expanduser()
+    given = Path(path).expanduser()
+    path = Path(os.path.realpath(given)) if given.is_symlink() else given
     if isinstance(data, str):
         data = data.encode("utf-8")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise BadInput(f"{path}: folder {folder} does not exist")
+        raise BadInput(f"{given}: folder {folder} does not exist")
     if path.is_dir():
-        raise BadInput(f"{path}: is a folder; give a file name")
+        raise BadInput(f"{given}: is a folder; give a file name")
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    except OSError as e:
+        raise BadInput(f"{given}: cannot write: {e.strerror or e}") from None
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
-        raise BadInput(f"{path}: cannot write: {e.strerror or e}") from None
+        raise BadInput(f"{given}: cannot write: {e.strerror or e}") from None
     try:
+        os.fchmod(fd, mode)  # before any byte is written: a private file never shows its data to others
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        raise BadInput(f"{path}: cannot write: {e.strerror or e}") from None
+        raise BadInput(f"{given}: cannot write: {e.strerror or e}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    return given
 
 
 def _scalar(value):

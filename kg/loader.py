@@ -1,18 +1,32 @@
-"""Load the ontology, the shapes and the data files into one knowledge graph."""
+"""Load the ontology, the shapes and the data files into one knowledge graph.
+
+Data files are not trusted: nothing is fetched while loading (a JSON-LD file
+with a remote ``@context`` is refused), RDF/XML with a DTD is refused (its
+entities could expand without bound), and an ill-typed value
+(``"abc"^^xsd:decimal``, ``"NaN"^^xsd:double``) is skipped with a
+:class:`kg.errors.DataWarning` naming file, line and value. :func:`check_file` and
+:func:`bad_literals` do the same for the on-disk store (:mod:`kg.store`).
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import math
 import os
+import re
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from kg.backend import LocalBackend
 from kg.bundled import DATA_DIR, ONTOLOGY, SHAPES
-from kg.errors import DataError
+from kg.errors import DataError, DataWarning
 
 __all__ = ["KnowledgeGraph", "CachedProjection", "CachedKnowledgeGraph", "cached_kg", "load", "data_files",
-           "env_data_paths", "parse_file", "RDF_SUFFIXES"]
+           "env_data_paths", "parse_file", "check_file", "bad_literals", "skipped_values", "file_messages",
+           "read_data", "RDF_SUFFIXES", "MAX_DATA_NESTING"]
 
 #: File suffixes read as RDF when a folder is given; other files are ignored.
 RDF_SUFFIXES = (".ttl", ".turtle", ".nt", ".n3", ".jsonld", ".rdf", ".owl", ".xml", ".trig")
@@ -32,12 +46,15 @@ class KnowledgeGraph(LocalBackend):
         Number of triples read from ontology and data files.
     derived : int
         Number of shortcut triples the rules added.
+    skipped : list of str
+        One message per ill-typed value left out (file, line, value, why).
     """
 
     graph: "Graph"
     files: list[Path]
     asserted: int = 0
     derived: int = 0
+    skipped: list[str] = field(default_factory=list)
     _shapes: "Graph | None" = field(default=None, repr=False)
 
     @property
@@ -210,6 +227,7 @@ class CachedKnowledgeGraph(CachedProjection):
     graph = property(lambda self: self._loaded.graph, doc="The full RDF graph, loaded on first use.")
     asserted = property(lambda self: self._loaded.asserted)
     derived = property(lambda self: self._loaded.derived)
+    skipped = property(lambda self: self._loaded.skipped)
 
 
 def cached_kg(paths=None) -> CachedKnowledgeGraph:
@@ -275,7 +293,7 @@ def data_files(paths=None) -> list[Path]:
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
-            inside = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RDF_SUFFIXES)
+            inside = sorted(p for p in _walk(path) if p.suffix.lower() in RDF_SUFFIXES)
             if not inside:
                 raise DataError(f"{path}: folder holds no RDF file ({', '.join(RDF_SUFFIXES)})")
             found.extend(inside)
@@ -286,24 +304,297 @@ def data_files(paths=None) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in found))
 
 
+def _walk(folder: Path):
+    """Every file under ``folder`` (following links once); DataError for a sub-folder that cannot be read."""
+
+    def refuse(error: OSError):
+        raise DataError(f"{error.filename}: cannot read the folder: {error.strerror or error} "
+                        "(fix its permissions or leave it out of --data)")
+
+    seen = set()
+    for root, dirs, names in os.walk(folder, onerror=refuse, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a link back up the tree
+            dirs.clear()
+            continue
+        seen.add(real)
+        for name in names:
+            path = Path(root, name)
+            if path.is_file():
+                yield path
+
+
+#: Deepest nesting of blank nodes and lists (Turtle ``[`` ``(``, JSON-LD objects) accepted in a data file.
+MAX_DATA_NESTING = 64
+
+_TURTLE_TOKENS = re.compile(
+    rb'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    rb'|"(?:[^"\\\n\r]|\\.)*"|\'(?:[^\'\\\n\r]|\\.)*\'|<[^>\s]*>|#[^\n\r]*|[\[\]()]',
+    re.S,
+)
+
+
+def check_file(path: Path, data: bytes | None = None) -> None:
+    """Refuse a data file that one loading mode would read differently, or dangerously.
+
+    ``data`` is the file's content (bytes or an ``mmap``), read if not given.
+    A JSON-LD file may not name a remote ``@context`` (or ``@import`` one):
+    it would be fetched. An RDF/XML file may not hold a DTD (``<!DOCTYPE``),
+    whose entities expand without bound (the "billion laughs"). Blank nodes
+    and lists may nest at most :data:`MAX_DATA_NESTING` deep (rdflib's
+    recursive parsers fail not far beyond; Oxigraph would load them). Both
+    loading modes call it (through :func:`read_data`).
+
+    Raises
+    ------
+    DataError
+        Naming the file and what it would do.
+    """
+    suffix = path.suffix.lower()
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise DataError(f"{path}: cannot read it: {e.strerror or e}") from None
+    if suffix in (".ttl", ".turtle", ".n3", ".trig"):
+        if data.count(b"[") + data.count(b"(") > MAX_DATA_NESTING:  # else it cannot nest that deep
+            depth = deepest = 0
+            for token in _TURTLE_TOKENS.finditer(data):
+                char = token.group()
+                if char in (b"[", b"("):
+                    depth += 1
+                    deepest = max(deepest, depth)
+                elif char in (b"]", b")"):
+                    depth -= 1
+            _refuse_nesting(path, deepest)
+        return
+    if suffix == ".jsonld":
+        try:
+            document = json.loads(bytes(data).decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as e:
+            raise DataError(f"{path}: malformed JSON-LD: {_one_line(e)}") from None
+        remote, deepest = _remote_context(document)
+        if remote is not None:
+            raise DataError(f"{path}: the JSON-LD names a remote @context ({str(remote)[:100]}); "
+                            "it is not fetched: put the context in the file")
+        _refuse_nesting(path, deepest)
+        return
+    if suffix not in (".rdf", ".owl", ".xml"):
+        return
+    for word in ("<!DOCTYPE", "<!ENTITY"):  # XML keywords are upper case; any encoding XML allows
+        for encoding in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
+            if data.find(word.encode(encoding)) >= 0:
+                raise DataError(f"{path}: RDF/XML with a DTD (<!DOCTYPE or <!ENTITY) is refused: its entities "
+                                "could expand without bound; write full IRIs instead of entities")
+
+
+def _refuse_nesting(path: Path, deepest: int) -> None:
+    if deepest > MAX_DATA_NESTING:
+        raise DataError(f"{path}: blank nodes or lists nest {deepest} deep; at most {MAX_DATA_NESTING} "
+                        "are accepted (give the nodes IRIs)")
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _remote_context(node) -> tuple:
+    """``(the first @context or @import that is not inline, or None; the deepest nesting)`` of a JSON-LD document."""
+    stack, deepest = [(node, 0)], 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, list):
+            stack.extend((x, depth + 1) for x in item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key == "@context":
+                    for ctx in value if isinstance(value, list) else [value]:
+                        if isinstance(ctx, str):
+                            return ctx, deepest
+                        if isinstance(ctx, dict) and "@import" in ctx:
+                            return ctx["@import"], deepest
+                stack.append((value, depth + 1))
+    return None, deepest
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_NUMBER_LIMIT = 10**30  # the largest amount in the data has 13 digits
+
+
+def bad_literals(triples):
+    """Yield ``(triple, why)`` for each ill-typed or out-of-range literal among ``triples``.
+
+    Ill-typed: a lexical form its datatype does not allow (``"abc"^^xsd:decimal``,
+    ``"2020-13-45"^^xsd:date``). Out of range: a number that is not finite
+    (``NaN``, ``INF``, ``1e999999``) or is 1e30 or more.
+
+    Examples
+    --------
+    >>> from rdflib import Literal, URIRef, XSD
+    >>> s, p = URIRef("http://x/s"), URIRef("http://x/p")
+    >>> [why for _, why in bad_literals([(s, p, Literal("abc", datatype=XSD.decimal)),
+    ...                                  (s, p, Literal("NaN", datatype=XSD.double)),
+    ...                                  (s, p, Literal("12.5", datatype=XSD.decimal))])]
+    ['not a valid xsd:decimal', 'not a finite number']
+    """
+    from decimal import Decimal
+
+    from rdflib import Literal
+
+    for triple in triples:
+        value = triple[2]
+        if not isinstance(value, Literal) or value.datatype is None:
+            continue
+        name = "xsd:" + value.datatype[len(_XSD):] if value.datatype.startswith(_XSD) else value.datatype.n3()
+        if value.ill_typed or (value.datatype in _LEXICAL and not _LEXICAL[value.datatype].fullmatch(value)):
+            yield triple, f"not a valid {name}"
+            continue
+        number = value.value
+        if isinstance(number, bool) or not isinstance(number, (int, float, Decimal)):
+            continue
+        if not (number.is_finite() if isinstance(number, Decimal) else math.isfinite(number)):
+            yield triple, "not a finite number"
+        elif abs(number) >= _NUMBER_LIMIT:
+            yield triple, "out of range (1e30 or more)"
+
+
+def _lexical():
+    from rdflib.namespace import XSD
+
+    return {
+        XSD.decimal: re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)"),
+        XSD.gYear: re.compile(r"-?\d{4,}(Z|[+-]\d\d:\d\d)?"),
+    }
+
+
+_LEXICAL = _lexical()
+
+
+def _skip_bad_literals(graph: Graph, files: list[Path]) -> list[str]:
+    """Remove the values :func:`bad_literals` finds in ``graph``; warn and return one message each.
+
+    To name file and line, the files that mention a subject of a bad value
+    are parsed again on their own (rarely needed, so the common load stays one pass).
+    """
+    bad = list(bad_literals(graph))
+    if not bad:
+        return []
+    for triple, _ in bad:
+        graph.remove(triple)
+    return file_messages(files, {str(s) for (s, _, _), _ in bad})
+
+
+def file_messages(files, subjects) -> list[str]:
+    """Warn about, and return, the skipped values of the ``files`` that mention one of ``subjects``.
+
+    Both loading modes report through this, so they give the same lines.
+    """
+    messages = []
+    for path in files:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        if any(_local(s) in text for s in subjects):
+            for _, message in skipped_values(path, parse_file(path)):
+                messages.append(message)
+                warnings.warn(message, DataWarning, stacklevel=3)
+    return messages
+
+
+def skipped_values(path, graph) -> list[tuple]:
+    """``(triple, message)`` for each value of ``graph`` (parsed from ``path``) that loading leaves out."""
+    bad = list(bad_literals(graph))
+    text = Path(path).read_text(encoding="utf-8", errors="replace") if bad else None
+    return [(triple, skip_message(path, text, triple, why)) for triple, why in bad]
+
+
+def skip_message(path, text: str | None, triple, why: str) -> str:
+    """``FILE:LINE: "VALUE"^^TYPE (PREDICATE of SUBJECT) is WHY; the value is skipped``.
+
+    The line is the first in ``text`` (the file's content) holding the value,
+    else the subject: rdflib keeps no line numbers, and rewrites some values
+    (``1e999999`` becomes ``INF``).
+    """
+    s, p, o = triple
+    where = str(path)
+    if text is not None:
+        lowered = text.lower()
+        for needle in (str(o).lower(), f":{_local(s)}".lower()):
+            index = lowered.find(needle)
+            if index >= 0:
+                where += f":{text.count(chr(10), 0, index) + 1}"
+                break
+    value = str(o) if len(str(o)) <= 60 else str(o)[:57] + "..."
+    kind = "xsd:" + o.datatype[len(_XSD):] if o.datatype.startswith(_XSD) else f"<{o.datatype}>"
+    return f'{where}: "{value}"^^{kind} ({_local(p)} of {_local(s)}) is {why}; the value is skipped'
+
+
+def _local(iri) -> str:
+    return re.split(r"[/#]", str(iri))[-1] or str(iri)
+
+
 def parse_file(path: Path, graph: Graph | None = None) -> Graph:
-    """Parse one RDF file into a new graph, or raise :class:`DataError`.
+    """Parse one RDF file into ``graph`` (by default a new one) and return it, or raise :class:`DataError`.
 
     The error names the file, the line and the column of a syntax error.
-    ``graph`` is only used to choose the graph class; nothing is added to it.
+    An IRI that Turtle does not allow (a space, ``<``, ``{`` ...) is refused,
+    as Oxigraph refuses it in ``kg load --store``. Blank nodes stay the
+    file's own even when parsed into a graph holding other files.
     """
     from rdflib import Graph
     from rdflib.util import guess_format
 
     fmt = guess_format(str(path)) or "turtle"
-    target = Graph()
+    data = read_data(path)
+    target = Graph(bind_namespaces="none") if graph is None else graph
     try:
-        target.parse(path, format=fmt)
-    except OSError as e:
-        raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+        with _quiet_rdflib() as logged:
+            target.parse(data=data, format=fmt, publicID=Path(path).resolve().as_uri())
     except Exception as e:  # rdflib raises many exception types for bad syntax
         raise DataError(_syntax_message(path, e)) from None
+    bad_iri = next((m for m in logged if "does not look like a valid URI" in m), None)
+    if bad_iri is not None:
+        iri = bad_iri.split(" does not look like a valid URI")[0]
+        text = data.decode("utf-8", errors="replace")
+        found = text.find(iri)
+        where = f"{path}:{text.count(chr(10), 0, found) + 1}" if found >= 0 else str(path)
+        raise DataError(f"{where}: malformed RDF: the IRI <{iri}> holds a character IRIs may not contain")
     return target
+
+
+def read_data(path: Path) -> bytes:
+    """The bytes of a data file, checked by :func:`check_file`, without a UTF-8 byte-order mark.
+
+    Both loading modes parse these bytes, so they read the same thing.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise DataError(f"{path}: cannot read it: {e.strerror or e}") from None
+    check_file(path, data)
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+class _quiet_rdflib:
+    """Collect what rdflib logs while parsing (ill-typed literals, bad IRIs) instead of printing it.
+
+    ``with _quiet_rdflib() as logged:`` gives the list of messages.
+    """
+
+    def __enter__(self):
+        self.logger = logging.getLogger("rdflib.term")
+        self.saved = self.logger.propagate, self.logger.level
+        self.messages = []
+        self.handler = logging.Handler(logging.WARNING)
+        self.handler.emit = lambda record: self.messages.append(record.getMessage())
+        self.logger.addHandler(self.handler)
+        self.logger.propagate = False
+        self.logger.setLevel(logging.WARNING)
+        return self.messages
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
+        self.logger.propagate, level = self.saved
+        self.logger.setLevel(level)
 
 
 def _syntax_message(path: Path, error: Exception) -> str:
@@ -348,19 +639,18 @@ def load(paths=None, *, derive: bool = True, cache: bool = True) -> KnowledgeGra
     files = data_files(paths)
     key = (derive, tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
     if cache and key in _CACHE:
+        for message in _CACHE[key].skipped:  # each load says what it leaves out
+            warnings.warn(message, DataWarning, stacklevel=2)
         return _CACHE[key]
 
     from rdflib import Graph
 
     from kg.vocab import bind_prefixes
 
-    parts = [parse_file(ONTOLOGY)] + [parse_file(p) for p in files]
     graph = bind_prefixes(Graph())
-    for part in parts:
-        graph += part
-        for prefix, ns in part.namespaces():
-            if prefix and prefix not in dict(graph.namespaces()):
-                graph.bind(prefix, ns)
+    for path in [ONTOLOGY, *files]:  # one graph for all: merging per-file graphs cost as much as parsing
+        parse_file(path, graph)
+    skipped = _skip_bad_literals(graph, files)
     asserted = len(graph)
     from kg.identity import apply_merges
 
@@ -370,7 +660,7 @@ def load(paths=None, *, derive: bool = True, cache: bool = True) -> KnowledgeGra
         from kg.rules import derive_shortcuts
 
         derived = derive_shortcuts(graph)
-    kg = KnowledgeGraph(graph=graph, files=files, asserted=asserted, derived=derived)
+    kg = KnowledgeGraph(graph=graph, files=files, asserted=asserted, derived=derived, skipped=skipped)
     if cache:
         _CACHE[key] = kg
     return kg

@@ -467,6 +467,10 @@ class WorkerPool:
         if memory_mb < 64:
             raise BadInput(f"--memory must be at least 64 (MB), not {memory_mb}")
         self.data = [str(p) for p in data] if data else None
+        if store:  # every worker opens the build current now, so a later `kg load --force` never mixes answers
+            from kg.store import pin_store
+
+            store = pin_store(store)
         self.store = str(store) if store else None
         self.size = workers
         self.timeout = float(timeout)

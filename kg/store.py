@@ -30,7 +30,7 @@ from kg.loader import CachedProjection, KnowledgeGraph
 from kg.iris import sparql_prefixes
 from kg.terms import to_oxigraph, to_rdflib  # noqa: F401  (re-exported: they were defined here)
 
-__all__ = ["build_store", "open_store", "store_info", "KGStore",
+__all__ = ["build_store", "open_store", "store_info", "pin_store", "KGStore",
            "StoreKnowledgeGraph", "META_FILE", "RESULT_FORMATS"]
 
 #: The file inside a store folder that describes the store (files, counts, build id).
@@ -47,7 +47,9 @@ RESULT_FORMATS = {
     "rdfxml": ("application/rdf+xml", "graph"),
 }
 
-_STORE_FORMAT = 1
+_STORE_FORMAT = 2
+_READABLE_FORMATS = (1, 2)  # 1: the database lay in the store folder itself, with no builds
+_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
 
 
 # -----------------------------------------------------------------------------
@@ -101,11 +103,50 @@ def _fold_merges(store) -> None:
             store.update(prologue + update)
 
 
+def _skip_bad_literals(store, files) -> list[str]:
+    """Remove the ill-typed and out-of-range literals (:func:`kg.loader.bad_literals`); one message each.
+
+    Only the distinct typed literals are checked in Python, so this stays
+    cheap on big stores. When some are bad, the files that mention their
+    subjects are parsed again so that each message names file and line
+    exactly as the files mode does (:func:`kg.loader.skipped_values`).
+    """
+    import pyoxigraph as ox
+    from rdflib import Literal, URIRef
+
+    from kg.loader import _quiet_rdflib, bad_literals, file_messages
+
+    typed = store.query(
+        "SELECT DISTINCT ?o WHERE { ?s ?p ?o FILTER(isLiteral(?o) && LANG(?o) = '' && "
+        "DATATYPE(?o) != <http://www.w3.org/2001/XMLSchema#string>) }")
+    bad = {}
+    with _quiet_rdflib():
+        for row in typed:
+            term = row["o"]
+            value = Literal(term.value, datatype=URIRef(term.datatype.value))
+            if any(bad_literals([(None, None, value)])):
+                bad[term] = value
+    if not bad:
+        return []
+    subjects = set()
+    for term in bad:
+        for quad in list(store.quads_for_pattern(None, None, term, ox.DefaultGraph())):
+            store.remove(quad)
+            subjects.add(quad.subject.value)
+    return file_messages(files, subjects)
+
+
 def build_store(path, paths=None, *, force: bool = False, progress=None) -> dict:
     """Bulk-load ontology and data into a new on-disk Oxigraph store at ``path``.
 
-    The store is built in a temporary folder beside ``path`` and moved into
-    place when complete, so a failed load never leaves a half-built store.
+    The store folder holds builds (``b-ID``) and a description
+    (``kg-store.json``) naming the current one. A new build is made in a
+    temporary folder inside, renamed into place when complete, and only then
+    named current by an atomic rewrite of the description: a load that fails
+    or is killed at any moment leaves the previous store answering. Builds
+    still opened by a reader (a running ``kg serve``) are kept; the others,
+    and leftovers of killed loads, are removed by the next load. Two loads
+    into one folder cannot run at once: the second is refused.
 
     Parameters
     ----------
@@ -127,7 +168,8 @@ def build_store(path, paths=None, *, force: bool = False, progress=None) -> dict
     Raises
     ------
     BadInput
-        If ``path`` exists (without ``force``) or is not writable.
+        If ``path`` exists (without ``force``), is not writable, or another
+        load is writing it.
     DataError
         If a data file is missing or malformed (the message names it).
 
@@ -142,84 +184,260 @@ def build_store(path, paths=None, *, force: bool = False, progress=None) -> dict
     >>> info["derived"] > 0, info["triples"] == info["asserted"] + info["derived"]
     (True, True)
     """
-    import pyoxigraph as ox
-
-    from kg.bundled import ONTOLOGY
+    from kg.export import atomic_write
     from kg.loader import data_files
 
     target = Path(path).expanduser()
-    if target.exists() and not force:
-        raise BadInput(f"{target}: already exists; pass --force to replace it")
-    if target.exists() and not (target / META_FILE).is_file():
+    _recover(target)
+    if target.exists() and not (target / META_FILE).is_file() and (
+            not target.is_dir() or any(p.name != _LOCK for p in target.iterdir())):
         raise BadInput(f"{target}: exists and is not a chips-kg store; not replacing it")
     files = data_files(paths)
-    sources = [ONTOLOGY, *files]
-    tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
-    timings = {}
+    created = not target.exists()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(tmp, ignore_errors=True)
-        started = time.perf_counter()
-        store = ox.Store(str(tmp))
-        for n, source in enumerate(sources, start=1):
-            try:
-                store.bulk_load(path=str(source), format=_rdf_format(source))
-            except (SyntaxError, ValueError) as e:
-                raise DataError(f"{source}: malformed RDF: {' '.join(str(e).split())}") from None
-            except OSError as e:  # the file, not the store: say so
-                raise DataError(f"{source}: cannot read it: {e.strerror or ' '.join(str(e).split())}") from None
-            if progress:
-                progress("load", n, len(sources))
-        asserted = len(store)
-        timings["load_s"] = round(time.perf_counter() - started, 3)
-        started = time.perf_counter()
-        _fold_merges(store)
-        updates = _shortcut_updates()
-        for n, (_, update) in enumerate(updates, start=1):
-            store.update(update)
-            if progress:
-                progress("derive", n, len(updates))
-        store.flush()
-        triples = len(store)
-        timings["derive_s"] = round(time.perf_counter() - started, 3)
-        del store
-        stamp = hashlib.sha256(json.dumps(
-            [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in sources] + [time.time_ns()]
-        ).encode()).hexdigest()[:32]
-        info = {
-            "format": _STORE_FORMAT, "id": stamp, "files": [str(p) for p in files],
-            "asserted": asserted, "derived": triples - asserted, "triples": triples,
-            "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "pyoxigraph": ox.__version__, **timings,
-        }
-        (tmp / META_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
+        target.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
         raise BadInput(f"{target}: cannot write the store: {e.strerror or e}") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with _writer_lock(target):
+        if (target / META_FILE).is_file() and not force:
+            raise BadInput(f"{target}: already exists; pass --force to replace it")
+        old = _read_meta(target) if (target / META_FILE).is_file() else None
+        tmp = target / f".building-{os.getpid()}"
+        try:
+            _clean(target)
+            info = _build(tmp, files, progress)
+            build = target / f"b-{info['id']}"
+            os.replace(tmp, build)
+            (build / _READERS).touch()
+            atomic_write(target / META_FILE, json.dumps({**info, "build": build.name}, indent=2) + "\n")
+            if old is not None and "build" not in old:  # format 1: the old database lies in the folder itself
+                for entry in target.iterdir():
+                    if entry.name != META_FILE and not entry.name.startswith(("b-", ".")):
+                        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            _clean(target)
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if created:
+                shutil.rmtree(target, ignore_errors=True)
+            raise BadInput(f"{target}: cannot write the store: {e.strerror or e}") from None
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if created:
+                shutil.rmtree(target, ignore_errors=True)
+            raise
     return {"path": str(target), **info}
 
 
-def store_info(path) -> dict:
-    """Read the description of the store at ``path``; :class:`BadInput` if it is not one."""
-    folder = Path(path).expanduser()
+def _build(folder: Path, files: list[Path], progress) -> dict:
+    """Load the ontology and ``files`` into a new store in ``folder``, derive, describe; return the description."""
+    import pyoxigraph as ox
+
+    from kg.bundled import ONTOLOGY
+
+    sources = [ONTOLOGY, *files]
+    timings = {}
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    store = ox.Store(str(folder))
+    _load_files(store, sources, progress)
+    skipped = _skip_bad_literals(store, files)
+    asserted = len(store)
+    timings["load_s"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    _fold_merges(store)
+    updates = _shortcut_updates()
+    for n, (_, update) in enumerate(updates, start=1):
+        store.update(update)
+        if progress:
+            progress("derive", n, len(updates))
+    store.flush()
+    triples = len(store)
+    timings["derive_s"] = round(time.perf_counter() - started, 3)
+    del store
+    stamp = hashlib.sha256(json.dumps(
+        [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in sources] + [time.time_ns(), os.getpid()]
+    ).encode()).hexdigest()[:32]
+    info = {
+        "format": _STORE_FORMAT, "id": stamp, "files": [str(p) for p in files],
+        "asserted": asserted, "derived": triples - asserted, "triples": triples, "skipped": skipped,
+        "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "pyoxigraph": ox.__version__, **timings,
+    }
+    (folder / META_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return info
+
+
+#: Files up to this size are parsed in Python and added in batches; bigger ones are bulk-loaded alone.
+_SMALL_FILE = 4 << 20
+#: Bytes of small files added to the store in one bulk write.
+_BATCH = 64 << 20
+
+
+def _load_files(store, sources: list[Path], progress) -> None:
+    """Load every file: big ones with one ``bulk_load`` each, small ones parsed and written in batches.
+
+    ``bulk_load`` writes new files to disk on every call, which made 10,000
+    small files 60 times slower to load than one big file. Each small file
+    is still parsed on its own (its prefixes, base and blank nodes stay its
+    own, and an error names it and its line), but their triples go to the
+    store in one bulk write per batch.
+    """
+    from kg.loader import read_data
+
+    batch, size = [], 0
+
+    def flush():
+        nonlocal size
+        if batch:
+            store.bulk_extend(_parsed(batch))
+            batch.clear()
+            size = 0
+
+    for n, source in enumerate(sources, start=1):
+        data = read_data(source)
+        if len(data) > _SMALL_FILE:
+            flush()
+            try:
+                store.bulk_load(data, _rdf_format(source), base_iri=source.resolve().as_uri())
+            except (SyntaxError, ValueError) as e:
+                raise DataError(f"{source}: malformed RDF: {' '.join(str(e).split())}") from None
+        else:
+            batch.append((source, data))
+            size += len(data)
+            if size > _BATCH:
+                flush()
+        if progress:
+            progress("load", n, len(sources))
+    flush()
+
+
+def _parsed(batch):
+    """The quads of each ``(path, bytes)`` in ``batch``, parsed file by file (fresh blank nodes for each)."""
+    import pyoxigraph as ox
+
+    for source, data in batch:
+        try:
+            yield from ox.parse(data, _rdf_format(source), base_iri=source.resolve().as_uri(),
+                                rename_blank_nodes=True)
+        except (SyntaxError, ValueError) as e:
+            raise DataError(f"{source}: malformed RDF: {' '.join(str(e).split())}") from None
+
+
+# -----------------------------------------------------------------------------
+# The store folder: lock, builds, leftovers
+# -----------------------------------------------------------------------------
+
+_READERS = ".readers"  # every open KGStore holds a shared lock on this file of its build
+_LOCK = ".lock"  # a load holds an exclusive lock on this file of the store folder
+
+
+class _writer_lock:
+    """An exclusive lock on the store folder, held while a load writes it; a second load is refused."""
+
+    def __init__(self, target: Path):
+        self.file = target / _LOCK
+        self.target = target
+
+    def __enter__(self):
+        import fcntl
+
+        try:
+            self.fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise BadInput(f"{self.target}: cannot write the store here: {e.strerror or e}") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(self.fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(self.fd)
+            raise BadInput(f"{self.target}: another `kg load` is writing this store (pid {holder}); "
+                           "wait for it to finish") from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, str(os.getpid()).encode(), 0)
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)  # closing releases the lock
+
+
+def _recover(target: Path) -> None:
+    """Put back a store that a load of the first store format lost between its two renames."""
+    if target.exists():
+        return
+    for old in sorted(target.parent.glob(f".{target.name}.old-*")):
+        if (old / META_FILE).is_file():
+            try:
+                os.replace(old, target)
+            except OSError:  # another process put it back first
+                pass
+            return
+
+
+def _clean(target: Path) -> None:
+    """Remove leftovers of killed loads and the builds no reader holds (call with the writer lock held)."""
+    import fcntl
+
+    current = _read_meta(target).get("build") if (target / META_FILE).is_file() else None
+    mine = f".building-{os.getpid()}"
+    beside = list(target.parent.glob(f".{target.name}.*"))  # left by loads of store format 1
+    for entry in list(target.iterdir()) + beside:
+        name = entry.name
+        if entry in beside or (name.startswith(".") and name not in (mine, _LOCK)):  # .building-PID, .tmp
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+        elif name.startswith("b-") and name != current and entry.is_dir():
+            try:
+                fd = os.open(entry / _READERS, os.O_RDONLY)
+            except FileNotFoundError:
+                shutil.rmtree(entry, ignore_errors=True)
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a reader still uses it: a later load removes it
+            finally:
+                os.close(fd)
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _read_meta(folder: Path) -> dict:
     try:
         info = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BadInput(f"{folder}: not a chips-kg store (no {META_FILE}); create it with `kg load --store {folder}`") from None
+        raise BadInput(f"{folder}: not a chips-kg store (no {META_FILE}); "
+                       f"create it with `kg load --store {folder}`") from None
     except NotADirectoryError:
         raise BadInput(f"{folder}: is a file, not a store; a store is the folder `kg load --store FOLDER` builds") from None
     except (OSError, ValueError) as e:
-        raise BadInput(f"{folder}: unreadable store description: {e}") from None
-    return {"path": str(folder), **info}
+        raise BadInput(f"{folder}: unreadable store description {META_FILE}: {' '.join(str(e).split())}") from None
+    found = info.get("format") if isinstance(info, dict) else None
+    if found not in _READABLE_FORMATS:
+        raise BadInput(f"{folder}: store format {found!r} is not one this kg reads "
+                       f"({', '.join(map(str, _READABLE_FORMATS))}); rebuild it with `kg load --force --store {folder}`")
+    return info
+
+
+def store_info(path) -> dict:
+    """Read the description of the store at ``path``; :class:`BadInput` if it is not one.
+
+    ``build_path`` in the answer is the folder of the current build (the one
+    to open). ``path`` may also be a build folder itself (``PATH/b-ID``, see
+    :func:`pin_store`), which then stays the one opened.
+    """
+    folder = Path(path).expanduser()
+    _recover(folder)
+    info = _read_meta(folder)
+    build = folder / info["build"] if "build" in info else folder
+    return {"path": str(folder), "build_path": str(build), **info}
+
+
+def pin_store(path) -> Path:
+    """The folder of the build the store at ``path`` answers from now.
+
+    Open that folder (:func:`open_store`, :class:`StoreKnowledgeGraph`) in
+    every process that must give the same answers, such as the workers of
+    ``kg serve``: a later ``kg load --force`` makes a new build beside it
+    and never removes a build that is open.
+    """
+    return Path(store_info(path)["build_path"])
 
 
 # -----------------------------------------------------------------------------
@@ -240,12 +458,17 @@ class KGStore:
     def __init__(self, path):
         import pyoxigraph as ox
 
-        self.info = store_info(path)
-        self.path = Path(self.info["path"])
+        for _ in range(3):  # a load may switch builds between reading the description and holding the build
+            self.info = store_info(path)
+            self.path = Path(self.info["path"])
+            self.build_path = Path(self.info["build_path"])
+            self._reader = _hold_build(self.build_path)
+            if self._reader is not False:
+                break
         try:
-            self.store = ox.Store.read_only(str(self.path))
-        except OSError as e:
-            raise BadInput(f"{self.path}: cannot open the store: {' '.join(str(e).split())}") from None
+            self.store = ox.Store.read_only(str(self.build_path))
+        except (OSError, RuntimeError) as e:  # RocksDB reports corruption as a RuntimeError
+            raise damaged(self.path, e) from None
 
     def __len__(self) -> int:
         return self.info["triples"]
@@ -265,8 +488,8 @@ class KGStore:
             return self.store.query(text, prefixes=dict(PREFIXES))
         except SyntaxError as e:
             raise QueryError(f"malformed SPARQL: {' '.join(str(e).split())}") from None
-        except OSError as e:
-            raise QueryError(f"query failed: {' '.join(str(e).split())}") from None
+        except (OSError, RuntimeError) as e:
+            raise damaged(self.path, e) from None
 
     def serialize(self, text: str, fmt: str = "json", *, timeout: float | None = None) -> bytes:
         """Run a checked query and return its result in a W3C format.
@@ -288,7 +511,7 @@ class KGStore:
             fits = [f for f, (_, kind) in RESULT_FORMATS.items() if kind == wanted]
             raise BadInput(f"a {form} query cannot be written as {fmt}; use one of: {', '.join(fits)}")
         if timeout is not None:
-            return _in_child(str(self.path), text, fmt, timeout)
+            return _in_child(str(self.build_path), text, fmt, timeout)
         return _serialize(self.store, text, fmt)
 
     def select(self, text: str, *, checked: bool = True) -> list[dict]:
@@ -319,6 +542,30 @@ class KGStore:
         for q in self.store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
             add((to_rdflib(q.subject, iris), to_rdflib(q.predicate, iris), to_rdflib(q.object, iris)))
         return graph
+
+
+def damaged(path, error: Exception) -> BadInput:
+    """The one-line error for a store whose files cannot be read (``path`` is the store folder)."""
+    return BadInput(f"{path}: the store is damaged or unreadable ({' '.join(str(error).split())[:200]}); "
+                    f"rebuild it with `kg load --force --store {path}`")
+
+
+def _hold_build(build: Path):
+    """A shared lock on ``build`` that keeps a load from removing it; False if it was just removed.
+
+    None when the build has no readers file (format 1) or it cannot be
+    opened (a copy without permissions): there is nothing to hold then.
+    """
+    import fcntl
+
+    try:
+        fd = os.open(build / _READERS, os.O_RDONLY)
+    except FileNotFoundError:
+        return None if build.is_dir() else False
+    except OSError:
+        return None
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return os.fdopen(fd, "rb")  # closed, and the lock released, when the KGStore goes
 
 
 def _serialize(store, text: str, fmt: str) -> bytes:
@@ -445,6 +692,7 @@ class StoreKnowledgeGraph(CachedProjection):
         self.files = [Path(p) for p in self.info["files"]]
         self.asserted = self.info["asserted"]
         self.derived = self.info["derived"]
+        self.skipped = self.info.get("skipped", [])
         self._shapes = None
         self.key = projection_key(store_id=self.info["id"])
 

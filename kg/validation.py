@@ -67,7 +67,11 @@ def validate(kg) -> ValidationReport:
     typos = spelling_problems(kg.graph, short=lambda node: _short(kg.graph, node))
     violations = [Violation(focus=_short(kg.graph, t["focus"]), path=_short(kg.graph, t["path"]), message=t["message"],
                             severity="Violation", shape="vocabulary") for t in typos]
-    violations += redefinitions(kg)
+    violations += redefinitions(kg) + [
+        Violation(focus=message.split(": ", 1)[0], path="", message=message, severity="Violation",
+                  shape="chips-kg:well-typed")
+        for message in getattr(kg, "skipped", [])
+    ]
     conforms = conforms and not violations
     explained = {URIRef(t[key]) for t in typos for key in ("term", "focus")}
     for result in results.subjects(SH.focusNode, None):

@@ -7,20 +7,68 @@ import inspect
 import json
 import re
 import sys
+import warnings
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderHook
+from rich.segment import Segment
 from rich.table import Table as _RichTable
 from typer.core import TyperGroup
 
-from kg.errors import KGError
+from kg.errors import DataWarning, KGError
 
 __all__ = ["app", "console", "err_console", "get_kg", "print_json", "print_sources", "JsonOpt", "fail",
-           "time_options", "time_note", "data_paths", "Table", "LangOpt", "local_only"]
+           "time_options", "time_note", "data_paths", "Table", "LangOpt", "local_only", "visible"]
+
+# Characters a terminal acts on instead of showing: C0 and C1 controls but tab and newline
+# (ESC starts clear-screen, window-title and OSC 52 clipboard sequences), DEL, and the
+# bidirectional and line-separator marks that reorder or break what is shown.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                        "\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character written visibly (ESC as ␛, U+202E as <U+202E>).
+
+    Examples
+    --------
+    >>> visible("a\x1b]52;c;aGk=\x07b\u202ec")
+    'a␛]52;c;aGk=␇b<U+202E>c'
+    """
+    return _INVISIBLE.sub(_picture, text)
+
+
+def _picture(match) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Unicode "control pictures" block
+    return "\u2421" if code == 0x7F else f"<U+{code:04X}>"
+
+
+class _Visible(RenderHook):
+    """Makes data's control characters visible in everything a console prints, once for all commands."""
+
+    def process_renderables(self, renderables):
+        return [_VisibleRenderable(r) for r in renderables]
+
+
+class _VisibleRenderable:
+    def __init__(self, renderable):
+        self.renderable = renderable
+
+    def __rich_console__(self, console, options):
+        for segment in console.render(self.renderable, options):
+            if segment.control is None and _INVISIBLE.search(segment.text):
+                yield Segment(visible(segment.text), segment.style)
+            else:
+                yield segment
+
 
 console = Console(emoji=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, emoji=False, highlight=False, soft_wrap=True)
+console.push_render_hook(_Visible())
+err_console.push_render_hook(_Visible())
 
 
 class Table(_RichTable):
@@ -58,13 +106,26 @@ class _Group(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except KGError as e:
-            fail(str(e), e.exit_code)
-        except BrokenPipeError:  # `kg ... | head`
-            sys.stderr.close()
-            raise typer.Exit(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", DataWarning)
+            warnings.showwarning = _show_warning
+            try:
+                return super().invoke(ctx)
+            except KGError as e:
+                fail(str(e), e.exit_code)
+            except BrokenPipeError:  # `kg ... | head`
+                sys.stderr.close()
+                raise typer.Exit(0)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A data warning is one line on stderr (``Warning: file:line: ...``); others as Python shows them."""
+    if issubclass(category, DataWarning):
+        from rich.text import Text
+
+        err_console.print(Text(f"Warning: {message}"))
+    else:
+        warnings._showwarning_orig(message, category, filename, lineno, file, line)
 
 
 def fail(message: str, code: int = 2):
@@ -304,7 +365,9 @@ def get_kg(ctx: typer.Context):
 
 def print_json(value) -> None:
     """Write ``value`` as indented UTF-8 JSON on stdout."""
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+    text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    # JSON escapes C0 controls itself; escape the rest a terminal would act on (they only occur in strings)
+    sys.stdout.write(_INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def print_sources(numbered: dict) -> None:

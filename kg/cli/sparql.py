@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, Table, app, console, data_paths, err_console, get_kg, print_json
+from kg.cli.app import JsonOpt, Table, app, console, data_paths, err_console, get_kg, print_json, visible
 from kg.errors import BadInput
 
 _FORMAT_HELP = (
@@ -132,7 +132,7 @@ def _print_table(result, label_of, ids: bool = False) -> None:
         if result.empty:
             console.print("No triples.")
             return
-        sys.stdout.write(serialize(result, "turtle").decode("utf-8"))
+        sys.stdout.write(visible(serialize(result, "turtle").decode("utf-8")))
         return
     if result.empty:
         console.print(f"No results (0 rows; variables: {', '.join('?' + v for v in result.vars) or 'none'}).")

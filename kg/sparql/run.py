@@ -219,17 +219,20 @@ def _evaluate_in_store(store, checked: CheckedQuery, bindings: dict, max_rows: i
     substitutions = {ox.Variable(name): to_oxigraph(term) for name, term in bindings.items()}
     try:
         answer = store.store.query(checked.text, prefixes=dict(PREFIXES), substitutions=substitutions)
-    except (SyntaxError, OSError) as e:
+    except (SyntaxError, OSError, RuntimeError) as e:  # RocksDB reports a damaged store as a RuntimeError
         raise QueryError(f"the query could not be evaluated: {_one_line(e)}") from None
     # Oxigraph's results belong to this thread: dropped on another (say, carried there by the
     # traceback of TooManyRows) they cannot be freed, and a server worker's memory grows with
     # every query. So they are dropped here, and an error leaves without its traceback.
     try:
         return _store_result(answer, checked.kind, max_rows, started)
+    except (OSError, RuntimeError) as e:  # a damaged store found while reading the results
+        failure = f"the query could not be evaluated: {_one_line(e)}"
     except BaseException as e:
         raise e.with_traceback(None)
     finally:
         del answer
+    raise QueryError(failure)
 
 
 def _store_result(answer, kind: str, max_rows: int | None, started: float) -> QueryResult:
