@@ -4,8 +4,8 @@ Synthesizes a graph, writes it once as one Turtle file and once split into
 N small Turtle files (each with its own prefixes), then times, as a fresh
 `python -m kg` process each (wall clock, best of --repeat):
 
-- `kg --data ONE load --store S` against `kg --data FOLDER load --store S`;
-- `kg --data ONE info` against `kg --data FOLDER info` (files mode, cold cache).
+- `kg --no-bundled --data ONE load --store S` against the same with `--data FOLDER`;
+- `kg --no-bundled --data ONE info` against the same with `--data FOLDER` (files mode, cold cache).
 
 Usage: python benchmarks/small_files.py [--files 10000] [--companies 1000] [--repeat 1]
 Prints a Markdown table for benchmarks/RESULTS.md.
@@ -85,9 +85,9 @@ def main() -> None:
         rows = []
         for label, data in (("1 file", stats.path), (f"{count:,} files", root / "many")):
             store = root / "store"
-            load_s = timed(["--data", str(data), "load", "--store", str(store)], env, options.repeat,
+            load_s = timed(["--no-bundled", "--data", str(data), "load", "--store", str(store)], env, options.repeat,
                            fresh(store))
-            info_s = timed(["--data", str(data), "info"], env, options.repeat, fresh(root / "cache"))
+            info_s = timed(["--no-bundled", "--data", str(data), "info"], env, options.repeat, fresh(root / "cache"))
             rows.append((label, load_s, info_s))
         print(f"{stats.triples:,} triples ({options.companies} synthetic companies); wall clock of a fresh process, "
               f"best of {options.repeat}.\n")

@@ -309,7 +309,7 @@ def test_every_command_keeps_working_and_shows_controls_visibly(hostile, tmp_pat
             build_store(tmp_path / "store", paths)
         where = ["--store", tmp_path / "store"]
     else:
-        where = [arg for p in paths for arg in ("--data", p)]
+        where = ["--no-bundled"] + [arg for p in paths for arg in ("--data", p)]
     env = {"KG_CACHE_DIR": str(tmp_path / "cache")}
     commands = [
         ["entity", "evil-co"], ["neighbors", "evil-co"], ["path", "evil-co", "fund-0"],
@@ -330,7 +330,7 @@ def test_every_command_keeps_working_and_shows_controls_visibly(hostile, tmp_pat
     if mode == "files":  # in one process the graph is loaded once: fresh data, then the warnings
         fresh = tmp_path / "fresh.ttl"
         fresh.write_text(paths[1].read_text(encoding="utf-8"), encoding="utf-8")
-        result = _cli("--data", paths[0], "--data", fresh, "info", env=env)
+        result = _cli("--no-bundled", "--data", paths[0], "--data", fresh, "info", env=env)
         warned = [line for line in result.stderr.splitlines() if line.startswith("Warning: ")]
         assert len(warned) == 4 and all(line.startswith(f"Warning: {fresh}:") for line in warned), result.stderr
     validated = _cli(*where, "validate", "--json", env=env)
@@ -356,7 +356,7 @@ def test_remote_jsonld_context_is_never_fetched(tmp_path, listener):
             load([path], cache=False)
         with pytest.raises(DataError, match="remote @context"):
             build_store(tmp_path / f"store-{path.stem}", [path])
-        result = _cli("--data", path, "info")
+        result = _cli("--no-bundled", "--data", path, "info")
         assert result.exit_code == 2 and "remote @context" in result.stderr, result.output
         assert not listener.contacted_since(before), f"{path.name}: the context was fetched"
     inline = tmp_path / "inline.jsonld"
@@ -395,7 +395,7 @@ def test_rdfxml_with_a_dtd_is_refused_in_both_modes(tmp_path, encoding):
         load([path], cache=False)
     with pytest.raises(DataError, match="DTD"):
         build_store(tmp_path / "store", [path])
-    result = _cli("--data", path, "info")
+    result = _cli("--no-bundled", "--data", path, "info")
     assert result.exit_code == 2 and "DTD" in result.stderr and "Traceback" not in result.stderr
     assert time.perf_counter() - started < 10
     assert not (tmp_path / "store").exists()
@@ -412,7 +412,7 @@ def test_an_unreadable_sub_folder_is_an_error(tmp_path):
     (data / "secret").mkdir()
     (data / "secret" / "more.ttl").write_text("", encoding="utf-8")
     (data / "secret").chmod(0)
-    command = [sys.executable, "-m", "kg", "--data", str(data), "info"]
+    command = [sys.executable, "-m", "kg", "--no-bundled", "--data", str(data), "info"]
     if os.geteuid() == 0:  # root reads any folder: run without the capabilities that let it
         if not shutil.which("setpriv"):
             pytest.skip("running as root without setpriv: cannot make a folder unreadable")
@@ -515,11 +515,11 @@ def test_a_second_load_into_the_same_folder_is_refused(tmp_path, two_datasets):
     build_store(store, [small])
     before = _count(store)
     with _writer_lock(store):  # a load in progress (this process) holds the folder
-        second = _kg("--data", other, "load", "--force", "--store", store, KG_CACHE_DIR=tmp_path / "c")
+        second = _kg("--no-bundled", "--data", other, "load", "--force", "--store", store, KG_CACHE_DIR=tmp_path / "c")
     assert second.returncode == 2 and "another `kg load` is writing this store" in second.stderr, second.stderr
     assert len(second.stderr.strip().splitlines()) == 1
     assert _count(store) == before, "the refused load changed the store"
-    assert _kg("--data", other, "load", "--force", "--store", store).returncode == 0  # once the lock is free
+    assert _kg("--no-bundled", "--data", other, "load", "--force", "--store", store).returncode == 0  # once the lock is free
 
 
 def test_a_killed_load_never_loses_the_store(tmp_path, two_datasets):
@@ -534,7 +534,7 @@ def test_a_killed_load_never_loses_the_store(tmp_path, two_datasets):
     new = _count(build_store(tmp_path / "ref", [other])["path"])
     seen = set()
     for delay in (0.3, 0.8, 1.5, 2.5, 4.0):
-        proc = subprocess.Popen([sys.executable, "-m", "kg", "--data", str(other), "load", "--force", "--store",
+        proc = subprocess.Popen([sys.executable, "-m", "kg", "--no-bundled", "--data", str(other), "load", "--force", "--store",
                                  str(store)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
