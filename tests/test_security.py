@@ -606,10 +606,11 @@ def test_a_server_answers_from_the_build_it_started_with(tmp_path, two_datasets,
         from concurrent.futures import ThreadPoolExecutor
 
         answers = set()
-        deadline = time.monotonic() + 20  # long enough for the replacement worker to start and take queries
+        deadline = time.monotonic() + 25  # long enough for the replacement worker to start and take queries
         with ThreadPoolExecutor(4) as pool:
             while time.monotonic() < deadline:
                 answers |= set(pool.map(ask, ["SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"] * 8))
+        answers.discard("HTTP 429")  # the server keeps a client whose query brought a worker down away for a while
         assert answers == {str(old)}, answers
     finally:
         stop_server(proc)
