@@ -447,7 +447,7 @@ def bad_literals(triples):
         if not isinstance(value, Literal) or value.datatype is None:
             continue
         name = "xsd:" + value.datatype[len(_XSD):] if value.datatype.startswith(_XSD) else value.datatype.n3()
-        if value.ill_typed or (value.datatype in _LEXICAL and not _LEXICAL[value.datatype].fullmatch(value)):
+        if value.ill_typed or (str(value.datatype) in _LEXICAL and not _LEXICAL[str(value.datatype)].fullmatch(value)):
             yield triple, f"not a valid {name}"
             continue
         number = value.value
@@ -459,16 +459,11 @@ def bad_literals(triples):
             yield triple, "out of range (1e30 or more)"
 
 
-def _lexical():
-    from rdflib.namespace import XSD
-
-    return {
-        XSD.decimal: re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)"),
-        XSD.gYear: re.compile(r"-?\d{4,}(Z|[+-]\d\d:\d\d)?"),
-    }
-
-
-_LEXICAL = _lexical()
+#: Lexical forms rdflib accepts too readily, keyed by datatype IRI (plain strings: no rdflib import here).
+_LEXICAL = {
+    _XSD + "decimal": re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)"),
+    _XSD + "gYear": re.compile(r"-?\d{4,}(Z|[+-]\d\d:\d\d)?"),
+}
 
 
 def _skip_bad_literals(graph: Graph, files: list[Path]) -> list[str]:
