@@ -490,8 +490,9 @@ def funding_rounds(graph: Graph, company, lang: str = "en") -> list[dict]:
     Examples
     --------
     >>> from kg import load
+    >>> from kg.bundled import DATA_DIR
     >>> from kg.vocab import RES
-    >>> rows = funding_rounds(load().graph, RES.sambanova)
+    >>> rows = funding_rounds(load([DATA_DIR / "cnbeta-2021-12-11-ai-chip-unicorns"]).graph, RES.sambanova)
     >>> [(r["round"], r["date"], r["amount"]) for r in rows if r["round"]]
     [('Series D', '2021-04', 'US$676M')]
     """
