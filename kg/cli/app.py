@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 from kg.errors import DataWarning, KGError
 
-__all__ = ["app", "console", "err_console", "get_kg", "print_json", "print_sources", "JsonOpt", "fail",
+__all__ = ["app", "console", "err_console", "get_kg", "print_json", "cite", "print_sources", "JsonOpt", "fail",
            "time_options", "time_note", "data_paths", "Table", "LangOpt", "local_only", "visible"]
 
 # Characters a terminal acts on instead of showing: C0 and C1 controls but tab and newline
@@ -368,6 +368,11 @@ def print_json(value) -> None:
     text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
     # JSON escapes C0 controls itself; escape the rest a terminal would act on (they only occur in strings)
     sys.stdout.write(_INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+
+def cite(numbered: dict, sources) -> str:
+    """``[n] [m]`` for ``sources``, numbering each source on first citation in ``numbered`` (``{IRI: n}``)."""
+    return " ".join(f"[{numbered.setdefault(s, len(numbered) + 1)}]" for s in sources)
 
 
 def print_sources(numbered: dict) -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.columns import Columns
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, LangOpt, Table, local_only, app, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.cli.app import JsonOpt, LangOpt, Table, local_only, app, cite, console, get_kg, print_json, print_sources, time_note, time_options
 from kg.i18n import when, word
 
 
@@ -102,7 +102,7 @@ def entity(
         table.add_row(Text(fact["text"] + mark), " ".join(f"[{k}]" for k in keys))
     console.print(table)
     for dispute in info.get("disputes", []):
-        values = " · ".join(f"{v['value']} {' '.join(f'[{sources.setdefault(x, len(sources) + 1)}]' for x in v['sources'])}"
+        values = " · ".join(f"{v['value']} {cite(sources, v['sources'])}"
                             + (f" ({v['status']})" if v["status"] not in ("stated",) else "")
                             + (f" ({v['rank']})" if v["rank"] != "normal" else "") for v in dispute["values"])
         state = f"settled: {dispute['answer']}" if dispute["settled"] else "unsettled"

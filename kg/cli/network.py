@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, LangOpt, Table, local_only, app, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.cli.app import JsonOpt, LangOpt, Table, local_only, app, cite, console, get_kg, print_json, print_sources, time_note, time_options
 from kg.i18n import class_label, word
 
 
@@ -60,7 +60,7 @@ def path(
             title += f" {note}"
         console.print(Text(title if len(answer["paths"]) == 1 else word("Path {}. {}", lang, i, title), style="bold"))
         for n, edge in enumerate(found["edges"], start=1):
-            cited = " ".join(f"[{sources.setdefault(s, len(sources) + 1)}]" for s in edge["sources"])
+            cited = cite(sources, edge["sources"])
             flag = " (undated)" if edge.get("undated") or edge["attributes"].get("when") == "undated" else ""
             console.print(Text(f"  {n}. {edge['sentence']}{flag} "), Text(cited, style="dim"), end="\n")
     print_sources(sources)

@@ -9,12 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, LangOpt, Table, app, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.cli.app import JsonOpt, LangOpt, Table, app, cite, console, get_kg, print_json, print_sources, time_note, time_options
 from kg.i18n import join, word
-
-
-def _cite(sources: dict, cited) -> str:
-    return " ".join(f"[{sources.setdefault(s, len(sources) + 1)}]" for s in cited)
 
 
 @app.command()
@@ -42,7 +38,7 @@ def timeline(
         marks = [word(event["status"], lang)] if event["status"] not in ("stated", "confirmed") else []
         marks += [word("disputed", lang)] if event["disputed"] else []
         text = event["text"] + (f" ({', '.join(marks)})" if marks else "")
-        table.add_row(event["date"], word(event["precision"], lang), Text(text), _cite(sources, event["sources"]))
+        table.add_row(event["date"], word(event["precision"], lang), Text(text), cite(sources, event["sources"]))
     console.print(table)
     print_sources(sources)
     if answer["undated"]:
@@ -78,7 +74,7 @@ def alumni(
             if tie is None:
                 table.add_row(name, Text(word("(nothing else recorded)", lang), style="dim"), "", "")
             else:
-                table.add_row(name, Text(tie["sentence"]), word(tie["order"], lang), _cite(sources, tie["sources"]))
+                table.add_row(name, Text(tie["sentence"]), word(tie["order"], lang), cite(sources, tie["sources"]))
     console.print(table)
     print_sources(sources)
 
@@ -131,7 +127,7 @@ def conflicts(
             if side.get("denies"):
                 status += ": contradicts " + ", ".join(_short(c) for c in side["denies"])
             cited = "; ".join(f"{s['publisher'] or s['label']} ({s['published'] or 'no date'}) "
-                              f"[{sources.setdefault(s['iri'], len(sources) + 1)}]" for s in side["sources"])
+                              + cite(sources, [s['iri']]) for s in side["sources"])
             rank = side["rank"]
             if side["ranks"]:
                 last = side["ranks"][-1]
