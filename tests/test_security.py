@@ -290,7 +290,7 @@ def test_ill_typed_values_are_skipped_with_one_line_each_in_both_modes(hostile, 
     root, paths = hostile
     with pytest.warns(DataWarning) as caught:
         kg = load(paths, cache=False)
-    messages = [str(w.message) for w in caught]
+    messages = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]  # not a ResourceWarning of an earlier test
     assert len(messages) == 4 and kg.skipped == messages, messages
     assert any(m.startswith(f"{paths[1]}:11: ") and '"abc"^^xsd:decimal' in m for m in messages), messages
     assert all(m.startswith(f"{paths[1]}:") for m in messages), messages
