@@ -91,8 +91,8 @@ def _half_unit(value: Decimal) -> Decimal:
     return Decimal(5) * Decimal(10) ** (digits.exponent - 1) if value else Decimal(0)
 
 
-def _number_value(graph, node, family: str) -> Value | None:
-    from kg.facts import format_money
+def _number_value(graph, node, family: str, lang: str = "en") -> Value | None:
+    from kg.i18n import money, word
 
     found = {}
     for local, bound in _BOUNDS[family].items():
@@ -104,32 +104,40 @@ def _number_value(graph, node, family: str) -> Value | None:
     unit_value = graph.value(node, URIRef(_NS + _UNIT[family]))
     if family == "amount":
         unit = str(unit_value or "USD")
-        show = lambda x, q="": format_money(x, unit, q)  # noqa: E731
+        show = lambda x, bound="exact": money(x, unit, bound, lang)  # noqa: E731
     else:
         unit = label_of(graph, unit_value) if isinstance(unit_value, URIRef) else (str(unit_value) if unit_value else "")
-        show = lambda x, q="": f"{q}{x.normalize():f}" + (f" {unit}" if unit else "")  # noqa: E731
+        shown = label_of(graph, unit_value, lang) if isinstance(unit_value, URIRef) else unit
+        show = lambda x, bound="exact": word(_QUALIFIED[bound], lang, f"{x.normalize():f}"  # noqa: E731
+                                             + (f" {shown}" if shown else ""))
     if "exact" in found:
         x = found["exact"]
         return Value("number", show(x), x, x, unit)
     if "approximate" in found:
         x = found["approximate"]
         width = min(_half_unit(x), abs(x) * APPROXIMATE_CAP)
-        return Value("number", show(x, "about "), x - width, x + width, unit)
+        return Value("number", show(x, "approximate"), x - width, x + width, unit)
     low, high = found.get("minimum"), found.get("maximum")
     if low is not None and high is not None:
-        text = f"{show(low)}–{show(high)}"
+        text = word("{}–{}", lang, show(low), show(high))
     elif low is not None:
-        text = show(low, "more than ")
+        text = show(low, "minimum")
     else:
-        text = show(high, "up to ")
+        text = show(high, "maximum")
     return Value("number", text, low, high, unit)
 
 
-def _literal_value(value: Literal) -> Value:
+#: How a bounded figure reads (the words go through :func:`kg.i18n.word`).
+_QUALIFIED = {"exact": "{}", "approximate": "about {}", "minimum": "more than {}", "maximum": "up to {}"}
+
+
+def _literal_value(value: Literal, lang: str = "en") -> Value:
+    from kg.i18n import when
+
     datatype = str(value.datatype or "").rsplit("#", 1)[-1]
     if datatype in ("gYear", "gYearMonth", "date"):
         d = parse_date(value)
-        return Value("date", d.text, d.first, d.last)
+        return Value("date", when(d.text, lang=lang), d.first, d.last)
     python = value.toPython()
     if isinstance(python, (int, float, Decimal)) and not isinstance(python, bool):
         x = Decimal(str(python))
@@ -137,17 +145,20 @@ def _literal_value(value: Literal) -> Value:
     return Value("text", str(value), " ".join(str(value).casefold().split()))
 
 
-def value_of(graph, node, prop) -> Value | None:
-    """The value ``node`` gives for ``prop`` (``chips:amount``/``chips:quantity``: the bounded sum or figure)."""
+def value_of(graph, node, prop, lang: str = "en") -> Value | None:
+    """The value ``node`` gives for ``prop`` (``chips:amount``/``chips:quantity``: the bounded sum or figure).
+
+    Its ``text`` is written in ``lang`` ("en" or "zh"); the interval does not depend on it.
+    """
     local = str(prop)[len(_NS):] if str(prop).startswith(_NS) else None
     if local in _BOUNDS:
-        return _number_value(graph, node, local)
+        return _number_value(graph, node, local, lang)
     v = graph.value(node, prop)
     if v is None:
         return None
     if isinstance(v, Literal):
-        return _literal_value(v)
-    return Value("entity", label_of(graph, v), str(v))
+        return _literal_value(v, lang)
+    return Value("entity", label_of(graph, v, lang), str(v))
 
 
 def agree(a: Value, b: Value) -> bool | None:
@@ -268,7 +279,7 @@ def _claim_groups(kg):
                 yield fc, key, sorted(nodes, key=str), None
 
 
-def _rankings(graph) -> dict:
+def _rankings(graph, lang: str = "en") -> dict:
     out = defaultdict(list)
     for r in graph.subjects(RDF.type, CHIPS.Ranking):
         claim, rank = graph.value(r, CHIPS.ranked), graph.value(r, CHIPS.rank)
@@ -276,26 +287,33 @@ def _rankings(graph) -> dict:
             continue
         date = graph.value(r, CHIPS.date)
         out[str(claim)].append({
-            "rank": label_of(graph, rank), "reason": str(graph.value(r, CHIPS.rankReason) or "") or None,
+            "rank": label_of(graph, rank), "rank_label": label_of(graph, rank, lang),
+            "reason": str(graph.value(r, CHIPS.rankReason) or "") or None,
             "by": str(graph.value(r, CHIPS.decidedBy) or "") or None, "date": str(date) if date else None,
             "ranking": str(r),
         })
     return out
 
 
-def _source(graph, iri) -> dict:
+def _source(graph, iri, lang: str = "en") -> dict:
     published = graph.value(iri, CHIPS.published)
     publisher = graph.value(iri, CHIPS.publisher)
-    return {"iri": str(iri), "label": label_of(graph, iri), "publisher": str(publisher) if publisher else None,
+    return {"iri": str(iri), "label": label_of(graph, iri, lang), "publisher": str(publisher) if publisher else None,
             "published": str(published) if published else None}
 
 
-def status_of(graph, node) -> str:
-    """How sure the source of a relation node is: confirmed, reported, rumoured, denied, or "stated" (not said)."""
+def status_of(graph, node, lang: str = "en") -> str:
+    """How sure the source of a relation node is: confirmed, reported, rumoured, denied, or "stated" (not said).
+
+    In another ``lang`` the status's label in that language (``媒体报道``); English is the key answers compare.
+    """
+    from kg.i18n import word
+
     status = graph.value(node, _STATUS)
     if status is None:
-        return "stated"
-    return (label_of(graph, status) if isinstance(status, URIRef) else str(status)).casefold()
+        return word("stated", lang)
+    return label_of(graph, status, lang) if isinstance(status, URIRef) and lang != "en" else \
+        (label_of(graph, status) if isinstance(status, URIRef) else str(status)).casefold()
 
 
 def _states_a_figure(value: Value) -> bool:
@@ -313,26 +331,31 @@ def _judge(sides: list[dict]) -> tuple[list, list]:
     return disagree, contradict
 
 
-def _fact(graph, fc, key, spans, prop) -> tuple[str, list[str]]:
+def _fact(graph, fc, key, spans, prop, lang: str = "en") -> tuple[str, list[str]]:
+    from kg.facts import relation_name
+
     names, entities = [], []
     for prop_values in key:
         for v in prop_values:
-            names.append(label_of(graph, v) if isinstance(v, URIRef) else str(v))
+            names.append(relation_name(graph, v, lang) if isinstance(v, URIRef) else str(v))
             if isinstance(v, URIRef):
                 entities.append(str(v))
-    text = " · ".join([label_of(graph, fc.cls)] + names)
+    text = " · ".join([label_of(graph, fc.cls, lang)] + names)
     if spans:
         lows = sorted(s[0] for s in spans if s[0] is not None)
         highs = sorted(s[1] for s in spans if s[1] is not None)
         if lows or highs:
             text += f" · {(lows or highs)[0].isoformat()} … {(highs or lows)[-1].isoformat()}"
-    return f"{text}: {label_of(graph, prop)}", entities
+    return f"{text}{'：' if lang == 'zh' else ': '}{label_of(graph, prop, lang)}", entities
 
 
-def _entry(graph, fact, entities, sides, rankings) -> dict | None:
+def _entry(graph, fact, entities, sides, rankings, lang: str = "en") -> dict | None:
+    from kg.i18n import word
+
     for side in sides:
         side["ranks"] = rankings.get(side["claim"] or "", [])
         side["rank"] = side["ranks"][-1]["rank"] if side["ranks"] else "normal"
+        side["rank_label"] = side["ranks"][-1]["rank_label"] if side["ranks"] else word("normal", lang)
         side["agrees_with"] = sorted(o["claim"] for o in sides if o is not side and o["claim"]
                                      and agree(o["_value"], side["_value"]) is True)
     disagree, contradict = _judge(sides)
@@ -353,8 +376,10 @@ def _entry(graph, fact, entities, sides, rankings) -> dict | None:
     }
 
 
-def _attribute_conflicts(kg, rankings) -> list:
+def _attribute_conflicts(kg, rankings, lang: str = "en") -> list:
     """Entities with two or more values of a property the ontology marks ``chips:singleValued true``."""
+    from kg.i18n import word
+
     g = kg.graph
     out = []
     for prop in sorted(g.subjects(CHIPS.singleValued, Literal(True))):
@@ -367,18 +392,20 @@ def _attribute_conflicts(kg, rankings) -> list:
         for s, values in sorted(subjects.items()):
             if len(set(values)) < 2:
                 continue
-            sources = [_source(g, x) for x in sorted(g.objects(s, PROV.wasDerivedFrom))]
-            sides = [{"claim": None, "_value": _literal_value(v), "status": "stated", "sources": sources,
-                      "text": f"{label_of(g, s)} {label_of(g, prop)}: {v}",
-                      "note": "stated on the entity: which source gave which value is not recorded"}
+            sources = [_source(g, x, lang) for x in sorted(g.objects(s, PROV.wasDerivedFrom))]
+            name, what = label_of(g, s, lang), label_of(g, prop, lang)
+            sides = [{"claim": None, "_value": _literal_value(v, lang), "status": "stated",
+                      "status_label": word("stated", lang), "sources": sources,
+                      "text": word("{} {}: {}", lang, name, what, v),
+                      "note": word("stated on the entity: which source gave which value is not recorded", lang)}
                      for v in sorted(set(values))]
-            entry = _entry(g, f"{label_of(g, s)}: {label_of(g, prop)}", [str(s)], sides, rankings)
+            entry = _entry(g, word("{}: {}", lang, name, what), [str(s)], sides, rankings, lang)
             if entry:
                 out.append(entry)
     return out
 
 
-def conflicts(kg, name: str | None = None, *, unsettled: bool = False) -> dict:
+def conflicts(kg, name: str | None = None, *, unsettled: bool = False, lang: str = "en") -> dict:
     """Every disputed fact, or those about the entity ``name``, with all their sides.
 
     Parameters
@@ -389,6 +416,10 @@ def conflicts(kg, name: str | None = None, *, unsettled: bool = False) -> dict:
         Only facts about this entity (any name).
     unsettled : bool
         Only facts no ranking settles.
+    lang : str
+        "en" or "zh": the language of the facts' names, values and sentences
+        (``status`` and ``rank`` stay the English keys; ``status_label`` and
+        ``rank_label`` are in ``lang``).
 
     Returns
     -------
@@ -404,39 +435,61 @@ def conflicts(kg, name: str | None = None, *, unsettled: bool = False) -> dict:
     >>> conflicts(load([DATA_DIR / "cnbeta-2021-12-11-ai-chip-unicorns"]))["conflicts"]  # the article agrees with itself
     []
     """
-    from kg.facts import relation_sentence
-
-    g = kg.graph
-    rankings = _rankings(g)
-    found = []
-    for fc, key, claims, spans in _claim_groups(kg):
-        for prop in fc.values:
-            sides = []
-            for node in claims:
-                value = value_of(g, node, prop)
-                if value is None:
-                    continue
-                sides.append({
-                    "claim": str(node), "_value": value, "status": status_of(g, node),
-                    "sources": [_source(g, s) for s in sorted(g.objects(node, PROV.wasDerivedFrom))],
-                    "text": relation_sentence(g, node),
-                })
-            if len(sides) < 2:
-                continue
-            fact, entities = _fact(g, fc, key, spans, prop)
-            entry = _entry(g, fact, entities, sides, rankings)
-            if entry:
-                found.append(entry)
-    found += _attribute_conflicts(kg, rankings)
+    found = list(_every_conflict(kg, lang))
     entity = None
     if name is not None:
         entity = kg.resolve(name)
         found = [c for c in found if str(entity.iri) in c["entities"]]
     if unsettled:
         found = [c for c in found if not c["settled"]]
-    found.sort(key=lambda c: c["fact"])
-    return {"entity": entity.as_dict() if entity else None, "conflicts": found,
+    about = entity.as_dict() | {"label": label_of(kg.graph, entity.iri, lang)} if entity else None
+    return {"entity": about, "conflicts": found,
             "settled": sum(c["settled"] for c in found), "unsettled": sum(not c["settled"] for c in found)}
+
+
+def _every_conflict(kg, lang: str) -> list:
+    """Every disputed fact of the graph, worked out once per graph (and language) and kept on it.
+
+    A loaded graph (or a snapshot of one) does not change, and pages ask for
+    the disputes about one entity at a time: each would otherwise compare
+    every fact of the graph again.
+    """
+    # its own attribute, never one a snapshot would forward to the graph it filters
+    kept = getattr(kg, "__dict__", {}).setdefault("_conflicts", {})
+    if lang not in kept:
+        kept[lang] = _find_conflicts(kg, lang)
+    return kept[lang]
+
+
+def _find_conflicts(kg, lang: str) -> list:
+    from kg.facts import relation_sentence
+    from kg.i18n import word
+
+    g = kg.graph
+    rankings = _rankings(g, lang)
+    found = []
+    for fc, key, claims, spans in _claim_groups(kg):
+        for prop in fc.values:
+            sides = []
+            for node in claims:
+                value = value_of(g, node, prop, lang)
+                if value is None:
+                    continue
+                sides.append({
+                    "claim": str(node), "_value": value, "status": status_of(g, node),
+                    "status_label": status_of(g, node, lang),
+                    "sources": [_source(g, s, lang) for s in sorted(g.objects(node, PROV.wasDerivedFrom))],
+                    "text": relation_sentence(g, node, lang=lang),
+                })
+            if len(sides) < 2:
+                continue
+            fact, entities = _fact(g, fc, key, spans, prop, lang)
+            entry = _entry(g, fact, entities, sides, rankings, lang)
+            if entry:
+                found.append(entry)
+    found += _attribute_conflicts(kg, rankings, lang)
+    found.sort(key=lambda c: c["fact"])
+    return found
 
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "money_of",
     "quantity_of",
     "status_of",
+    "relation_name",
     "relation_facts",
     "relation_sentence",
     "relation_classes",
@@ -65,11 +66,13 @@ def money_of(graph: Graph, node, lang: str = "en") -> dict | None:
     currency = str(graph.value(node, CHIPS.currency) or "USD")
     low, high = graph.value(node, CHIPS.minimumAmount), graph.value(node, CHIPS.maximumAmount)
     if low is not None and high is not None:
-        return {
-            "value": float(low.toPython()), "high": float(high.toPython()), "currency": currency, "bound": "range",
-            "text": format_money(low.toPython(), currency) + "–" + format_money(high.toPython(), currency).lstrip(
-                _CURRENCY_SIGNS.get(currency, currency + " ")),
-        }
+        if lang == "en":  # US$500M–600M
+            text = format_money(low.toPython(), currency) + "–" + format_money(high.toPython(), currency).lstrip(
+                _CURRENCY_SIGNS.get(currency, currency + " "))
+        else:
+            text = word("{}–{}", lang, money(low.toPython(), currency, lang=lang), money(high.toPython(), currency, lang=lang))
+        return {"value": float(low.toPython()), "high": float(high.toPython()), "currency": currency, "bound": "range",
+                "text": text}
     for prop, qualifier in _MONEY_KINDS:
         value = graph.value(node, prop)
         if value is not None:
@@ -81,7 +84,7 @@ def money_of(graph: Graph, node, lang: str = "en") -> dict | None:
                 "text": money(value.toPython(), currency, bound, lang),
             }
     if graph.value(node, CHIPS.amountDisclosed) == Literal(False):
-        return {"value": None, "currency": None, "bound": "undisclosed", "text": "sum not disclosed"}
+        return {"value": None, "currency": None, "bound": "undisclosed", "text": word("sum not disclosed", lang)}
     return None
 
 
@@ -89,7 +92,7 @@ def _figure(value) -> str:
     return format(Decimal(str(value)).normalize(), ",f")
 
 
-def quantity_of(graph: Graph, node) -> dict | None:
+def quantity_of(graph: Graph, node, lang: str = "en") -> dict | None:
     """Return ``{"value", "unit", "bound", "text"}`` for a figure that is not money (percent, TOPS ...), or None.
 
     Examples
@@ -100,21 +103,25 @@ def quantity_of(graph: Graph, node) -> dict | None:
     >>> _ = g.add((n, CHIPS.unit, CHIPS.Percent))
     >>> quantity_of(g, n)["text"]
     '20–25%'
+    >>> _ = g.add((n, CHIPS.unit, CHIPS.Percent)), g.set((n, CHIPS.unit, CHIPS.Employees))
+    >>> _ = g.add((CHIPS.Employees, RDFS.label, Literal("员工", lang="zh")))
+    >>> quantity_of(g, n, "zh")["text"]
+    '20至25员工'
     """
     unit_node = graph.value(node, CHIPS.unit)
     if unit_node is None:
         return None
     unit = label_of(graph, unit_node)
-    glue, sign = ("", "%") if unit_node == CHIPS.Percent else (" ", unit)
+    glue, sign = ("", "%") if unit_node == CHIPS.Percent else ("" if lang == "zh" else " ", label_of(graph, unit_node, lang))
     low, high = graph.value(node, CHIPS.minimumQuantity), graph.value(node, CHIPS.maximumQuantity)
     if low is not None and high is not None:
         return {"value": float(low.toPython()), "high": float(high.toPython()), "unit": unit, "bound": "range",
-                "text": f"{_figure(low)}–{_figure(high)}{glue}{sign}"}
+                "text": word("{}–{}", lang, _figure(low), _figure(high)) + glue + sign}
     for prop, qualifier in _QUANTITY_KINDS:
         value = graph.value(node, prop)
         if value is not None:
             return {"value": float(value.toPython()), "unit": unit, "bound": _BOUNDS[qualifier],
-                    "text": f"{qualifier}{_figure(value)}{glue}{sign}"}
+                    "text": word(qualifier + "{}", lang, f"{_figure(value)}{glue}{sign}")}
     return None
 
 
@@ -183,14 +190,33 @@ def relation_sentence(graph: Graph, node, classes=None, lang: str = "en") -> str
     classes = classes or relation_classes(graph)
     parts = [_sentence(graph, node, classes, lang)]
     g = graph
-    if quantity := quantity_of(g, node):
+    if quantity := quantity_of(g, node, lang):
         parts.append(quantity["text"])
     for prop, words in ((CHIPS.deal, "deal: {}"), (CHIPS.statedBy, "stated by {}"), (CHIPS.assessedBy, "mark by {}")):
         for other in sorted(g.objects(node, prop)):
-            parts.append(word(words, lang, label_of(g, other, lang)))
+            parts.append(word(words, lang, relation_name(g, other, lang, classes)))
     if status := status_of(g, node, lang):
         parts.append(status)
     return " · ".join(parts)
+
+
+def relation_name(graph: Graph, node, lang: str = "en", classes=None) -> str:
+    """The name of a node in ``lang``; a relation (a deal) with no label in ``lang`` reads as its clause.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> from kg.vocab import RES
+    >>> g = load().graph
+    >>> relation_name(g, RES["acquisition-amd-seamicro"]), relation_name(g, RES["acquisition-amd-seamicro"], "zh")
+    ('AMD acquired SeaMicro (2012, US$357 million)', 'AMD收购了Seammicro')
+    """
+    if lang == "en" or any(label.language == lang for label in graph.objects(node, RDFS.label)):
+        return label_of(graph, node, lang)
+    classes = classes or relation_classes(graph)
+    if _relation_class(graph, node, classes) is None:
+        return label_of(graph, node, lang)
+    return _sentence(graph, node, classes, lang).split(" · ")[0]
 
 
 def _sentence(graph: Graph, node, classes, lang: str) -> str:
@@ -388,7 +414,7 @@ def describe(kg, name: str, lang: str = "en") -> dict:
         {"kind": "merge", "iri": str(m), "text": _merge_text(g, m, lang), "sources": _sources(g, m)}
         for m in sorted(g.subjects(CHIPS.kept, node)) if (m, RDF.type, CHIPS.Merge) in g
     ]
-    disputes = _disputes(kg, str(node), facts)
+    disputes = _disputes(kg, str(node), facts, lang)
     return {
         "iri": str(node),
         "label": label_of(g, node, lang) if lang != "en" else entity.label,
@@ -399,17 +425,17 @@ def describe(kg, name: str, lang: str = "en") -> dict:
         "sources": entity_sources,
         "facts": facts + corrections + merges,
         "funding": funding_rounds(g, node, lang),
-        "standing": standing(kg, node),
+        "standing": standing(kg, node, lang),
         "disputes": disputes,
         "time": time.as_dict() if time is not None else None,
     }
 
 
-def _disputes(kg, iri: str, facts: list) -> list:
+def _disputes(kg, iri: str, facts: list, lang: str = "en") -> list:
     """The disputed facts about the entity (:func:`kg.conflicts.conflicts`); marks each fact that is a side."""
     from kg.conflicts import conflicts
 
-    found = [c for c in conflicts(kg)["conflicts"] if iri in c["entities"]]
+    found = [c for c in conflicts(kg, lang=lang)["conflicts"] if iri in c["entities"]]
     sides = {s["claim"]: (c, s) for c in found for s in c["sides"] if s["claim"]}
     for fact in facts:
         if fact.get("iri") in sides:
@@ -419,15 +445,16 @@ def _disputes(kg, iri: str, facts: list) -> list:
     for c in found:
         values: dict[tuple, list] = {}
         for side in c["sides"]:  # one line per distinct value, with every source that gives it
-            key = (side["value"]["text"], side["status"], side["rank"])
+            key = (side["value"]["text"], side["status"], side["rank"], side["status_label"], side["rank_label"])
             values.setdefault(key, []).extend(x["iri"] for x in side["sources"])
         out.append({"fact": c["fact"], "settled": c["settled"], "answer": c["answer"],
-                    "values": [{"value": v, "status": st, "rank": r, "sources": list(dict.fromkeys(srcs))}
-                               for (v, st, r), srcs in values.items()]})
+                    "values": [{"value": v, "status": st, "rank": r, "status_label": stl, "rank_label": rl,
+                                "sources": list(dict.fromkeys(srcs))}
+                               for (v, st, r, stl, rl), srcs in values.items()]})
     return out
 
 
-def standing(kg, node) -> dict | None:
+def standing(kg, node, lang: str = "en") -> dict | None:
     """Who owns an organisation, as the (possibly time-filtered) graph says: acquisitions and parents.
 
     Returns ``{"independent": bool, "owners": [{"iri", "label", "since", "how"}], "text"}`` for an
@@ -440,6 +467,8 @@ def standing(kg, node) -> dict | None:
     >>> from kg.vocab import RES
     >>> standing(load(), RES.seamicro)["text"]
     'subsidiary of AMD (acquired 2012)'
+    >>> standing(load(), RES.seamicro, lang="zh")["text"]
+    'AMD的子公司（2012年收购）'
     """
     g = kg.graph
     entity = kg.names.entities.get(node)
@@ -455,18 +484,20 @@ def standing(kg, node) -> dict | None:
             if node in set(g.objects(rel, rule.object_path)):
                 date = g.value(rel, CHIPS.date)
                 for owner in sorted(g.objects(rel, rule.subject_path)):
-                    owners.append({"iri": str(owner), "label": label_of(g, owner), "how": "acquired",
+                    owners.append({"iri": str(owner), "label": label_of(g, owner, lang), "how": "acquired",
                                    "since": str(date) if date is not None else None})
     for parent in sorted(g.objects(node, CHIPS.subOrganizationOf)):
-        owners.append({"iri": str(parent), "label": label_of(g, parent), "how": "part of", "since": None})
+        owners.append({"iri": str(parent), "label": label_of(g, parent, lang), "how": "part of", "since": None})
     texts = []
     for o in owners:
-        if o["how"] == "acquired":
-            texts.append(f"subsidiary of {o['label']} (acquired{' ' + o['since'] if o['since'] else ''})")
+        if o["how"] == "acquired" and o["since"]:
+            texts.append(word("subsidiary of {} (acquired {})", lang, o["label"], when(o["since"], lang=lang)))
+        elif o["how"] == "acquired":
+            texts.append(word("subsidiary of {} (acquired)", lang, o["label"]))
         else:
-            texts.append(f"part of {o['label']}")
+            texts.append(word("part of {}", lang, o["label"]))
     return {"independent": not owners, "owners": owners,
-            "text": "; ".join(texts) if texts else "independent (no acquisition or parent stated)"}
+            "text": word("; ", lang).join(texts) if texts else word("independent (no acquisition or parent stated)", lang)}
 
 
 def _ancestors(graph: Graph, classes) -> set:

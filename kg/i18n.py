@@ -50,6 +50,49 @@ _WORDS = {
         "{} round": "{}轮次",
         "Correction: the source says “{}”": "勘误：来源写作“{}”",
         "; read “{}”": "；应为“{}”",
+        # the parts of a relation's sentence (the import's figures, deals and statuses)
+        "sum not disclosed": "金额未披露",
+        "{}–{}": "{}至{}",
+        "about {}": "约{}",
+        "more than {}": "超过{}",
+        "up to {}": "最多{}",
+        "deal: {}": "交易：{}",
+        "stated by {}": "据{}所述",
+        "mark by {}": "估值方：{}",
+        "subsidiary of {} (acquired {})": "{}的子公司（{}收购）",
+        "subsidiary of {} (acquired)": "{}的子公司（已收购）",
+        "part of {}": "隶属{}",
+        "; ": "；",
+        "independent (no acquisition or parent stated)": "独立（未见收购或母公司）",
+        # disputed facts (kg conflicts, kg settle)
+        "stated": "未说明",
+        "normal": "普通",
+        "preferred": "首选",
+        "deprecated": "弃用",
+        "{}: {}": "{}：{}",
+        "{} {}: {}": "{}{}：{}",
+        "stated on the entity: which source gave which value is not recorded": "记在实体上：未记录哪个来源给出哪个值",
+        "No disputed facts{}.": "没有有争议的事实{}。",
+        "No unsettled disputed facts{}.": "没有未解决的争议事实{}。",
+        " about {}": "（关于{}）",
+        "{} disputed fact(s){}: {} unsettled, {} settled": "{} 个有争议的事实{}：{} 个未解决，{} 个已解决",
+        "settled: {}": "已解决：{}",
+        "unsettled": "未解决",
+        "Value (claim)": "值（说法）",
+        "Status": "可信度",
+        "Source (published)": "来源（发布日期）",
+        "Rank": "排序",
+        ": contradicts {}": "：与{}矛盾",
+        "no reason given": "未给出理由",
+        "unnamed": "未署名",
+        "no date": "无日期",
+        "Wrote the ranking to {}; load it with --data {}.": "排序已写入 {}；用 --data {} 载入。",
+        "Standing: {}": "归属：{}",
+        " (undated)": "（无日期）",
+        " (possibly in force: dates too coarse to tell)": "（可能有效：日期太粗，无法判断）",
+        " (disputed)": "（有争议）",
+        " ({})": "（{}）",
+        "Disputed: {} — {} — {}; see kg conflicts": "有争议：{} — {} — {}；见 kg conflicts",
         # the command line's own words
         "{} → {}: {} hop": "{} → {}：{} 跳",
         "{} → {}: {} hops": "{} → {}：{} 跳",
@@ -294,8 +337,10 @@ def edge_sentence(G, u, v, data: dict, lang: str = "en") -> str:
         details.append(word("Series {}", lang, data["series"]))
     if span := when(data.get("date"), data.get("start"), data.get("end"), lang):
         details.append(span)
-    if "amount" in data:
+    if data.get("amount") is not None:
         details.append(money(data["amount"], data.get("currency", "USD"), data.get("amount_bound", "exact"), lang))
+    elif data.get("amount_bound") == "undisclosed":
+        details.append(word("sum not disclosed", lang))
     if data.get("lead"):
         details.append(word("lead", lang))
     return f"{clause}（{'，'.join(details)}）" if details else clause

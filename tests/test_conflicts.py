@@ -178,3 +178,43 @@ def test_single_values_on_an_entity_are_compared_too(tmp_path):
     kg = load([ARTICLE, two])
     found = by_fact(conflicts(kg, "Graphcore"), "Graphcore: headquarters")
     assert sorted(s["value"]["text"] for s in found["sides"]) == ["Bristol, UK", "Oxford, UK"]
+
+
+def test_conflicts_and_settle_answer_in_chinese(pages, tmp_path, monkeypatch):
+    result = invoke(*data_args(pages), "conflicts", "Graphcore", "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    for text in ("有争议的事实（关于Graphcore）", "创立 · Graphcore：日期 — 未解决", "值（说法）", "可信度", "2012年",
+                 "约4亿英镑", "5亿美元至6亿美元", "已否认：与res:t-a003矛盾", "媒体报道", "普通", "无日期"):
+        assert text in result.output, result.output
+    assert "unsettled" not in result.output and "about £400M" not in result.output, result.output
+    answer = json.loads(invoke(*data_args(pages), "conflicts", "Graphcore", "--lang", "zh", "--json").output)
+    price = by_fact(answer, "估值 · Graphcore · 2024-07")
+    # the keys answers compare stay English; what people read is Chinese
+    assert {s["status"] for s in price["sides"]} == {"reported", "denied"}
+    assert {s["status_label"] for s in price["sides"]} == {"媒体报道", "已否认"}
+    ranks = tmp_path / "ranks.ttl"
+    monkeypatch.setenv("KG_LANG", "zh")
+    settled = invoke(*data_args(pages), "settle", "res:t-a010", "--rank", "deprecated", "--reason", "Launched in 2016",
+                     "--by", "A. Reader", "-o", ranks)
+    assert settled.exit_code == 0 and f"排序已写入 {ranks}" in settled.output, settled.output
+    after = invoke(*data_args([*pages, ranks]), "conflicts", "Graphcore")
+    assert "弃用: Launched in" in after.output, after.output
+    ranked = json.loads(invoke(*data_args([*pages, ranks]), "conflicts", "Graphcore", "--json").output)
+    (side,) = [s for c in ranked["conflicts"] for s in c["sides"] if s["claim"].endswith("t-a010")]
+    assert (side["rank"], side["rank_label"], side["ranks"][0]["reason"]) == ("deprecated", "弃用", "Launched in 2016")
+    # a changed data file changes the answer: when every page says 2016, no founding dispute
+    agreed = PAGES.replace('"2012"^^xsd:gYear', '"2016"^^xsd:gYear').replace('"2015"^^xsd:gYear', '"2016"^^xsd:gYear')
+    without = with_article(tmp_path, agreed, "other.ttl")
+    assert "创立 · Graphcore" not in invoke(*data_args(without), "conflicts", "Graphcore").output
+
+
+def test_entity_sentences_in_chinese_carry_the_imports_parts(runner):
+    """The bundled sheet's deal, undisclosed sum, range and status in `kg entity --lang zh`."""
+    result = runner.invoke(app, ["entity", "Graphcore", "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    for text in ("软银收购了Graphcore · 2024年7月11日 · 金额未披露 · 已确认", "Graphcore估值5亿美元至6亿美元",
+                 "交易：软银收购了Graphcore", "媒体报道", "归属：软银的子公司（2024年7月11日收购）", "（有争议）",
+                 "有争议：创立 · Graphcore：日期"):
+        assert text in result.output, result.output
+    for english in ("sum not disclosed", "deal:", "Standing:", "Disputed:", "(disputed)"):
+        assert english not in result.output, result.output

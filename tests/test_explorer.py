@@ -237,6 +237,28 @@ def test_chinese_interface(bundled):
     assert 'href="/entity/nvidia"' in html and ">English</a>" in html  # the switch back
 
 
+def test_the_chinese_view_tells_facts_and_hops_in_chinese(bundled, hostile, runner):
+    assert bundled.get("/api/entity/graphcore", params={"lang": "zh"}).json() == \
+        cli_json(runner, "entity", "res:graphcore", "--lang", "zh")
+    hops = {"from": "Nvidia", "to": "Graphcore", "lang": "zh"}
+    answer = bundled.get("/api/path", params=hops).json()
+    assert answer == cli_json(runner, "path", "Nvidia", "Graphcore", "--lang", "zh")
+    html = bundled.get("/path", params=hops).text
+    for edge in answer["paths"][0]["edges"]:
+        assert re.search(r"[\u4e00-\u9fff]", edge["sentence"]) and f'<span class="text">{edge["sentence"]}</span>' in html
+    page = bundled.get("/entity/graphcore", params={"lang": "zh"}).text
+    # the import's sentence parts: a deal, an undisclosed sum, a range, a status; the owner in the header
+    for said in ("软银收购了Graphcore · 2024年7月11日 · 金额未披露 · 已确认", "Graphcore估值5亿美元至6亿美元",
+                 "交易：软银收购了Graphcore · 媒体报道", "软银的子公司（2024年7月11日收购）"):
+        assert said in page, said
+    assert "sum not disclosed" not in page and "deal:" not in page and "SoftBank Group Corp acquired" not in page
+    assert "SoftBank Group Corp acquired Graphcore" in bundled.get("/entity/graphcore").text  # English stays English
+    # another data file, another sentence: the hostile investor's Chinese name, as text
+    changed = hostile.get("/entity/graphcore", params={"lang": "zh"}).text
+    assert "&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;投资了Graphcore" in changed
+    assert "投资了Graphcore" in page and "alert(2)" not in page
+
+
 def test_path_page_tells_the_hops_with_sources(bundled):
     answer = bundled.get("/api/path", params={"from": "Nvidia", "to": "Graphcore", "k": 2}).json()
     html = bundled.get("/path", params={"from": "Nvidia", "to": "Graphcore", "k": 2}).text
@@ -537,6 +559,27 @@ def test_chinese_on_a_phone(bundled, reader):
     r.go("/?lang=zh")
     assert r.suggest("#q", "jim keler")[0] == "Jim Keller"
     r.screenshot("explorer-search-zh-phone.png")
+    r.clean()
+
+
+@pytest.mark.browser
+def test_the_chinese_view_of_an_entity_and_a_path_reads_in_chinese(bundled, reader, runner):
+    r = reader(bundled)
+    r.go("/entity/graphcore?lang=zh")
+    facts = r.page.locator(".facts .text").all_inner_texts()
+    assert "软银收购了Graphcore · 2024年7月11日 · 金额未披露 · 已确认" in facts, facts
+    assert not any("deal:" in f or "not disclosed" in f for f in facts), facts
+    r.screenshot("explorer-entity-zh.png")
+    r.page.click("text=查与…的关系")
+    r.page.wait_for_url("**/path?from=*")
+    r.page.fill("#to", "英伟达")
+    r.page.click("form.path-form button[type=submit]")
+    r.wait("() => window.kgGraphReady === true", 20_000)
+    shown = r.page.locator(".hops .text").all_inner_texts()
+    wanted = cli_json(runner, "path", "Graphcore", "英伟达", "--lang", "zh")["paths"][0]["edges"]
+    assert shown == [e["sentence"] for e in wanted] and all(re.search(r"[\u4e00-\u9fff]", s) for s in shown), shown
+    assert r.js("document.documentElement.lang") == "zh-Hans"
+    r.screenshot("explorer-path-zh.png")
     r.clean()
 
 

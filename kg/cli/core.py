@@ -90,23 +90,25 @@ def entity(
     if time:
         console.print(Text(f"{time_note(kg)}", style="bold"))
     if standing and (time or not standing["independent"]):
-        console.print(Text(f"Standing: {standing['text']}"))
+        console.print(Text(word("Standing: {}", lang, standing["text"])))
     sources: dict[str, int] = {}
     _funding_table(info.get("funding"), lang)
     table = Table(word("Fact", lang), word("Source", lang), expand=False)
     for fact in _readable(info["facts"], lang):
         keys = [sources.setdefault(s, len(sources) + 1) for s in fact["sources"]]
-        mark = {"undated": " (undated)", "possibly": " (possibly in force: dates too coarse to tell)"}.get(fact.get("when"), "")
+        mark = word({"undated": " (undated)", "possibly": " (possibly in force: dates too coarse to tell)"}.get(
+            fact.get("when"), ""), lang)
         if dispute := fact.get("dispute"):
-            mark += " (disputed)" if dispute["rank"] == "normal" else f" ({dispute['rank']})"
+            mark += word(" (disputed)" if dispute["rank"] == "normal" else " ({})", lang, word(dispute["rank"], lang))
         table.add_row(Text(fact["text"] + mark), " ".join(f"[{k}]" for k in keys))
     console.print(table)
     for dispute in info.get("disputes", []):
         values = " · ".join(f"{v['value']} {cite(sources, v['sources'])}"
-                            + (f" ({v['status']})" if v["status"] not in ("stated",) else "")
-                            + (f" ({v['rank']})" if v["rank"] != "normal" else "") for v in dispute["values"])
-        state = f"settled: {dispute['answer']}" if dispute["settled"] else "unsettled"
-        console.print(Text(f"Disputed: {dispute['fact']} — {values} — {state}; see kg conflicts"))
+                            + (word(" ({})", lang, v["status_label"]) if v["status"] not in ("stated",) else "")
+                            + (word(" ({})", lang, v["rank_label"]) if v["rank"] != "normal" else "")
+                            for v in dispute["values"])
+        state = word("settled: {}", lang, dispute["answer"]) if dispute["settled"] else word("unsettled", lang)
+        console.print(Text(word("Disputed: {} — {} — {}; see kg conflicts", lang, dispute["fact"], values, state)))
     print_sources(sources)
 
 

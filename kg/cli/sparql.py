@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -103,25 +102,6 @@ def _money_cell(row, amount: int, precision: int, currency: int | None) -> Text:
     return Text(format_money(value.toPython(), cur, _BOUNDS.get(str(bound), "")))
 
 
-def _label(graph, term) -> str | None:
-    """The English label of ``term`` (else any label), or None when it has none."""
-    from rdflib import RDFS
-
-    from kg.names import label_of
-
-    return label_of(graph, term) if (term, RDFS.label, None) in graph else None
-
-
-def _labeller(kg, result=None):
-    """How the table finds a label: from the entity index for a store, the endpoint for --endpoint, else the graph."""
-    if getattr(kg, "remote", False):
-        return kg.labeller(result)
-    if getattr(kg, "store", None) is not None:  # don't copy a whole store into rdflib for labels
-        entities = kg.names.entities
-        return lambda term: entities[term].label if term in entities else None
-    return lambda term: _label(kg.graph, term)
-
-
 def _print_table(result, label_of, ids: bool = False) -> None:
     from kg.sparql import serialize
 
@@ -155,31 +135,6 @@ def _print_table(result, label_of, ids: bool = False) -> None:
     for row in cells:
         table.add_row(*row)
     console.print(table)
-
-
-def _with_labels(result, label_of):
-    """The SELECT ``result`` with a ``?xLabel`` column beside each column ``?x`` that holds named entities."""
-    from dataclasses import replace
-
-    from rdflib import Literal, URIRef
-
-    named = [i for i, _ in enumerate(result.vars)
-             if any(isinstance(row[i], URIRef) and label_of(row[i]) for row in result.rows)]
-    if result.kind != "select" or not named:
-        return result
-    order = [(i, False) for i in range(len(result.vars))]
-    for i in reversed(named):
-        order.insert(order.index((i, False)) + 1, (i, True))
-
-    def value(row, i, label):
-        term = row[i]
-        if not label:
-            return term
-        text = label_of(term) if isinstance(term, URIRef) else None
-        return Literal(text) if text else None
-
-    return replace(result, vars=[result.vars[i] + ("Label" if label else "") for i, label in order],
-                   rows=[tuple(value(row, i, label) for i, label in order) for row in result.rows])
 
 
 @app.command()
@@ -240,7 +195,7 @@ def sparql(
 
       kg sparql -f q.rq --format csv --output answer.csv
     """
-    from kg.sparql import compact, format_for_path, resolve_format, run_query, serialize
+    from kg.sparql import compact, format_for_path, resolve_format, serialize, with_labels
 
     text, saved = _read_query(query, file, name)
     if as_json:
@@ -255,25 +210,24 @@ def sparql(
             raise BadInput(f"{output}: say which --format to write (the suffix {output.suffix!r} names none)")
     if fmt is not None and fmt.lower() == "table":
         fmt = None
-    kg = get_kg(ctx)
-    remote = getattr(kg, "remote", False)  # --endpoint: the query is checked here, then forwarded
+    kg = get_kg(ctx)  # files, a store or --endpoint: each binds, runs and labels in its own way
     params = _params(param or [])
     if saved is not None:
-        params = kg.bind(saved, params) if remote else saved.bind(params, source=kg)
+        params = kg.bind(saved, params)
+        label_of = kg.labeller()
         for p in saved.params:
             if p.type in ("entity", "source") and p.name in params:
-                label = _labeller(kg)(params[p.name])
+                label = label_of(params[p.name])
                 named = f"{label} " if label else ""
                 err_console.print(Text(f"?{p.name} = {named}({compact(params[p.name])})", style="dim"))
-    result = (kg.query if remote else partial(run_query, kg))(
-        saved if saved is not None else text, params=params, timeout=timeout, max_rows=max_rows)
+    result = kg.query(saved if saved is not None else text, params=params, timeout=timeout, max_rows=max_rows)
     if fmt is None:
         if output is not None:  # pragma: no cover - fmt is always set when output is
             raise BadInput("a table cannot be written to a file; give --format")
-        _print_table(result, _labeller(kg, result), ids)
+        _print_table(result, kg.labeller(result), ids)
         return _exit_if_empty(result)
     if (saved is not None if labels is None else labels) and result.kind == "select":
-        result = _with_labels(result, _labeller(kg, result))
+        result = with_labels(result, kg.labeller(result))
     data = serialize(result, resolve_format(result.kind, fmt))
     if output is not None:
         from kg.export import atomic_write

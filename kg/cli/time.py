@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, LangOpt, Table, app, cite, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.cli.app import (JsonOpt, LangOpt, Table, app, cite, console, get_kg, local_only, print_json, print_sources,
+                        time_note, time_options)
 from kg.i18n import join, word
 
 
@@ -93,6 +94,7 @@ def conflicts(
     ctx: typer.Context,
     name: Annotated[Optional[list[str]], typer.Argument(help="Only facts about this entity (any name).")] = None,
     unsettled: Annotated[bool, typer.Option("--unsettled", help="Only disputes no ranking settles yet.")] = False,
+    lang: LangOpt = "en",
     as_json: JsonOpt = False,
 ):
     """Facts the sources disagree on, each side with its value, source, publisher, date, status and rank.
@@ -106,32 +108,35 @@ def conflicts(
     from kg.conflicts import conflicts as run
 
     kg = get_kg(ctx)
-    answer = run(kg, " ".join(name) if name else None, unsettled=unsettled)
+    local_only(kg, lang)
+    answer = run(kg, " ".join(name) if name else None, unsettled=unsettled, lang=lang)
     if as_json:
         return print_json(answer)
     found = answer["conflicts"]
-    about = f" about {answer['entity']['label']}" if answer["entity"] else ""
+    about = word(" about {}", lang, answer["entity"]["label"]) if answer["entity"] else ""
     if not found:
-        console.print(Text(f"No {'unsettled ' if unsettled else ''}disputed facts{about}. {time_note(kg)}".strip()))
+        none = "No unsettled disputed facts{}." if unsettled else "No disputed facts{}."
+        console.print(Text(f"{word(none, lang, about)} {time_note(kg)}".strip()))
         return
-    console.print(Text(f"{len(found)} disputed fact(s){about}: {answer['unsettled']} unsettled, "
-                       f"{answer['settled']} settled {time_note(kg)}".strip(), style="bold"))
+    console.print(Text(word("{} disputed fact(s){}: {} unsettled, {} settled", lang, len(found), about,
+                            answer["unsettled"], answer["settled"]) + f" {time_note(kg)}".rstrip(), style="bold"))
     sources: dict[str, int] = {}
     for conflict in found:
-        state = f"settled: {conflict['answer']}" if conflict["settled"] else "unsettled"
+        state = word("settled: {}", lang, conflict["answer"]) if conflict["settled"] else word("unsettled", lang)
         table = Table(title=f"{conflict['fact']} — {state}", title_justify="left")
         for column in ("Value (claim)", "Status", "Source (published)", "Rank"):
-            table.add_column(column, overflow="fold")
+            table.add_column(word(column, lang), overflow="fold")
         for side in conflict["sides"]:
-            status = side["status"]
+            status = side["status_label"]
             if side.get("denies"):
-                status += ": contradicts " + ", ".join(_short(c) for c in side["denies"])
-            cited = "; ".join(f"{s['publisher'] or s['label']} ({s['published'] or 'no date'}) "
+                status += word(": contradicts {}", lang, ", ".join(_short(c) for c in side["denies"]))
+            cited = "; ".join(f"{s['publisher'] or s['label']} ({s['published'] or word('no date', lang)}) "
                               + cite(sources, [s['iri']]) for s in side["sources"])
-            rank = side["rank"]
+            rank = side["rank_label"]
             if side["ranks"]:
                 last = side["ranks"][-1]
-                rank += f": {last['reason'] or 'no reason given'} ({last['by'] or 'unnamed'}{', ' + last['date'] if last['date'] else ''})"
+                rank += (f": {last['reason'] or word('no reason given', lang)} "
+                         f"({last['by'] or word('unnamed', lang)}{', ' + last['date'] if last['date'] else ''})")
             value = Text(side["value"]["text"])
             value.append("\n" + _short(side["claim"]), style="dim")
             table.add_row(value, Text(status), Text(cited), Text(rank))
@@ -150,6 +155,7 @@ def settle(
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Add the ranking to this Turtle file (load it with --data). Default: print it.",
         dir_okay=False)] = None,
+    lang: LangOpt = "en",
 ):
     """Settle a disputed fact as data: rank one source's claim preferred or deprecated, with a reason and who decided.
 
@@ -165,4 +171,4 @@ def settle(
 
     before = output.read_text(encoding="utf-8") if output.exists() else ""
     atomic_write(output, before + ("\n" if before and not before.endswith("\n") else "") + text)
-    console.print(Text(f"Wrote the ranking to {output}; load it with --data {output}."))
+    console.print(Text(word("Wrote the ranking to {}; load it with --data {}.", lang, output, output)))

@@ -10,9 +10,10 @@ shows beside that answer (Chinese labels, sources' details, a small graph).
 
 ``as_of``, ``known_by`` and ``dated_only`` choose the graph a question is
 asked of, as the CLI's ``--as-of`` does (:func:`kg.timeview.snapshot`).
-Keyword arguments added to the library later (``lang`` ...) pass through:
-each function is handed every keyword argument it declares, the rest are
-dropped, so a page asking for them gets them as soon as the library does.
+``lang`` ("en" or "zh") is the language of names and sentences, as the CLI's
+``--lang``. Every question goes through the backend's methods
+(:class:`kg.backend.Backend`), so pages work the same on files, a store
+and a remote SPARQL endpoint.
 
 Examples
 --------
@@ -31,11 +32,9 @@ Examples
 
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 import traceback
-from functools import partial
 
 from kg.errors import BadInput, KGError, NotFound, QueryTimeout
 
@@ -126,36 +125,23 @@ def search(kg, q: str, limit: int = 10) -> dict:
     return {"query": q, "results": [_node(kg, e.as_dict()) for e in found]}
 
 
-def entity(kg, name: str, **extra) -> dict:
+def entity(kg, name: str, lang: str = "en") -> dict:
     """Everything about one entity: :func:`kg.facts.describe`, as ``kg entity --json`` prints it."""
-    from kg.facts import describe
-
-    if _remote(kg):
-        return kg.describe(name)
-    if hasattr(kg, "entity_graph") and not hasattr(kg, "time"):  # a store: just this entity's neighbourhood, as the CLI does
-        iri = kg.resolve(name).iri
-        kg, name = kg.entity_graph(iri), str(iri)
-    return _pass(describe, kg, name, **extra)
+    return kg.describe(name, lang=lang)
 
 
-def neighbors(kg, name: str, depth: int = 1, only=None, **extra) -> dict:
+def neighbors(kg, name: str, depth: int = 1, only=None, lang: str = "en") -> dict:
     """The neighbourhood of an entity: :func:`kg.paths.neighbors`, as ``kg neighbors --json`` prints it."""
-    from kg.paths import neighbors as run
-
-    ask = kg.neighbors if _remote(kg) else partial(run, kg)
-    return _pass(ask, name, depth=depth, only=_split(only), **extra)
+    return kg.neighbors(name, depth=depth, only=_split(only), lang=lang)
 
 
 def path(kg, source: str, target: str, k: int = 1, all_shortest: bool = False, max_len=None,
-         only=None, exclude=None, avoid=None, through=None, **extra) -> dict:
+         only=None, exclude=None, avoid=None, through=None, lang: str = "en") -> dict:
     """How two entities connect: :func:`kg.paths.find_paths`, as ``kg path --json`` prints it."""
-    from kg.paths import find_paths
-
     if k < 1 or k > 10:
         raise BadInput(f"k must be between 1 and 10, not {k}")
-    ask = kg.find_paths if _remote(kg) else partial(find_paths, kg)
-    return _pass(ask, source, target, k=k, all_shortest=all_shortest, max_len=max_len, only=_split(only),
-                 exclude=_split(exclude), avoid=_split(avoid), through=through or None, **extra)
+    return kg.find_paths(source, target, k=k, all_shortest=all_shortest, max_len=max_len, only=_split(only),
+                         exclude=_split(exclude), avoid=_split(avoid), through=through or None, lang=lang)
 
 
 def _split(values) -> list[str]:
@@ -163,17 +149,6 @@ def _split(values) -> list[str]:
     if isinstance(values, str):
         values = [values]
     return [part.strip() for value in values or [] for part in str(value).split(",") if part.strip()]
-
-
-def _pass(func, *args, **kwargs):
-    """Call ``func`` with the keyword arguments it declares; those it does not know yet are dropped."""
-    try:
-        declared = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        declared = {}
-    if not any(p.kind is p.VAR_KEYWORD for p in declared.values()):
-        kwargs = {k: v for k, v in kwargs.items() if k in declared and (v is not None or declared[k].default is None)}
-    return func(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------------
@@ -228,13 +203,13 @@ def _cited(value) -> set[str]:
     return found
 
 
-def graph_of(kg, name: str, only=None, limit: int = MAX_NEIGHBOURS) -> dict:
+def graph_of(kg, name: str, only=None, limit: int = MAX_NEIGHBOURS, lang: str = "en") -> dict:
     """An entity and its neighbours to draw: ``{"center", "nodes", "edges", "more"}``.
 
     At most ``limit`` neighbours (the rest counted in ``more``); one edge per
     relation between the entity and a neighbour, with its sentence.
     """
-    hood = neighbors(kg, name, only=only)
+    hood = neighbors(kg, name, only=only, lang=lang)
     center = _node(kg, hood["entity"])
     reached = hood["reached"][:limit]
     shown = {center["iri"]} | {r["iri"] for r in reached}
@@ -247,10 +222,10 @@ def graph_of(kg, name: str, only=None, limit: int = MAX_NEIGHBOURS) -> dict:
             "more": len(hood["reached"]) - len(reached)}
 
 
-def entity_page(kg, name: str, **extra) -> dict:
-    """What ``/entity/{slug}`` shows: the entity, its drawn neighbourhood, its sources' details."""
-    about = entity(kg, name, **extra)
-    drawn = graph_of(kg, about["iri"])
+def entity_page(kg, name: str, lang: str = "en") -> dict:
+    """What ``/entity/{slug}`` shows: the entity (in ``lang``), its drawn neighbourhood, its sources' details."""
+    about = entity(kg, name, lang=lang)
+    drawn = graph_of(kg, about["iri"], lang=lang)
     return {"entity": about, "node": _node(kg, about), "graph": drawn,
             "sources": sources_of(kg, _cited(about))}
 
@@ -337,19 +312,16 @@ def question(kg, name: str, params: dict, fmt: str | None = None, *, timeout=Non
     """
     from rdflib import Literal, URIRef
 
-    from kg.sparql import compact, run_query, saved_query, serialize
+    from kg.sparql import compact, saved_query, serialize, with_labels
 
     saved = saved_query(name)
     given = {k: v for k, v in (params or {}).items() if str(v).strip()}
-    bindings = kg.bind(saved, given) if _remote(kg) else saved.bind(given, source=kg)
-    result = (kg.query if _remote(kg) else partial(run_query, kg))(
-        saved, params=bindings, timeout=timeout, max_rows=max_rows)
+    bindings = kg.bind(saved, given)
+    result = kg.query(saved, params=bindings, timeout=timeout, max_rows=max_rows)
     if fmt is not None:
         if fmt not in ("csv", "json"):
             raise BadInput(f"format {fmt!r}: the explorer offers csv and json")
-        from kg.cli.sparql import _labeller, _with_labels  # the name columns kg sparql --name adds
-
-        return serialize(_with_labels(result, _labeller(kg, result)) if result.kind == "select" else result, fmt)
+        return serialize(with_labels(result, kg.labeller(result)), fmt)  # the name columns kg sparql --name adds
     entities = kg.names.entities
 
     def cell(term):

@@ -129,6 +129,10 @@ def _int(params, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+#: The explorer's questions whose answers hold sentences, asked in the reader's language.
+IN_LANGUAGE = ("entity", "entity_page", "neighbors", "graph", "path", "path_page")
+
+
 def routes(pool) -> list:
     """The explorer's routes, answering from the query workers of ``pool`` (a :class:`kg.server.WorkerPool`)."""
     from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -139,8 +143,13 @@ def routes(pool) -> list:
     cache: dict = {}
 
     async def ask(request, fn: str, **args):
-        """The answer of a query worker to ``fn(**args)`` (:func:`kg.explorer.api.call`), or a :class:`Problem`."""
+        """The answer of a query worker to ``fn(**args)`` (:func:`kg.explorer.api.call`), or a :class:`Problem`.
+
+        Questions that write sentences are asked in the reader's language.
+        """
         peer = request.client.host if request.client else "local"
+        if fn in IN_LANGUAGE and lang_of(request) != "en":
+            args["lang"] = lang_of(request)
         status, media_type, body = await pool.ask({"fn": fn, "args": args}, peer)
         if not media_type.startswith("application/json"):
             if status == 200:

@@ -57,6 +57,7 @@ from kg.sparql.formats import (  # noqa: F401
     format_for_path,
     resolve_format,
     serialize,
+    with_labels,
 )
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "execute",
     "run_query",
     "serialize",
+    "with_labels",
     "resolve_format",
     "format_for_path",
     "saved_queries",

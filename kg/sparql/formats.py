@@ -20,6 +20,7 @@ __all__ = [
     "RESULT_FORMATS",
     "GRAPH_FORMATS",
     "MEDIA_TYPES",
+    "with_labels",
 ]
 
 
@@ -99,6 +100,45 @@ def format_for_path(path) -> str | None:
     from pathlib import Path
 
     return _SUFFIX_FORMATS.get(Path(path).suffix.lower())
+
+
+def with_labels(result: QueryResult, label_of) -> QueryResult:
+    """The SELECT ``result`` with a ``?xLabel`` column beside each column ``?x`` that holds named entities.
+
+    ``label_of(term)`` gives an entity's name or None (a backend's
+    :meth:`~kg.backend.Backend.labeller`). Other results come back unchanged.
+    This is what ``kg sparql --name`` writes and the explorer's CSV downloads.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> kg = load()
+    >>> result = kg.query("SELECT ?c WHERE { VALUES ?c { res:groq } }")
+    >>> named = with_labels(result, kg.labeller(result))
+    >>> named.vars, [str(t) for t in named.rows[0]]
+    (['c', 'cLabel'], ['https://w3id.org/chipskg/id/groq', 'Groq'])
+    """
+    from dataclasses import replace
+
+    from rdflib import Literal
+
+    named = [i for i, _ in enumerate(result.vars)
+             if any(isinstance(row[i], URIRef) and label_of(row[i]) for row in result.rows)]
+    if result.kind != "select" or not named:
+        return result
+    order = [(i, False) for i in range(len(result.vars))]
+    for i in reversed(named):
+        order.insert(order.index((i, False)) + 1, (i, True))
+
+    def value(row, i, label):
+        term = row[i]
+        if not label:
+            return term
+        text = label_of(term) if isinstance(term, URIRef) else None
+        return Literal(text) if text else None
+
+    return replace(result, vars=[result.vars[i] + ("Label" if label else "") for i, label in order],
+                   rows=[tuple(value(row, i, label) for i, label in order) for row in result.rows])
 
 
 def serialize(result: QueryResult, fmt: str) -> bytes:
