@@ -119,15 +119,29 @@ def usable_cache_dir(create: bool = False) -> Path | None:
 
 
 def _versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
+    """Each library's installed version, read from the name of its ``NAME-VERSION.dist-info`` folder.
+
+    That is a directory listing; importlib.metadata gives the same answer but
+    importing it costs more than a warm ``kg path`` spends on its question.
+    """
+    from importlib.util import find_spec
 
     found = {}
     for name in _LIBRARIES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = None
+        spec = find_spec(name)
+        folder = Path(spec.origin).parent.parent if spec is not None and spec.origin else None
+        infos = sorted(folder.glob(f"{name}-*.dist-info")) if folder is not None else []
+        found[name] = infos[0].name[len(name) + 1:-len(".dist-info")] if infos else _metadata_version(name)
     return found
+
+
+def _metadata_version(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
 
 
 def _code_fingerprint() -> str:

@@ -1,9 +1,11 @@
-"""The ``kg`` command: a thin layer that parses, calls the library and prints."""
+"""The ``kg`` command: a thin layer that parses, calls the library and prints.
+
+Each command lives in one module of this package, imported when it runs (:data:`kg.cli.app.COMMANDS`).
+"""
 
 import os
 import sys
 
-from kg.cli import core, identity, imports, network, scale, sparql, time, views  # noqa: F401  (each registers its commands)
 from kg.cli.app import app
 
 __all__ = ["app", "main"]

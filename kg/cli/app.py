@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import json
 import re
@@ -16,9 +17,10 @@ from rich.segment import Segment
 from rich.table import Table as _RichTable
 from typer.core import TyperGroup
 
+from kg.cli.plain import read_plainly
 from kg.errors import DataWarning, KGError
 
-__all__ = ["app", "console", "err_console", "get_kg", "print_json", "cite", "print_sources", "JsonOpt", "fail",
+__all__ = ["app", "COMMANDS", "console", "err_console", "get_kg", "print_json", "cite", "print_sources", "JsonOpt", "fail",
            "time_options", "time_note", "data_paths", "Table", "LangOpt", "local_only", "visible"]
 
 # Characters a terminal acts on instead of showing: C0 and C1 controls but tab and newline
@@ -82,8 +84,47 @@ class Table(_RichTable):
         return super().add_column(*args, overflow=overflow, **kwargs)
 
 
+#: Every command, in the order ``kg --help`` lists them, and the module of :mod:`kg.cli` that defines it.
+#: A module is imported only when one of its commands runs (or the help lists them all): ``kg path``
+#: loads neither SPARQL, the server nor the views.
+COMMANDS = {
+    "info": "core", "validate": "core", "entity": "core",
+    "duplicates": "identity", "merge": "identity",
+    "import": "imports",
+    "path": "network", "common": "network", "neighbors": "network", "centrality": "network",
+    "communities": "network", "coinvest": "network",
+    "synth": "scale", "load": "scale", "push": "scale",
+    "sparql": "sparql", "queries": "sparql", "serve": "sparql",
+    "timeline": "time", "alumni": "time", "conflicts": "time", "settle": "time",
+    "viz": "views", "export": "views",
+}
+
+
 class _Group(TyperGroup):
-    """Turns library errors into one line on stderr and the documented exit code."""
+    """Loads each command's module on first use; turns library errors into one line on stderr and the documented exit code."""
+
+    def list_commands(self, ctx):
+        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in COMMANDS:
+            importlib.import_module(f"kg.cli.{COMMANDS[name]}")  # its decorators register on `app`
+            from typer.main import get_command_from_info, get_command_name
+
+            for info in app.registered_commands:
+                if get_command_name(info.name or info.callback.__name__) not in self.commands:
+                    command = get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                                    rich_markup_mode=app.rich_markup_mode)
+                    self.commands[command.name] = command
+        command = self.commands.get(name)
+        if command is not None:
+            read_plainly(command.get_params(ctx))  # its --help too, which click makes on first use
+        return command
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        read_plainly(params)
+        return params
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Run the command; a usage error is one line on stderr (exit 2), not typer's boxed panel."""
@@ -141,7 +182,7 @@ def _usage_line(error) -> int:
     if type(error).__name__ == "NoSuchOption":
         close = sorted(error.possibilities or ())
         message = f"no such option {error.option_name}" + (f" (did you mean {' or '.join(close)}?)" if close else "")
-    elif (unknown := re.match(r"No such command '(.*?)'\.", message)) and ctx is not None:
+    elif (unknown := re.match(r"No such command '(.*)'(?:\.|$)", message)) and ctx is not None:
         import difflib
 
         name = unknown.group(1)

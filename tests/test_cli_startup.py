@@ -1,0 +1,84 @@
+"""Start-up of ``kg``: a command loads only its own module, a warm question imports nothing heavy, values still checked."""
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.main import get_command_name
+from typer.testing import CliRunner
+
+from kg.cli.app import COMMANDS, app
+from kg.synth import synthesize
+
+HEAVY = ("rdflib", "networkx", "pyshacl", "numpy", "pydantic")
+
+
+def test_commands_names_every_command_and_its_module_in_help_order():
+    for module in dict.fromkeys(COMMANDS.values()):
+        importlib.import_module(f"kg.cli.{module}")
+    registered = [(get_command_name(info.name or info.callback.__name__), info.callback.__module__)
+                  for info in app.registered_commands]
+    assert registered == [(name, f"kg.cli.{module}") for name, module in COMMANDS.items()]
+
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory):
+    """Synthetic data whose projection is already cached: (data folder, environment)."""
+    data = synthesize(tmp_path_factory.mktemp("data"), 15, seed=5).path.parent
+    env = {**os.environ, "KG_CACHE_DIR": str(tmp_path_factory.mktemp("cache") / "c")}
+    first = subprocess.run([sys.executable, "-m", "kg", "--no-bundled", "--data", str(data), "path", "res:company-1", "res:company-9"],
+                           capture_output=True, text=True, env=env)
+    assert first.returncode in (0, 1), first.stderr
+    return data, env
+
+
+def _imported(warm, *args):
+    """Run ``kg ARGS`` in a fresh process; return (exit code, stdout, the heavy and kg.cli modules it imported)."""
+    data, env = warm
+    # kg.cli.main ends with os._exit: report the modules from a hook run just before it
+    probe = ("import os, sys, runpy; real = os._exit\n"
+             "def report(code):\n"
+             "    sys.stderr.write('\\nimported: ' + ' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+             f"{HEAVY!r} and '.' not in m or m.startswith('kg.cli.'))) + '\\n'); real(code)\n"
+             "os._exit = report\n"
+             "sys.argv = ['kg', *sys.argv[1:]]\n"
+             "runpy.run_module('kg', run_name='__main__')\n")
+    done = subprocess.run([sys.executable, "-c", probe, "--no-bundled", "--data", str(data), *args],
+                          capture_output=True, text=True, env=env)
+    report = done.stderr.rsplit("imported:", 1)
+    assert len(report) == 2, done.stderr
+    return done.returncode, done.stdout, set(report[1].split())
+
+
+@pytest.mark.parametrize("args", [
+    ["path", "res:company-1", "res:company-9"],
+    ["path", "res:company-1", "res:company-9", "--max-len", "6", "--only", "investedIn,customerOf", "--json"],
+    ["neighbors", "res:company-1"],
+    ["common", "res:company-1", "res:company-2", "--json"],
+], ids=" ".join)
+def test_a_warm_question_imports_no_heavy_library_and_no_other_command(warm, args):
+    code, out, imported = _imported(warm, *args)
+    assert code in (0, 1) and out.strip(), out
+    assert imported == {"kg.cli.app", "kg.cli.plain", "kg.cli.network"}, f"kg {' '.join(args)} imported {imported}"
+
+
+def test_entity_loads_only_its_own_command(warm):
+    code, out, imported = _imported(warm, "entity", "res:company-1")
+    assert code == 0 and "res:company-1" not in out and "company-1" in out, out
+    assert {m for m in imported if m.startswith("kg.cli.")} == {"kg.cli.app", "kg.cli.plain", "kg.cli.core"}
+    assert "pydantic" not in imported and "networkx" not in imported, imported
+
+
+def test_plain_values_are_read_and_other_values_still_checked_by_typer(warm):
+    data, env = warm
+    runner = CliRunner()
+    base = ["--no-bundled", "--data", str(data)]
+    two = runner.invoke(app, [*base, "path", "res:company-1", "res:company-9", "--k", "2", "--json"], env=env)
+    assert two.exit_code == 0 and len(json.loads(two.stdout)["paths"]) == 2, two.output
+    for value, says in (("0", "greater than or equal to 1"), ("x", "valid integer"), ("2.5", "valid integer")):
+        bad = runner.invoke(app, [*base, "path", "res:company-1", "res:company-9", "--k", value], env=env)
+        assert bad.exit_code == 2 and f"invalid value for '--k': Input should be" in bad.stderr, bad.output
+        assert says in bad.stderr and len(bad.stderr.splitlines()) == 1, bad.stderr
