@@ -32,6 +32,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -158,13 +159,42 @@ async def client_loop(base, address, queries, think, until, records, kind):
         while time.monotonic() < until:
             name, text = random.choice(queries)
             began = time.monotonic()
+            timing = {}
             try:
                 response = await http.post(f"{base}/sparql", data={"query": text})
                 status = response.status_code
+                timing = server_timing(response.headers.get("server-timing", ""))
             except httpx.HTTPError as e:
                 status = type(e).__name__
-            records.append((kind, name, status, time.monotonic() - began))
+            records.append((kind, name, status, time.monotonic() - began,
+                            timing.get("wait"), timing.get("run"), timing.get("app")))
             await asyncio.sleep(random.uniform(0.5, 1.5) * think)
+
+
+def server_timing(header: str) -> dict:
+    """Seconds by name from a Server-Timing header (``wait;dur=1.2, run;dur=3.4``, in ms)."""
+    out = {}
+    for part in header.split(","):
+        name, _, rest = part.strip().partition(";dur=")
+        if name and rest:
+            out[name] = float(rest) / 1000
+    return out
+
+
+def breakdown(records) -> dict:
+    """Where the slowest tenth of the normal queries spent their time (mean ms).
+
+    ``wait`` for a worker and ``run`` in it, ``server`` the rest of the request handler, ``other``
+    outside it (the HTTP exchange, the event loop, and the load generator's own delays).
+    """
+    timed = sorted((r for r in records if r[4] is not None), key=lambda r: r[3])
+    slow = timed[int(len(timed) * 0.9):]
+    if not slow:
+        return {}
+    mean = lambda values: round(1000 * sum(values) / len(values), 1)  # noqa: E731
+    return {"queries": len(slow), "total_ms": mean([r[3] for r in slow]), "wait_ms": mean([r[4] for r in slow]),
+            "run_ms": mean([r[5] for r in slow]), "server_ms": mean([r[6] - r[4] - r[5] for r in slow]),
+            "other_ms": mean([r[3] - r[6] for r in slow])}
 
 
 def run_load(args) -> dict:
@@ -195,7 +225,7 @@ def run_load(args) -> dict:
     errors = [r for r in fast if r[2] != 200]
     bad = [r for r in records if r[0] == "hostile"]
     outcome: dict = {}
-    for _, name, status, _ in bad:
+    for _, name, status, *_ in bad:
         outcome.setdefault(name, {}).setdefault(str(status), 0)
         outcome[name][str(status)] += 1
     mem = sampler.samples
@@ -209,10 +239,13 @@ def run_load(args) -> dict:
         "p99_ms": round(percentile(latencies, 99), 1), "max_ms": round(max(latencies or [0]), 1),
         "normal_errors": len(errors), "error_rate": round(len(errors) / max(1, len(fast)), 4),
         "error_statuses": sorted({str(r[2]) for r in errors}),
+        "slowest_tenth": breakdown(fast),
         "hostile_queries": len(bad), "hostile_outcomes": outcome,
         "memory_mb_total_max": [(t, total, biggest) for t, total, biggest in mem],
         "server_log_bytes": len(log), "unsendable_in_log": log.count("unsendable"),
         "workers_replaced": log.count("replacing a query worker"),
+        "stop_s": [float(x) for x in re.findall(r"stopping it took ([0-9.]+) s", log)],
+        "start_s": [float(x) for x in re.findall(r"starting its successor ([0-9.]+) s", log)],
     }
     row = (f"| {args.backend} | {args.clients} | {n_hostile} ({result['slow_fraction_of_queries']:.0%} of queries) | "
            f"{len(fast)} | {result['p50_ms']:.0f} | {result['p95_ms']:.0f} | {result['p99_ms']:.0f} | "

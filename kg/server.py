@@ -45,6 +45,7 @@ __all__ = [
     "Reply",
     "WorkerPool",
     "answer",
+    "looks_heavy",
     "create_app",
     "negotiate",
     "allowed_hosts",
@@ -203,7 +204,9 @@ def answer(kg, text: str, *, accept: str | None = None, fmt=None,
 
     Checking and parsing the query count against ``timeout`` as much as running
     it; ``stop``, a function polled while the query runs, stops it by returning
-    True. A query that runs out of memory gets 503.
+    True. With ``stop``, a query that does not stop within a quarter of a second
+    (Oxigraph cannot be interrupted) is left running in its thread: the caller
+    should then retire the process. A query that runs out of memory gets 503.
 
     Examples
     --------
@@ -223,7 +226,9 @@ def answer(kg, text: str, *, accept: str | None = None, fmt=None,
         return Reply(200, MEDIA_TYPES[chosen], serialize(result, chosen))
 
     try:
-        return work() if timeout is None else _call_with_timeout(work, timeout, stop=stop)
+        if timeout is None:
+            return work()
+        return _call_with_timeout(work, timeout, stop=stop, linger=5.0 if stop is None else 0.25)
     except KGError as e:
         return _error(_status(e), str(e))
     except MemoryError:
@@ -273,15 +278,41 @@ def _limit_memory(memory_mb: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
 
 
+def _at_low_priority(func):
+    """``func()`` run in a thread at the lowest CPU priority (Linux sets it per thread); its result or error."""
+    import os
+    import threading
+
+    box: dict = {}
+
+    def target():
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        try:
+            box["value"] = func()
+        except BaseException as e:
+            box["error"] = e
+
+    thread = threading.Thread(target=target, name="kg-worker-load")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
-                 budget=DEFAULT_BUDGET) -> None:  # pragma: no cover - runs in a child process
+                 budget=DEFAULT_BUDGET, quiet=False) -> None:  # pragma: no cover - runs in a child process
     """A worker: open the graph once (files, or an Oxigraph store), then answer requests until told to stop.
 
-    Messages in: a job ``(text, accept, fmt)``, an explorer question
+    Messages in: a job ``(text, accept, fmt, heavy)`` (a heavy one runs at the
+    lowest CPU priority from its start, others once past the budget), an explorer question
     ``{"fn", "args"}`` (:func:`kg.explorer.api.call`), ``"cancel"`` (stop the running
     query) or None (exit). Out: ``(status, media_type, body, retire)``, where
-    ``retire`` asks the parent to replace this worker (a query hit the memory
-    limit and the memory did not come back).
+    ``retire`` asks the parent to replace this worker: a query hit the memory
+    limit and the memory did not come back, or a query could not be stopped
+    (Oxigraph is not interruptible) and still runs. ``quiet`` (a replacement) loads
+    the graph at the lowest CPU priority.
     """
     import gc
     import os
@@ -293,7 +324,7 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the parent, which stops us
     # A query over the memory limit aborts Oxigraph: one line on stderr, not a slow symbolised backtrace.
     os.environ["RUST_BACKTRACE"] = "0"
-    try:
+    def open_graph():
         if store:
             from kg.store import StoreKnowledgeGraph
 
@@ -307,6 +338,11 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
         len(kg.names)  # build the name index now, not on the first request
         answer(kg, "ASK {}", timeout=timeout)  # import the query machinery now, not on the first request
         kg.network  # and the projection the explorer's pages ask: at scale, building it outlasts a request
+        return kg, size
+
+    try:
+        # A replacement loads at the lowest CPU priority, so that the other workers' queries go first.
+        kg, size = _at_low_priority(open_graph) if quiet else open_graph()
     except KGError as e:
         conn.send(("failed", str(e)))
         return
@@ -323,7 +359,7 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
 
     def cancelled() -> bool:
         """True once the parent asks to stop the running query; past the budget, lower its CPU priority."""
-        if not demoted[0] and time.monotonic() - began[0] > budget:
+        if not demoted[0] and time.monotonic() > demote_at[0]:
             demoted[0] = True
             for thread in threading.enumerate():  # so that short queries in the other workers get the CPU first
                 if thread.name == QUERY_THREAD and thread.native_id:
@@ -334,7 +370,11 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
                 return True
         return False
 
-    began, demoted = [0.0], [False]
+    demote_at, demoted = [0.0], [False]
+
+    def stuck() -> bool:
+        """True while a query thread runs on after its answer (one Oxigraph would not stop)."""
+        return any(t.name == QUERY_THREAD and t.is_alive() for t in threading.enumerate())
 
     while True:
         try:
@@ -350,13 +390,13 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
             continue
         if job == "cancel":  # arrived after its query had already been answered
             continue
-        text, accept, fmt = job
-        began[0], demoted[0] = time.monotonic(), False
+        text, accept, fmt, heavy = job
+        demote_at[0], demoted[0] = time.monotonic() + (0.0 if heavy else budget), False
         reply = answer(kg, text, accept=accept, fmt=fmt, timeout=timeout, max_rows=max_rows, stop=cancelled)
-        retire = False
+        retire = stuck()
         if reply.status == 503 and b"memory limit" in reply.body:
             gc.collect()
-            retire = _memory_mb()[1] > 2 * resident + 64  # what the query took did not come back
+            retire = retire or _memory_mb()[1] > 2 * resident + 64  # what the query took did not come back
         conn.send((*reply, retire))
 
 
@@ -415,25 +455,66 @@ class _Client:
 _PENDING = object()  # no reply yet
 _GONE = object()  # the worker died
 
+#: A query with more tokens than this counts as heavy before it runs (the saved questions have under 700).
+_HEAVY_TOKENS = 1_000
+_TOKEN = None
+
+
+def looks_heavy(text: str) -> bool:
+    """A static guess, from the text alone, that a query is costly to run.
+
+    True for a query of more than 1,000 tokens, with more than 12 ``BIND``\\ s,
+    or joining two or more triple patterns made of variables only (``?a ?p ?x .
+    ?b ?q ?y``: every triple against every triple). A heavy query is not refused,
+    only kept off the workers held back for light ones (see :class:`WorkerPool`).
+
+    Examples
+    --------
+    >>> looks_heavy("SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o } LIMIT 10")
+    False
+    >>> looks_heavy("SELECT * WHERE { ?s ?p ?o } LIMIT 10")
+    False
+    >>> looks_heavy("SELECT ?a ?b WHERE { ?a ?p ?x . ?b ?q ?y } ORDER BY ?a")
+    True
+    >>> looks_heavy("SELECT ?x WHERE { FILTER(?x IN (" + ",".join(map(str, range(600))) + ")) }")
+    True
+    """
+    import re
+
+    global _TOKEN
+    if _TOKEN is None:
+        _TOKEN = re.compile(r"[\w:]+|\S"), re.compile(r"\?\w+\s+\?\w+\s+\?\w+"), re.compile(r"\bBIND\s*\(", re.I)
+    token, all_variables, bind = _TOKEN
+    if len(token.findall(text, 0, 20 * _HEAVY_TOKENS)) > _HEAVY_TOKENS or len(bind.findall(text)) > 12:
+        return True
+    body = text[text.find("{") + 1:text.rfind("}")]  # the patterns, not the SELECT or ORDER BY lists
+    return len(all_variables.findall(body)) >= 2
+
 
 class WorkerPool:
     """Processes that each hold the graph and answer queries one at a time, shared fairly.
 
     How a query is scheduled, so that cheap queries never wait behind expensive ones:
 
+    * a query is *heavy* when its client used more than 4 budgets of worker time
+      lately (halving every 10 s; a query past the budget counts as the whole time
+      limit, one that brought its worker down 5 s more) or when its text looks
+      costly (:func:`looks_heavy`). Heavy queries run at the lowest CPU priority
+      and never hold more than ``workers - reserve`` workers, counting the
+      workers being restarted, so ``reserve`` workers (a third, at least one)
+      are always there for light queries;
     * a client (a peer address) runs at most ``workers - 1`` queries at once
-      (at least 1); when queries wait for a worker, the client that used the least
-      worker time lately (halving every 10 s; a query past the budget counts as
-      the whole time limit) goes first, and a client that used more than 4
-      budgets never takes the last idle worker (with 3 workers or more);
+      (at least 1); queries waiting for a worker go lightest client first, light
+      before heavy;
     * a query, parsing included, has ``budget`` seconds; past it, it goes on only
-      in one of the ``long_slots`` slots for long queries (one per client), at
-      the lowest CPU priority, and is stopped with 503 when no slot is free, so
-      at least ``workers - long_slots`` workers are always free for short queries;
-    * every query stops at ``timeout`` seconds; a worker that does not answer
-      ``grace`` seconds after that (or after being asked to stop), or whose
-      query exhausts its ``memory_mb``, is replaced, and the client whose
-      query it was gets 429 for the next 10 s.
+      in one of the ``long_slots`` slots for long queries (one per client, and
+      counted as heavy), at the lowest CPU priority, and is stopped with 503 when
+      no slot is free;
+    * every query stops at ``timeout`` seconds; a worker whose query cannot be
+      stopped (Oxigraph cannot be interrupted), that does not answer ``grace``
+      seconds after being asked to stop, or whose query exhausts its
+      ``memory_mb``, is replaced, and the client whose query it was gets 429
+      for the next 10 s.
 
     Parameters
     ----------
@@ -479,6 +560,7 @@ class WorkerPool:
         self.memory_mb = int(memory_mb)
         self.long_slots = max(1, (workers - 1) // 2)
         self.per_client = max(1, workers - 1)
+        self.reserve = max(1, workers // 3) if workers > 1 else 0
         self.grace = grace
         self.start_timeout = start_timeout
         self.info: dict = {}
@@ -486,23 +568,27 @@ class WorkerPool:
         # Workers fork from a server process that has imported the query machinery once, so that
         # replacing one (after a memory bomb, or a query Oxigraph cannot stop) is quick.
         self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["kg.server", "kg.sparql", "kg.store", "kg.loader"])
+        self._ctx.set_forkserver_preload(["kg.server", "kg.sparql", "kg.store", "kg.loader", "kg.explorer.api",
+                                          "rdflib.plugins.sparql"])
         self._workers: list[_Worker] = []
         self._idle: list[_Worker] = []
-        self._waiting: list = []  # heap of (debt, order, future) waiting for a worker
+        # heaps of (debt, order, future) waiting for a worker: light queries, heavy ones
+        self._waiting: tuple[list, list] = ([], [])
         self._order = itertools.count()
         self._clients: dict[str, _Client] = {}
         self._long = 0
+        self._heavy_running = 0  # workers running a heavy query or one past the budget
+        self._restarting = 0
         self._tasks: set = set()
         self._closed = False
 
     # -- starting and stopping ----------------------------------------------
 
-    def _launch(self):
+    def _launch(self, quiet: bool = False):
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(
             target=_worker_main,
-            args=(child, self.data, self.timeout, self.max_rows, self.store, self.memory_mb, self.budget),
+            args=(child, self.data, self.timeout, self.max_rows, self.store, self.memory_mb, self.budget, quiet),
             name="kg-sparql-worker", daemon=True,
         )
         process.start()
@@ -560,43 +646,54 @@ class WorkerPool:
         """Process ids of the live workers (to watch their memory)."""
         return [w.process.pid for w in self._workers]
 
-    def _release(self, worker: _Worker) -> None:
-        """Hand ``worker`` to the waiting query of the least indebted client, or mark it idle.
+    def _room_for_heavy(self) -> bool:
+        """True while heavy queries (and restarts) hold fewer than ``workers - reserve`` workers."""
+        return self._heavy_running + self._restarting < self.size - self.reserve
 
-        A heavy client (see :meth:`_heavy`) never takes the last idle worker: it stays for light ones.
-        """
-        while self._waiting:
-            debt, _, future = self._waiting[0]
-            if future.done():
-                heapq.heappop(self._waiting)
-                continue
-            if self._heavy(debt) and not self._idle:
-                break
-            heapq.heappop(self._waiting)
+    def _release(self, worker: _Worker) -> None:
+        """Hand ``worker`` to the waiting query of the least indebted light client (else heavy), or mark it idle."""
+        light, heavy = self._waiting
+        for queue in (light, heavy):
+            while queue and queue[0][2].done():
+                heapq.heappop(queue)
+        if light or (heavy and self._room_for_heavy()):
+            queue = light or heavy
+            future = heapq.heappop(queue)[2]
+            if queue is heavy:
+                self._heavy_running += 1
             future.set_result(worker)
             return
         self._idle.append(worker)
 
     def _heavy(self, debt: float) -> bool:
-        """True for a client that used more than 4 budgets of worker time lately (pools of 3 or more)."""
-        return self.size >= 3 and debt > 4 * self.budget
+        """True for a client that used more than 4 budgets of worker time lately."""
+        return debt > 4 * self.budget
 
     def _replace(self, worker: _Worker, why: str) -> None:
         """Kill ``worker`` and start a fresh one in the background."""
         log.warning("replacing a query worker: %s", why)
-        worker.stop(kill=True)
         if worker in self._workers:
             self._workers.remove(worker)
         if self._closed:
+            worker.stop(kill=True)
             return
         self.replaced += 1
+        self._restarting += 1
         loop = asyncio.get_running_loop()
 
-        def launch_and_wait():
-            return self._ready(self._launch())
+        def kill_and_launch():
+            began = time.monotonic()
+            worker.stop(kill=True)  # here, not in the event loop: a big process takes a while to go
+            stopped = time.monotonic()
+            try:
+                return self._ready(self._launch(quiet=True))
+            finally:
+                log.warning("stopping it took %.3f s, starting its successor %.3f s",
+                            stopped - began, time.monotonic() - stopped)
 
         def done(future):
             self._tasks.discard(future)
+            self._restarting -= 1
             if future.cancelled() or future.exception() is not None:
                 log.error("could not restart a query worker: %s", future.exception())
                 return
@@ -607,7 +704,7 @@ class WorkerPool:
             self._workers.append(fresh)
             self._release(fresh)
 
-        future = loop.run_in_executor(None, launch_and_wait)
+        future = loop.run_in_executor(None, kill_and_launch)
         self._tasks.add(future)
         future.add_done_callback(done)
 
@@ -623,14 +720,18 @@ class WorkerPool:
             client = self._clients[name] = _Client(asyncio.Semaphore(self.per_client))
         return client
 
-    async def _worker_for(self, client: _Client, wait: float) -> _Worker | None:
-        """A free worker, waiting up to ``wait`` seconds behind less indebted clients; None if none frees."""
-        debt = client.owed(time.monotonic())
-        if self._idle and not self._waiting and (len(self._idle) > 1 or not self._heavy(debt)):
+    async def _worker_for(self, debt: float, heavy: bool, wait: float) -> _Worker | None:
+        """A free worker, waiting up to ``wait`` seconds behind lighter queries; None if none frees.
+
+        A heavy query that gets one counts in ``_heavy_running`` until the caller takes it off.
+        """
+        light_waiting, heavy_waiting = self._waiting
+        if self._idle and not light_waiting and not (heavy and (heavy_waiting or not self._room_for_heavy())):
+            self._heavy_running += heavy
             return self._idle.pop()
         future = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (debt, next(self._order), future))
-        if len(self._idle) > 1 or (self._idle and not self._heavy(self._waiting[0][0])):
+        heapq.heappush(self._waiting[heavy], (debt, next(self._order), future))
+        if self._idle:
             self._release(self._idle.pop())
         await asyncio.wait([future], timeout=max(wait, 0.0))
         if future.done():
@@ -656,14 +757,21 @@ class WorkerPool:
         except (EOFError, OSError):
             return _GONE
 
-    async def run(self, text: str, accept: str | None = None, fmt=None, client: str = "local") -> Reply:
+    async def run(self, text: str, accept: str | None = None, fmt=None, client: str = "local",
+                  timing: dict | None = None) -> Reply:
         """Answer one query of ``client`` in a free worker (503 when busy, past its limit or out of memory)."""
-        return await self.ask((text, accept, fmt), client)
+        return await self.ask((text, accept, fmt), client, timing)
 
-    async def ask(self, job, client: str = "local") -> Reply:
-        """Send one job (a query, or an explorer question: :func:`kg.explorer.api.call`) to a free worker."""
+    async def ask(self, job, client: str = "local", timing: dict | None = None) -> Reply:
+        """Send one job (a query ``(text, accept, fmt)``, or an explorer question:
+        :func:`kg.explorer.api.call`) to a free worker.
+
+        ``timing``, a dict, receives the seconds the job waited for a worker (``wait``)
+        and ran in it (``run``).
+        """
         loop_time = time.monotonic
         started = loop_time()
+        timing = {} if timing is None else timing
         me = self._client(client)
         if me.barred_until > started:
             return _error(429, f"a query of yours stopped a worker; wait {me.barred_until - started:.0f} s "
@@ -673,13 +781,21 @@ class WorkerPool:
         except asyncio.TimeoutError:
             return _error(503, f"your earlier queries kept the server busy for {self.timeout:g} s; try again later")
         try:
-            worker = await self._worker_for(me, self.timeout - (loop_time() - started))
+            debt = me.owed(loop_time())
+            heavy = self._heavy(debt) or (isinstance(job, tuple) and looks_heavy(job[0]))
+            if isinstance(job, tuple):
+                job = (*job, heavy)
+            worker = await self._worker_for(debt, heavy, self.timeout - (loop_time() - started))
             if worker is None:
                 return _error(503, f"all {self.size} query workers stayed busy for {self.timeout:g} s; "
                                    "try again later")
             began = loop_time()
-            reply, healthy = await self._ask(worker, me, job)
-            used = loop_time() - began
+            timing["wait"] = began - started
+            try:
+                reply, healthy = await self._ask(worker, me, job, heavy)
+            finally:
+                self._heavy_running -= heavy
+            used = timing["run"] = loop_time() - began
             if used > self.budget:  # a query past the budget counts as one that ran to the time limit
                 used = max(used, self.timeout)
             me.charge(loop_time(), used + (0 if healthy else _RESTART_COST))
@@ -692,7 +808,7 @@ class WorkerPool:
         finally:
             me.gate.release()
 
-    async def _ask(self, worker: _Worker, me: _Client, job) -> tuple[Reply, bool]:
+    async def _ask(self, worker: _Worker, me: _Client, job, heavy: bool) -> tuple[Reply, bool]:
         """Send ``job`` to ``worker``; return the reply and whether the worker can go on serving."""
         try:
             worker.conn.send(job)
@@ -701,14 +817,17 @@ class WorkerPool:
         message = await self._reply(worker, self.budget)
         refusal = None
         if message is _PENDING:
-            if self._long < self.long_slots and not me.long:
+            # past the budget: it goes on as a long query, which counts as heavy, or it is stopped
+            if self._long < self.long_slots and not me.long and (heavy or self._room_for_heavy()):
                 self._long += 1
                 me.long += 1
+                self._heavy_running += not heavy
                 try:
                     message = await self._reply(worker, self.timeout - self.budget + self.grace)
                 finally:
                     self._long -= 1
                     me.long -= 1
+                    self._heavy_running -= not heavy
                 if message is _PENDING:
                     return _error(503, f"the query ran past the time limit of {self.timeout:g} s; "
                                        "narrow it or add LIMIT"), False
@@ -843,6 +962,7 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_ho
         return Response(f"Error: {message}\n", status_code=status, media_type=TEXT)
 
     async def endpoint(request):
+        arrived = time.monotonic()
         try:
             params: dict = {}
             for key, value in request.query_params.multi_items():
@@ -884,8 +1004,12 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_ho
                 raise _RequestError(413, f"the query is {len(query):,} characters long; "
                                          f"at most {MAX_QUERY_CHARS:,} are accepted")
             peer = request.client.host if request.client else "local"
-            reply = await pool.run(query, accept, fmt, client=peer)
+            timing: dict = {}
+            reply = await pool.run(query, accept, fmt, client=peer, timing=timing)
+            timing["app"] = time.monotonic() - arrived
             headers = {"Cache-Control": "no-store", "Vary": "Accept"}
+            if timing:  # where the time went (https://www.w3.org/TR/server-timing/)
+                headers["Server-Timing"] = ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in timing.items())
             return Response(reply.body, status_code=reply.status, media_type=reply.media_type, headers=headers)
         except _RequestError as e:
             return text_error(e.status, str(e))

@@ -313,13 +313,14 @@ class _Cancelled(BaseException):
     """Raised inside a query thread to stop it (a BaseException, so rdflib's handlers let it through)."""
 
 
-def _call_with_timeout(func, timeout: float, *, stop=None):
+def _call_with_timeout(func, timeout: float, *, stop=None, linger: float = 5.0):
     """Run ``func`` in a thread; past ``timeout`` seconds stop it and raise QueryTimeout.
 
     ``stop``, if given, is polled while waiting: the query stops as soon as it
     returns True. rdflib evaluates in pure Python, so an exception set asynchronously in the
     thread stops it at its next bytecode. It is set again until the thread
-    ends, in case a bare ``except:`` in rdflib swallows one.
+    ends (for at most ``linger`` seconds), in case a bare ``except:`` in rdflib swallows one.
+    Oxigraph cannot be stopped inside a query: its thread may outlive the call.
     """
     box: dict = {}
 
@@ -345,7 +346,7 @@ def _call_with_timeout(func, timeout: float, *, stop=None):
         while thread.is_alive() and time.monotonic() < deadline and not stop():
             thread.join(min(0.02, max(0.0, deadline - time.monotonic())))
     if thread.is_alive():
-        give_up = time.monotonic() + 5.0
+        give_up = time.monotonic() + linger
         while thread.is_alive() and "ended" not in box and time.monotonic() < give_up:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_Cancelled))
             thread.join(0.05)
