@@ -480,17 +480,41 @@ def _skip_bad_literals(graph: Graph, files: list[Path]) -> list[str]:
     return file_messages(files, {str(s) for (s, _, _), _ in bad})
 
 
+class Skipped(str):
+    """The one-line message about a value loading left out, carrying the ``subject`` and ``predicate`` it was stated with.
+
+    It is the message (a ``str``: printed, compared and stored as one);
+    :func:`kg.validation.validate` uses the subject not to report the value
+    a second time as missing.
+
+    Examples
+    --------
+    >>> s = Skipped('x.ttl:3: "lots"^^xsd:decimal (amount of r) is not a valid xsd:decimal; the value is skipped',
+    ...             "https://w3id.org/chipskg/id/r", "https://w3id.org/chipskg/ontology#amount")
+    >>> s.startswith("x.ttl:3"), s.subject
+    (True, 'https://w3id.org/chipskg/id/r')
+    """
+
+    subject: str | None
+    predicate: str | None
+
+    def __new__(cls, message: str, subject: str | None = None, predicate: str | None = None):  # noqa: D102
+        self = super().__new__(cls, message)
+        self.subject, self.predicate = subject, predicate
+        return self
+
+
 def file_messages(files, subjects) -> list[str]:
     """Warn about, and return, the skipped values of the ``files`` that mention one of ``subjects``.
 
-    Both loading modes report through this, so they give the same lines.
+    Both loading modes report through this, so they give the same lines; each is a :class:`Skipped`.
     """
     messages = []
     for path in files:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
         if any(_local(s) in text for s in subjects):
-            for _, message in skipped_values(path, parse_file(path)):
-                messages.append(message)
+            for (s, p, _), message in skipped_values(path, parse_file(path)):
+                messages.append(Skipped(message, str(s), str(p)))
                 warnings.warn(message, DataWarning, stacklevel=3)
     return messages
 

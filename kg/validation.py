@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rdflib import Graph, URIRef
+from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SH
 
 __all__ = ["Violation", "ValidationReport", "validate", "redefinitions"]
@@ -74,9 +74,13 @@ def validate(kg) -> ValidationReport:
     ]
     conforms = conforms and not violations
     explained = {URIRef(t[key]) for t in typos for key in ("term", "focus")}
+    # a skipped ill-typed value, already reported: not again as "a valuation states its amount"
+    left_out = {(URIRef(m.subject), URIRef(m.predicate)) for m in getattr(kg, "skipped", []) if getattr(m, "subject", None)}
     for result in results.subjects(SH.focusNode, None):
         if results.value(result, SH.value) in explained:
             continue  # a typo already reported: "unknown entity res:grok", not "a round has one company"
+        if _about_left_out(results, result, kg.shapes, left_out):
+            continue
         messages = [str(m) for m in results.objects(result, SH.resultMessage)]
         violations.append(Violation(
             focus=_short(kg.graph, results.value(result, SH.focusNode)),
@@ -86,6 +90,25 @@ def validate(kg) -> ValidationReport:
             shape=_short(kg.shapes, results.value(result, SH.sourceShape)),
         ))
     return ValidationReport(bool(conforms), sorted(set(violations)))
+
+
+def _about_left_out(results, result, shapes, left_out) -> bool:
+    """Is this SHACL result about a value loading left out: on its subject, and on its property or a choice naming it?"""
+    focus, path = results.value(result, SH.focusNode), results.value(result, SH.resultPath)
+    wanted = {predicate for subject, predicate in left_out if subject == focus}
+    if not wanted or path is not None:
+        return path in wanted
+    # no path: a choice among properties (sh:or, sh:xone) of the shape; is the skipped one among them?
+    seen, todo = set(), [results.value(result, SH.sourceShape)]
+    while todo:
+        node = todo.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if shapes.value(node, SH.path) in wanted:
+            return True
+        todo += [o for p in (SH["or"], SH.xone, SH["and"], RDF.first, RDF.rest) for o in shapes.objects(node, p)]
+    return False
 
 
 def redefinitions(kg) -> list[Violation]:

@@ -57,6 +57,28 @@ res:round-x a chips:FundingRound ; rdfs:label "round x"@en ; chips:fundedCompany
     assert "unknown entity res:grok" in human.stdout and "exactly one company" not in human.stdout, human.stdout
 
 
+def test_an_ill_typed_sum_is_reported_once(runner, tmp_path):
+    """``"lots"^^xsd:decimal``: the skipped value, not again as the valuation's missing amount."""
+    body = f"""
+res:valuation-x a chips:Valuation ; rdfs:label "Groq valued at lots"@en ; chips:company res:groq ;
+    chips:amount "lots"^^xsd:decimal ; chips:currency "USD" ; chips:quote "q"@en ; prov:wasDerivedFrom {SOURCE} .
+"""
+    code, found = validate(runner, write_ttl(tmp_path, body))
+    assert code == 1 and len(found) == 1, found
+    ((focus, message),) = found
+    assert '"lots"^^xsd:decimal (amount of valuation-x) is not a valid xsd:decimal; the value is skipped' in message
+    # a real gap on the same node is still said: no quote
+    unquoted = write_ttl(tmp_path, body.replace(' chips:quote "q"@en ;', ""), "unquoted.ttl")
+    code, found = validate(runner, unquoted)
+    assert len(found) == 2 and any("chips:quote" in m for _, m in found), found
+    # and a valuation that never stated a sum is told so
+    code, found = validate(runner, write_ttl(tmp_path, body.replace(' chips:amount "lots"^^xsd:decimal ;', ""), "none.ttl"))
+    assert found == {("res:valuation-x", "a valuation or funding total states its amount (exact, minimum, maximum or "
+                      "approximate) or that it was not disclosed, or a funding total the number of rounds")}, found
+    fixed = write_ttl(tmp_path, body.replace('"lots"^^xsd:decimal', "500000000.0"), "fixed.ttl")
+    assert validate(runner, fixed) == (0, set())
+
+
 def test_a_class_typo_is_reported_on_its_node(runner, tmp_path):
     bad = write_ttl(tmp_path, f"""
 res:newco a chips:Startp ; rdfs:label "NewCo"@en ; prov:wasDerivedFrom {SOURCE} .
