@@ -27,11 +27,13 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date as _date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import SimpleNamespace
 
+from rapidfuzz import fuzz, process
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import PROV, SKOS, XSD
 
@@ -76,6 +78,8 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 #: Match methods confident enough to use without asking; the others stop the import.
 CONFIDENT = ("id", "exact", "alias", "qualifier", "suffix", "fuzzy", "new")
 FUZZY_SURE = 0.9
+#: Spellings this close (difflib's ratio) are listed as possible misspellings.
+FUZZY_CUTOFF = 0.84
 
 
 def phrase_key(text: str) -> str:
@@ -393,8 +397,7 @@ class _Matcher:
         self.types: dict = {iri: set(graph.objects(iri, RDF.type)) for iri in names.entities}
         self.existing = set(names.entities)
         self.words: dict[str, set] = defaultdict(set)
-        self.initials: dict[tuple, set] = defaultdict(set)
-        self.charsets: dict[str, frozenset] = {}
+        self.initials: dict[tuple, list] = defaultdict(list)
         for key in self.keys:
             self._index_key(key)
         self.taken = set(self.label)
@@ -404,8 +407,7 @@ class _Matcher:
         for word in key.split():
             self.words[word].add(key)
         if key:
-            self.initials[key[0], _digits(key)].add(key)
-            self.charsets[key] = frozenset(key)
+            self.initials[key[0], _digits(key)].append(key)
 
     def add(self, iri, label: str, cls):
         self.label[iri] = label
@@ -463,11 +465,14 @@ class _Matcher:
                     break
         if not bare:
             return None
-        # misspellings keep the first letter and every figure ("Hailo-8L" is not "Hailo-8")
+        # misspellings keep the first letter and every figure ("Hailo-8L" is not "Hailo-8"); rapidfuzz's
+        # ratio (longest common subsequence) is never below difflib's, so its cut-off loses no match difflib keeps
         chars, window = frozenset(bare), max(3, len(bare) // 3)
-        pool = [k for k in self.initials.get((bare[0], _digits(bare)), ())
-                if abs(len(k) - len(bare)) <= window and len(chars & self.charsets[k]) * 2 >= len(chars | self.charsets[k])]
-        close = difflib.get_close_matches(bare, sorted(pool), n=3, cutoff=0.84)
+        near = process.extract(bare, self.initials.get((bare[0], _digits(bare)), ()), scorer=fuzz.ratio,
+                               score_cutoff=FUZZY_CUTOFF * 100 - 0.01, limit=None)
+        pool = [k for k, _, _ in near if abs(len(k) - len(bare)) <= window
+                and len(chars & frozenset(k)) * 2 >= len(chars | frozenset(k))]
+        close = difflib.get_close_matches(bare, sorted(pool), n=3, cutoff=FUZZY_CUTOFF)
         if close:
             score = round(difflib.SequenceMatcher(None, bare, close[0]).ratio(), 3)
             tied = [k for k in close if difflib.SequenceMatcher(None, bare, k).ratio() >= score - 0.02]
@@ -562,6 +567,7 @@ class ImportPlan:
         return {"sheet": self.sheet.name, **self.as_dict(), "skipped": self.skipped, "imported": self.mapped}
 
 
+@lru_cache(maxsize=4096)
 def _typed_date(text: str, column: str) -> Literal:
     m = _DATE.match(text)
     if not m:
@@ -917,10 +923,11 @@ class _Planner:
         add = self.add
         words = " ".join(x for x in (row["subject"], row["relation"], row.get("object", "")) if x)
         lang = "zh" if _CJK.search(words) else "en"
+        said, sheet_row = Literal(words, lang=lang), Literal(f"{self.sheet.name}#{row['id']}")
         add(node, RDF.type, kind.cls)
-        add(node, RDFS.label, Literal(words, lang=lang))
-        add(node, CHIPS.statement, Literal(words, lang=lang))
-        add(node, CHIPS.sheetRow, Literal(f"{self.sheet.name}#{row['id']}"))
+        add(node, RDFS.label, said)
+        add(node, CHIPS.statement, said)
+        add(node, CHIPS.sheetRow, sheet_row)
         add(node, PROV.wasDerivedFrom, source)
         if row.get("quote"):
             add(node, CHIPS.quote, Literal(row["quote"], lang=row.get("quote_lang") or lang))
@@ -995,9 +1002,9 @@ class _Planner:
         if kind.implies is not None and status not in (CHIPS.Rumoured, CHIPS.Denied):
             implied = URIRef(f"{node}-{_slug(_local(kind.implies))}")
             add(implied, RDF.type, kind.implies)
-            add(implied, RDFS.label, Literal(words, lang=lang))
-            add(implied, CHIPS.statement, Literal(words, lang=lang))
-            add(implied, CHIPS.sheetRow, Literal(f"{self.sheet.name}#{row['id']}"))
+            add(implied, RDFS.label, said)
+            add(implied, CHIPS.statement, said)
+            add(implied, CHIPS.sheetRow, sheet_row)
             add(implied, PROV.wasDerivedFrom, source)
             add(implied, CHIPS.resultOf, node)
             if status is not None:
@@ -1123,27 +1130,69 @@ def _n3(term) -> str:
 
 
 def _turtle(triples, header: str) -> str:
+    terms: dict = {}
+
+    def n3(term) -> str:
+        text = terms.get(term)
+        if text is None:
+            text = terms[term] = _n3(term)
+        return text
+
     by_subject: dict = defaultdict(list)
     for s, p, o in triples:
         by_subject[s].append((p, o))
     lines = [header, "".join(f"@prefix {p}: <{PREFIXES[p]}> .\n" for p in _PREFIX_ORDER)]
     first = {RDF.type: 0, RDFS.label: 1}
     for subject in sorted(by_subject, key=str):
-        pairs = sorted(by_subject[subject], key=lambda po: (first.get(po[0], 2), str(po[0]), _n3(po[1])))
+        pairs = sorted(((first.get(p, 2), str(p), n3(o), p) for p, o in by_subject[subject]))
         body, last = [], None
-        for p, o in pairs:
+        for _, _, o, p in pairs:
             if p == last:
-                body[-1] += f" ,\n        {_n3(o)}"
+                body[-1] += f" ,\n        {o}"
             else:
-                body.append(f"    {'a' if p == RDF.type else _n3(p)} {_n3(o)}")
+                body.append(f"    {'a' if p == RDF.type else n3(p)} {o}")
                 last = p
-        lines.append(f"{_n3(subject)}\n" + " ;\n".join(body) + " .\n")
+        lines.append(f"{n3(subject)}\n" + " ;\n".join(body) + " .\n")
     return "\n".join(lines)
 
 
 def output_path(out_dir, sheet_path) -> Path:
     """The Turtle file an import of ``sheet_path`` writes (and replaces) in ``out_dir``."""
     return Path(out_dir) / f"{Path(sheet_path).stem}.ttl"
+
+
+def _shape_problems(triples, kg) -> list[tuple]:
+    """(focus, path, message) of each shape the new nodes break, checked without the rest of the graph.
+
+    The new triples, plus the types of the existing nodes they point to, are
+    enough for every shape on the new nodes. :mod:`kg.shapes_check` evaluates
+    them in a fraction of pyshacl's time; pyshacl is the fallback for shapes
+    that use other SHACL components.
+    """
+    from kg import shapes_check
+
+    def types_of(node):
+        return kg.graph.objects(node, RDF.type)
+
+    if shapes_check.supported(kg.shapes):
+        return [(_n3(URIRef(p.focus)), _n3(URIRef(p.path)) if p.path else "", p.message)
+                for p in shapes_check.check(triples, kg.shapes, kg.ontology, types_of)]
+    from kg.bundled import ONTOLOGY
+    from kg.loader import parse_file
+    from kg.validation import validate
+    from kg.vocab import bind_prefixes
+
+    graph = bind_prefixes(Graph())
+    graph += parse_file(ONTOLOGY)
+    mine_nodes = {t[0] for t in triples}
+    for triple in triples:
+        graph.add(triple)
+    for other in {o for _, _, o in triples if isinstance(o, URIRef) and o not in mine_nodes}:
+        for cls in types_of(other):
+            graph.add((other, RDF.type, cls))
+    report = validate(SimpleNamespace(graph=graph, shapes=kg.shapes))
+    mine = {_n3(s) for s in mine_nodes} | {str(s) for s in mine_nodes}
+    return [(v.focus, v.path, v.message) for v in report.violations if v.focus in mine]
 
 
 def write_import(plan: ImportPlan, kg, out_dir) -> list[Path]:
@@ -1161,7 +1210,6 @@ def write_import(plan: ImportPlan, kg, out_dir) -> list[Path]:
         The facts would not conform to the shapes (nothing is written).
     """
     from kg.export import atomic_write
-    from kg.validation import validate
 
     if not plan.writable:
         names = ", ".join(sorted(plan.ambiguous))
@@ -1169,27 +1217,11 @@ def write_import(plan: ImportPlan, kg, out_dir) -> list[Path]:
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise BadInput(f"{out_dir}: no such folder")
-    from kg.bundled import ONTOLOGY
-    from kg.loader import parse_file
-    from kg.vocab import bind_prefixes
-
-    # the ontology, the new triples, and the types of the existing nodes they point to: enough for
-    # every shape on the new nodes, and far smaller than the whole graph
-    graph = bind_prefixes(Graph())
-    graph += parse_file(ONTOLOGY)
-    mine_nodes = {t[0] for t in plan.triples}
-    for triple in plan.triples:
-        graph.add(triple)
-    for other in {o for _, _, o in plan.triples if isinstance(o, URIRef) and o not in mine_nodes}:
-        for cls in kg.graph.objects(other, RDF.type):
-            graph.add((other, RDF.type, cls))
-    report = validate(SimpleNamespace(graph=graph, shapes=kg.shapes))
-    mine = {_n3(s) for s, _, _ in plan.triples} | {str(s) for s, _, _ in plan.triples}
-    problems = [v for v in report.violations if v.focus in mine]
+    problems = _shape_problems(plan.triples, kg)
     if problems:
         first = problems[0]
         raise DataError(f"the import would not conform to the shapes ({len(problems)} problem(s)); "
-                        f"first: {first.focus} {first.path}: {first.message}")
+                        f"first: {first[0]} {first[1]}: {first[2]}")
     header = (f"# Imported by `kg import` from {plan.sheet.name}: {len(plan.mapped)} of {plan.rows} rows.\n"
               "# Do not edit by hand: change the sheet and import it again.\n")
     ttl = output_path(out_dir, plan.sheet.path)
