@@ -149,6 +149,7 @@ class CHIPS(DefinedNamespace):
     amount: URIRef
     amountBound: URIRef
     amountDisclosed: URIRef
+    amountInObject: URIRef
     approximateAmount: URIRef
     approximateQuantity: URIRef
     approximateScaleOutExaflops: URIRef
@@ -191,6 +192,7 @@ class CHIPS(DefinedNamespace):
     end: URIRef
     fabricatedChip: URIRef
     factKey: URIRef
+    falseCue: URIRef
     focusArea: URIRef
     formFactor: URIRef
     founded: URIRef
@@ -265,6 +267,7 @@ class CHIPS(DefinedNamespace):
     released: URIRef
     releasedBy: URIRef
     releasedProduct: URIRef
+    reportDateCue: URIRef
     reportedBy: URIRef
     resultOf: URIRef
     resultingTotal: URIRef

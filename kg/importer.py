@@ -246,6 +246,20 @@ class Kind:
     amount_bound: str | None = None
     implies: URIRef | None = None
     aspect: str | None = None
+    amount_in_object: bool = False
+
+
+def _true(value) -> bool:
+    return value is not None and bool(value.toPython())
+
+
+def _cues(graph: Graph, node, prop) -> list:
+    return [re.compile(rf"(?<!\w){re.escape(str(c).casefold())}(?!\w)") for c in sorted(graph.objects(node, prop))]
+
+
+def _cued(cues, *texts: str) -> bool:
+    text = " ".join(t.casefold() for t in texts if t)
+    return any(c.search(text) for c in cues)
 
 
 def _names_of(graph: Graph, node) -> list[str]:
@@ -283,11 +297,12 @@ class SheetVocabulary:
         self.statuses = {}
         self.status_names: dict[str, URIRef] = {}
         for node in sorted(graph.subjects(RDF.type, CHIPS.Status)):
-            cues = sorted(str(c).casefold() for c in graph.objects(node, CHIPS.cue))
             rank = int(graph.value(node, CHIPS.precedence) or 99)
-            self.statuses[node] = (rank, [re.compile(rf"(?<!\w){re.escape(c)}(?!\w)") for c in cues])
+            self.statuses[node] = (rank, _cues(graph, node, CHIPS.cue))
             for name in _names_of(graph, node):
                 self.status_names[phrase_key(name)] = node
+        self.report_date_cues = _cues(graph, CHIPS.date, CHIPS.reportDateCue)
+        self.not_lead_cues = _cues(graph, CHIPS.isLead, CHIPS.falseCue)
         self.units = {name.casefold(): node for node in graph.subjects(RDF.type, CHIPS.Unit)
                       for name in _names_of(graph, node)}
         self.roles = sorted(((phrase_key(name), node) for node in graph.subjects(RDF.type, CHIPS.Role)
@@ -320,11 +335,12 @@ class SheetVocabulary:
             phrase_role=value(CHIPS.phraseRole), context_role=value(CHIPS.contextRole),
             subject_class=value(CHIPS.subjectClass), object_class=value(CHIPS.objectClass),
             date_role=value(CHIPS.dateRole) or CHIPS.date,
-            implies_lead=bool(value(CHIPS.impliesLead) is not None and value(CHIPS.impliesLead).toPython()),
+            implies_lead=_true(value(CHIPS.impliesLead)),
             implies_status=value(CHIPS.impliesStatus),
             amount_bound=str(value(CHIPS.amountBound)) if value(CHIPS.amountBound) is not None else None,
             implies=value(CHIPS.implies),
             aspect=str(value(CHIPS.aspect)) if value(CHIPS.aspect) is not None else None,
+            amount_in_object=_true(value(CHIPS.amountInObject)),
         )
 
     def kind(self, phrase: str) -> Kind | None:
@@ -337,9 +353,7 @@ class SheetVocabulary:
 
     def status(self, *texts: str) -> URIRef | None:
         """The status the cue words in ``texts`` show (lowest precedence wins), or None."""
-        text = " ".join(t.casefold() for t in texts if t)
-        found = [(rank, str(node), node) for node, (rank, cues) in self.statuses.items()
-                 if any(c.search(text) for c in cues)]
+        found = [(rank, str(node), node) for node, (rank, cues) in self.statuses.items() if _cued(cues, *texts)]
         return min(found)[2] if found else None
 
     def role_of(self, text: str) -> list[URIRef]:
@@ -567,6 +581,22 @@ class ImportPlan:
         return {"sheet": self.sheet.name, **self.as_dict(), "skipped": self.skipped, "imported": self.mapped}
 
 
+def _respectively(text: str, n: int) -> list[str] | None:
+    """One title for each of ``n`` holders named together ("CEO and CTO (co-founders)"), in order; else None.
+
+    Examples
+    --------
+    >>> _respectively("CEO and CTO (co-founders)", 2)
+    ['CEO (co-founders)', 'CTO (co-founders)']
+    >>> _respectively("co-founders", 2) is None
+    True
+    """
+    parts = [p for p in _SPLIT.split(_bare(text)) if p]
+    if n < 2 or len(parts) != n:
+        return None
+    return [p + "".join(f" ({q})" for q in _qualifiers(text)) for p in parts]
+
+
 @lru_cache(maxsize=4096)
 def _typed_date(text: str, column: str) -> Literal:
     m = _DATE.match(text)
@@ -595,7 +625,8 @@ class _Planner:
         self.plan = ImportPlan(sheet, rows=len(sheet.rows))
         self.matcher = _Matcher(kg, vocab)
         self.stem = _slug(sheet.path.stem)
-        self.sources: dict[str, URIRef] = {}
+        self.sources: dict[tuple, URIRef] = {}
+        self.pages: set = set()
         self.rounds: dict[tuple, URIRef] = {}
         self.round_rows: set = set()
         self.pending_rounds: dict[URIRef, tuple] = {}
@@ -792,12 +823,15 @@ class _Planner:
 
         status = self._status(row, kind, phrase)
         subjects = fill.get(kind.subject_role, [None]) if kind.cls not in (CHIPS.Partnership,) else [None]
+        titles = _respectively(row.get("role_or_series", ""), len(subjects))
         nodes = []
         for i, subject in enumerate(subjects):
             node = RES[f"{self.stem}-{_slug(row['id'])}" + (f"-{i + 1}" if len(subjects) > 1 else "")]
             parts = {role: ([subject] if role == kind.subject_role and subject is not None else ents)
                      for role, ents in fill.items()}
-            self._node(node, row, kind, parts, texts, values, status, source, context, single=len(subjects) == 1)
+            title = titles[i] if titles else row.get("role_or_series", "")
+            self._node(node, row, kind, parts, texts, values, status, source, context, title,
+                       own_title=len(subjects) == 1 or titles is not None)
             nodes.append(node)
         return kind, nodes
 
@@ -894,7 +928,8 @@ class _Planner:
                 raise RowError("status", f"unknown status {row['status']!r}",
                                difflib.get_close_matches(phrase_key(row["status"]), sorted(self.vocab.status_names)))
             return status
-        return kind.implies_status or self.vocab.status(*_qualifiers(phrase), row.get("note", ""))
+        qualifiers = [q for text in (phrase, row.get("role_or_series", ""), row.get("publisher", "")) for q in _qualifiers(text)]
+        return kind.implies_status or self.vocab.status(*qualifiers, row.get("note", ""))
 
     def _source(self, row) -> URIRef:
         url = row.get("url", "")
@@ -905,11 +940,16 @@ class _Planner:
         if not row.get("publisher"):
             raise RowError("publisher", "empty publisher")
         published = _typed_date(row["page_date"], "page_date") if row.get("page_date") else None
-        if url in self.sources:
-            return self.sources[url]
+        # one source per page and publisher: "TrendForce (citing EE Times)" is not the same attribution as "TrendForce"
+        key = (url, row["publisher"])
+        if key in self.sources:
+            return self.sources[key]
+        first = url not in self.pages
+        self.pages.add(url)
         short = re.sub(r"^https?://(www\.)?", "", url).split("?")[0].rstrip("/")
-        iri = SRC[f"page-{_slug(short, 50)}-{hashlib.sha1(url.encode()).hexdigest()[:6]}"]
-        self.sources[url] = iri
+        digest = hashlib.sha1((url if first else f"{url}\n{row['publisher']}").encode()).hexdigest()[:6]
+        iri = SRC[f"page-{_slug(short, 50)}-{digest}"]
+        self.sources[key] = iri
         self.add(iri, RDF.type, CHIPS.Source)
         page = short.rsplit("/", 1)[-1][:40] if "/" in short else short
         self.add(iri, RDFS.label, Literal(f"{row['publisher']}, {row.get('page_date') or 'undated'}: {page}", lang="en"))
@@ -919,7 +959,8 @@ class _Planner:
             self.add(iri, CHIPS.published, published)
         return iri
 
-    def _node(self, node, row, kind: Kind, parts: dict, texts, values, status, source, context, single: bool):
+    def _node(self, node, row, kind: Kind, parts: dict, texts, values, status, source, context, title: str,
+              own_title: bool):
         add = self.add
         words = " ".join(x for x in (row["subject"], row["relation"], row.get("object", "")) if x)
         lang = "zh" if _CJK.search(words) else "en"
@@ -941,7 +982,8 @@ class _Planner:
             add(node, CHIPS.place if kind.cls == CHIPS.Site else CHIPS.nature,
                 Literal(text, lang="zh" if _CJK.search(text) else "en"))
         if "date" in values:
-            add(node, kind.date_role, values["date"])
+            reported = _cued(self.vocab.report_date_cues, row.get("note", ""))
+            add(node, CHIPS.date if reported else kind.date_role, values["date"])
         if values.get("undisclosed"):
             add(node, CHIPS.amountDisclosed, Literal(False))
         self.plan.relations[_local(kind.cls)] += 1
@@ -970,25 +1012,29 @@ class _Planner:
             if series:
                 add(node, CHIPS.series, Literal(series))
         elif kind.cls == CHIPS.Investment:
-            lead = kind.implies_lead or bool(_LEAD.search(row.get("role_or_series", "")))
-            if lead:
+            role_words = row.get("role_or_series", "")
+            if kind.implies_lead or _LEAD.search(role_words):
                 add(node, CHIPS.isLead, Literal(True))
+            elif _cued(self.vocab.not_lead_cues, role_words):
+                add(node, CHIPS.isLead, Literal(False))
             if company is not None:
                 add(node, CHIPS.round, self._round(company, series, row, values, source))
         elif kind.cls == CHIPS.Valuation and series:
             company = (parts.get(CHIPS.company) or [None])[0]
             self.later.append(("after", node, (company, series)))
         elif kind.cls == CHIPS.Position:
-            add(node, CHIPS.title, Literal(row["role_or_series"], lang="en")) if row.get("role_or_series") else None
-            if single:
-                for role in self.vocab.role_of(row.get("role_or_series", "")):
+            add(node, CHIPS.title, Literal(title, lang="en")) if title else None
+            if own_title:
+                for role in self.vocab.role_of(title):
                     add(node, CHIPS.role, role)
-        if "money" in values:
+        if kind.amount_in_object:
+            pass  # the amount measures what the object's words name; it stays in them
+        elif "money" in values:
             figures, currency = values["money"]
             for how, figure in figures.items():
                 add(money_node, _MONEY_PROPS[how], _decimal(figure))
             add(money_node, CHIPS.currency, Literal(currency))
-        if "quantity" in values:
+        elif "quantity" in values:
             figures, unit = values["quantity"]
             for how, figure in figures.items():
                 add(node, _QUANTITY_PROPS[how], _decimal(figure))
