@@ -24,7 +24,7 @@ from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import PROV, SKOS
 
 from kg.errors import BadInput, NotFound
-from kg.names import entity_classes, label_of, normalize
+from kg.names import entity_classes, label_of, model_numbers, normalize
 from kg.vocab import CHIPS, RES
 
 __all__ = ["apply_merges", "merge_pairs", "merge", "undo_merge", "list_merges", "duplicates", "core_name",
@@ -361,7 +361,9 @@ def duplicates(kg, *, min_score: float = 0.6, limit: int | None = None) -> list[
     distinct (part of, run by) is given as counter-evidence and lowers the score below
     any same-name pair: such pairs are shown, never proposed as the same silently. So is a
     name that is the other's plus fund words ("Intel Capital", "SoftBank Vision Fund"),
-    which reads as a fund or arm of the firm even before the data links them.
+    which reads as a fund or arm of the firm even before the data links them, and
+    names alike but for their model numbers ("Hailo-8" / "Hailo-8L", the import's rule:
+    :func:`kg.names.model_numbers`).
 
     Parameters
     ----------
@@ -400,7 +402,7 @@ def duplicates(kg, *, min_score: float = 0.6, limit: int | None = None) -> list[
     for a, b in sorted(candidates, key=lambda pair: (str(pair[0]), str(pair[1]))):
         if kinds[a] is None or kinds[a] != kinds[b]:
             continue
-        evidence, score = _name_evidence(keys[a], keys[b], words[a], words[b])
+        evidence, score, pair = _name_evidence(keys[a], keys[b], words[a], words[b])
         if not evidence:
             continue
         if score >= 0.9 and _differ(core_name(entities[a].label), core_name(entities[b].label)):
@@ -412,7 +414,7 @@ def duplicates(kg, *, min_score: float = 0.6, limit: int | None = None) -> list[
             evidence.append(f"{len(shared)} shared neighbour{'s' if len(shared) > 1 else ''}: {', '.join(labels[:5])}"
                             + (f" and {len(labels) - 5} more" if len(labels) > 5 else ""))
             score = min(1.0, score + 0.05 * len(shared))
-        counter = related(graph, a, b) or _arm(words[a], words[b])
+        counter = related(graph, a, b) or _arm(words[a], words[b]) or _models(pair, words[a], words[b])
         if counter:
             score = min(score, 0.5) * 0.5
         if score < min_score and not counter:
@@ -440,6 +442,16 @@ def _arm(core_a: dict, core_b: dict) -> list[str]:
     return []
 
 
+def _models(pair, core_a: dict, core_b: dict) -> list[str]:
+    """Two names alike but for their model numbers name two products (the import's rule too): say so."""
+    if pair is None:
+        return []
+    x, y = pair
+    if model_numbers(x) == model_numbers(y):
+        return []
+    return [f"different model numbers: {core_a[x]!r} / {core_b[y]!r} name two products, not one"]
+
+
 def _inside(x: str, y: str) -> bool:
     """One of two different names holds the other: as whole words, or as the start of a Chinese name."""
     short, long_ = sorted((x, y), key=len)
@@ -459,15 +471,16 @@ def _neighbours(G, node: str) -> set:
     return (set(G.successors(node)) | set(G.predecessors(node))) - {node}
 
 
-def _name_evidence(keys_a: dict, keys_b: dict, core_a: dict, core_b: dict) -> tuple[list[str], float]:
-    """What the two sets of names share, in words, and a score from 0 to 1."""
+def _name_evidence(keys_a: dict, keys_b: dict, core_a: dict, core_b: dict) -> tuple[list[str], float, tuple | None]:
+    """What the two sets of names share, in words, a score from 0 to 1, and the two core names compared
+    (None when the names are the same)."""
     same = sorted(set(keys_a) & set(keys_b))
     if same:
-        return [f"same name: {keys_a[same[0]]!r}" + (f" (and {len(same) - 1} more)" if len(same) > 1 else "")], 1.0
+        return [f"same name: {keys_a[same[0]]!r}" + (f" (and {len(same) - 1} more)" if len(same) > 1 else "")], 1.0, None
     same_core = sorted(set(core_a) & set(core_b))
     if same_core:
         c = same_core[0]
-        return [f"same name without suffixes: {core_a[c]!r} / {core_b[c]!r}"], 0.9
+        return [f"same name without suffixes: {core_a[c]!r} / {core_b[c]!r}"], 0.9, None
     best, pair = 0.0, None
     for x in core_a:
         for y in core_b:
@@ -477,9 +490,9 @@ def _name_evidence(keys_a: dict, keys_b: dict, core_a: dict, core_b: dict) -> tu
             if matcher.quick_ratio() >= 0.88 and (r := matcher.ratio()) > best:
                 best, pair = r, (x, y)
     if best >= 0.88 and pair:
-        return [f"close spelling: {core_a[pair[0]]!r} / {core_b[pair[1]]!r} ({best:.2f})"], round(best * 0.85, 3)
+        return [f"close spelling: {core_a[pair[0]]!r} / {core_b[pair[1]]!r} ({best:.2f})"], round(best * 0.85, 3), pair
     for x in core_a:
         for y in core_b:
             if len(min(x, y, key=len)) >= 3 and _inside(x, y):
-                return [f"name inside the other: {core_a[x]!r} / {core_b[y]!r}"], 0.6
-    return [], 0.0
+                return [f"name inside the other: {core_a[x]!r} / {core_b[y]!r}"], 0.6, (x, y)
+    return [], 0.0, None

@@ -38,7 +38,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import PROV, SKOS, XSD
 
 from kg.errors import BadInput, DataError
-from kg.names import expand_curie, label_of, normalize, subclasses
+from kg.names import expand_curie, label_of, model_numbers, normalize, subclasses
 from kg.vocab import CHIPS, PREFIXES, RES, SCHEMA, SRC
 
 __all__ = [
@@ -114,10 +114,6 @@ def _slug(text: str, limit: int = 60) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:limit].strip("-")
     return slug or "x-" + hashlib.sha1(text.encode()).hexdigest()[:10]
-
-
-def _digits(key: str) -> frozenset:
-    return frozenset(t for t in key.split() if any(c.isdigit() for c in t))
 
 
 def _local(iri) -> str:
@@ -421,7 +417,7 @@ class _Matcher:
         for word in key.split():
             self.words[word].add(key)
         if key:
-            self.initials[key[0], _digits(key)].append(key)
+            self.initials[key[0], model_numbers(key)].append(key)
 
     def add(self, iri, label: str, cls):
         self.label[iri] = label
@@ -482,7 +478,7 @@ class _Matcher:
         # misspellings keep the first letter and every figure ("Hailo-8L" is not "Hailo-8"); rapidfuzz's
         # ratio (longest common subsequence) is never below difflib's, so its cut-off loses no match difflib keeps
         chars, window = frozenset(bare), max(3, len(bare) // 3)
-        near = process.extract(bare, self.initials.get((bare[0], _digits(bare)), ()), scorer=fuzz.ratio,
+        near = process.extract(bare, self.initials.get((bare[0], model_numbers(bare)), ()), scorer=fuzz.ratio,
                                score_cutoff=FUZZY_CUTOFF * 100 - 0.01, limit=None)
         pool = [k for k, _, _ in near if abs(len(k) - len(bare)) <= window
                 and len(chars & frozenset(k)) * 2 >= len(chars | frozenset(k))]
@@ -497,7 +493,7 @@ class _Matcher:
             return match
         words = bare.split()
         containing = set.intersection(*(self.words.get(w, set()) for w in words)) if words else set()
-        partial = {k for k in containing if f" {bare} " in f" {k} " and _digits(k) == _digits(bare)}
+        partial = {k for k in containing if f" {bare} " in f" {k} " and model_numbers(k) == model_numbers(bare)}
         hits = {i for k in partial for i in self.keys[k] if self.fits(i, want)}
         if hits:
             best = max(partial, key=len)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from kg.errors import AmbiguousEntity, BadInput, UnknownEntity
 from kg.iris import PREFIXES, expand_curie
 
-__all__ = ["Entity", "NameIndex", "normalize", "to_simplified", "subclasses", "entity_classes", "label_of",
-           "class_of", "expand_curie"]
+__all__ = ["Entity", "NameIndex", "normalize", "to_simplified", "model_numbers", "subclasses", "entity_classes",
+           "label_of", "class_of", "expand_curie"]
 
 _CHIPS = PREFIXES["chips"]
 
@@ -101,6 +101,24 @@ def normalize(text: str) -> str:
     text = re.sub(r"[\s\-_.,·•・'’\"()（）/]+", " ", text).strip()
     # CJK runs carry no spaces: drop spaces between CJK characters.
     return re.sub(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])", "", text)
+
+
+def model_numbers(key: str) -> frozenset:
+    """The words of a normalised name that hold a figure: its model numbers.
+
+    Names whose model numbers differ name different things, however alike
+    they are spelt ("Hailo-8" is not "Hailo-8L", nor "AI HAT+" "AI HAT+ 2"):
+    the import never takes one for a misspelling of the other, and
+    ``kg duplicates`` counts the difference against the pair.
+
+    Examples
+    --------
+    >>> model_numbers(normalize("Hailo-8L")), model_numbers(normalize("Hailo-8"))
+    (frozenset({'8l'}), frozenset({'8'}))
+    >>> model_numbers(normalize("Raspberry Pi AI HAT+"))
+    frozenset()
+    """
+    return frozenset(t for t in key.split() if any(c.isdigit() for c in t))
 
 
 def subclasses(graph: Graph, *roots) -> set[URIRef]:

@@ -77,6 +77,25 @@ def test_a_suffix_variant_in_new_data_is_proposed_with_its_evidence(kg, tmp_path
     assert found["evidence"] == ["same name without suffixes: 'Graphcore' / 'Graphcore Ltd'", "1 shared neighbour: BMW"]
 
 
+def test_names_alike_but_for_their_model_numbers_rank_low_and_a_real_duplicate_first(tmp_path):
+    # the bundled data has Hailo-8 / Hailo-8L and the AI HAT+ / AI HAT+ 2 (from the sheet); Groq under
+    # its legal name in a new source is the real duplicate
+    legal_name = """
+        res:groq-inc a chips:Startup ; rdfs:label "Groq Inc."@en ; prov:wasDerivedFrom src:test-note .
+    """
+    found = duplicates(load(with_bundled(tmp_path, legal_name)))
+    first = found[0]
+    assert {first["a"]["label"], first["b"]["label"]} == {"Groq", "Groq Inc."}, found[:3]
+    assert first["counter_evidence"] == []
+    for a, b in (("Hailo-8", "Hailo-8L"), ("Raspberry Pi AI HAT+", "Raspberry Pi AI HAT+ 2")):
+        p = pair(found, a, b)
+        assert p["counter_evidence"] == [f"different model numbers: {a!r} / {b!r} name two products, not one"], p
+        assert p["score"] <= 0.25 < first["score"], p
+    # the same data without that name proposes no product pair first
+    top = duplicates(load([DATA_DIR]))[0]
+    assert not top["counter_evidence"] and "Hailo" not in top["a"]["label"] + top["b"]["label"], top
+
+
 def test_chinese_names_and_aliases_count_as_evidence(tmp_path):
     other = load(with_bundled(tmp_path, """
         res:nvidia-china a chips:Company ; rdfs:label "Nvidia China unit"@en , "英伟达"@zh ; prov:wasDerivedFrom src:test-note .
