@@ -435,7 +435,8 @@ def _arm(core_a: dict, core_b: dict) -> list[str]:
     for x in core_a:
         for y in core_b:
             short, long_ = sorted((x, y), key=len)
-            if short.isascii() and long_.startswith(short + " ") and set(long_[len(short):].split()) <= _ARM_WORDS:
+            extra = {w for w in long_[len(short):].split() if not w.isdigit()}  # "Vision Fund 2" is a fund too
+            if short.isascii() and long_.startswith(short + " ") and extra and extra <= _ARM_WORDS:
                 names = {**core_a, **core_b}
                 return [f"{names[long_]!r} reads as a fund or arm of {names[short]!r}, not the same firm "
                         "(state it with chips:subOrganizationOf)"]
@@ -449,7 +450,7 @@ def _models(pair, core_a: dict, core_b: dict) -> list[str]:
     x, y = pair
     if model_numbers(x) == model_numbers(y):
         return []
-    return [f"different model numbers: {core_a[x]!r} / {core_b[y]!r} name two products, not one"]
+    return [f"different model numbers: {core_a[x]!r} / {core_b[y]!r} name two things, not one"]
 
 
 def _inside(x: str, y: str) -> bool:

@@ -89,7 +89,7 @@ def test_names_alike_but_for_their_model_numbers_rank_low_and_a_real_duplicate_f
     assert first["counter_evidence"] == []
     for a, b in (("Hailo-8", "Hailo-8L"), ("Raspberry Pi AI HAT+", "Raspberry Pi AI HAT+ 2")):
         p = pair(found, a, b)
-        assert p["counter_evidence"] == [f"different model numbers: {a!r} / {b!r} name two products, not one"], p
+        assert p["counter_evidence"] == [f"different model numbers: {a!r} / {b!r} name two things, not one"], p
         assert p["score"] <= 0.25 < first["score"], p
     # the same data without that name proposes no product pair first
     top = duplicates(load([DATA_DIR]))[0]

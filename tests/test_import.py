@@ -151,6 +151,38 @@ def test_path_softbank_graphcore_uses_the_acquisition():
     assert len(edges) == 1 and "acquired" in edges[0]["sentence"] and "2024-07" in edges[0]["sentence"], edges
 
 
+def test_softbank_is_one_firm_and_a_fund_of_it_stays_its_own(runner, tmp_path):
+    # the article's one SoftBank (日本软银) invested in SambaNova; the sheet's "SoftBank Group Corp", settled
+    # by the ids file as that same SoftBank, acquired Graphcore: one firm, two facts
+    ask = """SELECT ?what ?other WHERE {
+        { ?r chips:investor res:softbank ; chips:investee ?other . BIND("invested in" AS ?what) }
+        UNION { ?r chips:acquirer res:softbank ; chips:acquiredOrganization ?other . BIND("acquired" AS ?what) } }"""
+    facts = {(str(what), str(other).rsplit("/", 1)[-1]) for what, other in run_query(load(), ask).rows}
+    assert {("invested in", "sambanova"), ("acquired", "graphcore")} <= facts, facts
+    report = json.loads((BUNDLED / "updates-2022-2025.import.json").read_text(encoding="utf-8"))
+    group = [m for m in report["entities"]["matched"] if m["name"] == "SoftBank Group Corp"]
+    assert [(m["iri"].rsplit("/", 1)[-1], m["how"]) for m in group] == [("softbank", "id")], group
+    # a sheet naming one of SoftBank's funds does not fold it into SoftBank: the import stops ...
+    fund = sheet(tmp_path, "R1,SoftBank Vision Fund 2,led round in,SambaNova Systems,,,,2021-04,Series D,"
+                           "Example News,2021-04-13,https://example.org/svf,\n")
+    stopped = kg_import(runner, fund, "--dry-run", "--json")
+    ambiguous = json.loads(stopped.stdout)["entities"]["ambiguous"]
+    assert stopped.exit_code == 1 and [a["name"] for a in ambiguous] == ["SoftBank Vision Fund 2"], stopped.output
+    # ... and settled as new, the fund is its own entity, which kg duplicates shows as related, never the same
+    settled = sheet(tmp_path, "R1,SoftBank Vision Fund 2,led round in,SambaNova Systems,,,,2021-04,Series D,"
+                              "Example News,2021-04-13,https://example.org/svf,\n", name="svf.csv",
+                    header=HEADER.rstrip("\n") + ",subject_id\n")
+    settled.write_text(settled.read_text(encoding="utf-8").replace("svf,\n", "svf,,new\n"), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert kg_import(runner, settled, "--out", out).exit_code == 0
+    from kg.identity import duplicates
+
+    pair = [p for p in duplicates(load([ARTICLE, out])) if {p["a"]["label"], p["b"]["label"]} == {
+        "SoftBank", "SoftBank Vision Fund 2"}]
+    assert pair and "fund or arm" in pair[0]["counter_evidence"][0] and pair[0]["score"] <= 0.25, pair
+
+
 def test_info_counts_facts_by_source(runner):
     result = runner.invoke(app, ["info", "--json"])
     sources = {s["iri"]: s for s in json.loads(result.stdout)["sources"]}
