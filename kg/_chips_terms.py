@@ -254,6 +254,7 @@ class CHIPS(DefinedNamespace):
     precedence: URIRef
     processNode: URIRef
     product: URIRef
+    productRole: URIRef
     published: URIRef
     publisher: URIRef
     quantity: URIRef

@@ -192,10 +192,13 @@ def relation_sentence(graph: Graph, node, classes=None, lang: str = "en") -> str
     g = graph
     if quantity := quantity_of(g, node, lang):
         parts.append(quantity["text"])
-    for prop, words in ((CHIPS.deal, "deal: {}"), (CHIPS.statedBy, "stated by {}"), (CHIPS.assessedBy, "mark by {}")):
+    # a denial's speaker denied the figure, not stated it: "about US$500M · denied by Nigel Toon"
+    denied = g.value(node, CHIPS.status) == CHIPS.Denied and g.value(node, CHIPS.statedBy) is not None
+    for prop, words in ((CHIPS.deal, "deal: {}"), (CHIPS.statedBy, "denied by {}" if denied else "stated by {}"),
+                        (CHIPS.assessedBy, "mark by {}")):
         for other in sorted(g.objects(node, prop)):
             parts.append(word(words, lang, relation_name(g, other, lang, classes)))
-    if status := status_of(g, node, lang):
+    if not denied and (status := status_of(g, node, lang)):
         parts.append(status)
     return " · ".join(parts)
 

@@ -58,6 +58,7 @@ _WORDS = {
         "up to {}": "最多{}",
         "deal: {}": "交易：{}",
         "stated by {}": "据{}所述",
+        "denied by {}": "{}否认",
         "mark by {}": "估值方：{}",
         "subsidiary of {} (acquired {})": "{}的子公司（{}收购）",
         "subsidiary of {} (acquired)": "{}的子公司（已收购）",

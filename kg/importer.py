@@ -243,6 +243,7 @@ class Kind:
     implies: URIRef | None = None
     aspect: str | None = None
     amount_in_object: bool = False
+    product_role: URIRef | None = None
 
 
 def _true(value) -> bool:
@@ -337,6 +338,7 @@ class SheetVocabulary:
             implies=value(CHIPS.implies),
             aspect=str(value(CHIPS.aspect)) if value(CHIPS.aspect) is not None else None,
             amount_in_object=_true(value(CHIPS.amountInObject)),
+            product_role=value(CHIPS.productRole),
         )
 
     def kind(self, phrase: str) -> Kind | None:
@@ -499,18 +501,22 @@ class _Matcher:
             best = max(partial, key=len)
             return Match(text, None, "partial", round(len(bare) / len(best), 3), tuple(sorted(hits)),
                          "the name is part of a longer name")
+        inside = self.named_inside(words, want, longest=len(words) - 1)
+        if inside:
+            return Match(text, None, "contained", 0.5, inside, "the text names a known entity among other words")
+        return None
+
+    def named_inside(self, words: list[str], want=None, longest: int = 6) -> tuple:
+        """The entities (fitting ``want``) that the longest run of ``words`` naming any of them names."""
         inside = set()
-        for size in range(min(6, len(words) - 1), 0, -1):
+        for size in range(min(6, longest), 0, -1):
             for i in range(len(words) - size + 1):
                 hit = self.keys.get(" ".join(words[i:i + size]))
                 if hit:
                     inside |= {h for h in hit if self.fits(h, want)}
             if inside:
                 break
-        if inside:
-            return Match(text, None, "contained", 0.5, tuple(sorted(inside)),
-                         "the text names a known entity among other words")
-        return None
+        return tuple(sorted(inside))
 
 
 # -----------------------------------------------------------------------------
@@ -851,8 +857,15 @@ class _Planner:
                     original = " ".join(_PAREN.sub(" ", phrase).split())
                     found = re.search(r"\s+".join(re.escape(w) for w in inner.split()), original, re.IGNORECASE)
                     return kind, found.group(0) if found else inner
-        raise RowError("relation", f"unknown relation phrase {phrase!r}; nearest known: "
-                       + (", ".join(self.vocab.suggest(phrase)) or "none"), self.vocab.suggest(phrase))
+        nearest = self.vocab.suggest(phrase)
+        key = phrase_key(phrase)
+        tail = max((p for p in self.vocab.phrases if p and key.endswith(" " + p)), key=len, default=None)
+        if tail is not None:  # "launched AI HAT+ 2 built on": a launch and what the product is built on
+            raise RowError("relation", f"unknown relation phrase {phrase!r}: it ends in the known phrase {tail!r} "
+                           "after other words; if they state a further fact or name a participant (a product), give "
+                           "each fact its own row, else add the phrase to the ontology", [tail] + [n for n in nearest if n != tail])
+        raise RowError("relation", f"unknown relation phrase {phrase!r}; nearest known: " + (", ".join(nearest) or "none"),
+                       nearest)
 
     def _entities(self, row, side, text, kind, role) -> list[URIRef]:
         ids = row.get(f"{side}_id", "")
@@ -1037,6 +1050,8 @@ class _Planner:
             add(node, CHIPS.unit, unit)
         if context is not None:
             self.later.append(("context", node, (kind.context_role, context)))
+        if kind.product_role is not None and row.get("object"):
+            self.later.append(("product", node, (kind.product_role, row)))
         if kind.subject_role is not None and kind.object_role is not None:
             for s in parts.get(kind.subject_role, []):
                 for o in parts.get(kind.object_role, []):
@@ -1054,6 +1069,13 @@ class _Planner:
             if "date" in values:
                 add(implied, CHIPS.start, values["date"])
             self.plan.relations[_local(kind.implies)] += 1
+
+    def _product(self, node, role, row):
+        """Link the one known product the object's words name ("Condor Galaxy 1 AI supercomputer from Cerebras")."""
+        found = self.matcher.named_inside(normalize(row["object"]).split(), self._want(role))
+        if len(found) == 1:
+            self.add(node, role, found[0])
+            self._record_match(Match(row["object"], found[0], "contained", 0.5, note="a product the object names"), row)
 
     def _round(self, company, series, row, values, source) -> URIRef:
         key = (company, series)
@@ -1091,6 +1113,8 @@ class _Planner:
                 target = self.rounds.get(arg)
                 if target is not None:
                     self.add(node, CHIPS.afterRound, target)
+            elif what == "product":
+                self._product(node, *arg)
             else:
                 role, ref = arg
                 target = self.nodes_by_parties.get((ref.cls, ref.first, ref.second))

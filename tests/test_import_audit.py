@@ -169,3 +169,53 @@ def test_sides_that_agree_are_no_conflict(article, tmp_path):
                       + chip.format(n=3, x="Hailo-8") + chip.format(n=4, x="Hailo-8")
                       + lead.format(n=5, x="lead") + lead.format(n=6, x="lead"))
     assert conflicts(agreed)["conflicts"] == []
+
+
+# --- A004: a denial's speaker ------------------------------------------------------------------------
+
+
+def test_a_denial_reads_as_denied_by_its_speaker(bundled, article, tmp_path):
+    from kg.facts import relation_sentence
+
+    a004 = relation_sentence(bundled.graph, RES["updates-2022-2025-a004"])
+    assert "denied by Nigel Toon" in a004 and "stated by" not in a004, a004
+    row = ("R1,Nigel Toon,denied reported deal value for,Graphcore,500000000,USD,approximate,2024-07-11,CEO,TechCrunch,,"
+           "https://e.org/f,,{}\n")
+    header = HEADER.strip() + ",status\n"
+    for status, words in (("", "denied by Nigel Toon"), ("reported", "stated by Nigel Toon · reported")):
+        path = Path(tmp_path) / f"denial-{status or 'none'}.csv"
+        path.write_text(header + row.format(status), encoding="utf-8")
+        g = Graph()
+        for t in plan_import(read_sheet(path), article).triples:
+            g.add(t)
+        sentence = relation_sentence(g + article.ontology, RES[f"denial-{status or 'none'}-r1"])
+        assert words in sentence, sentence
+
+
+# --- A078, A111: the product a deployment's object names -------------------------------------------------
+
+
+def test_a_deployment_links_the_product_its_object_names(bundled, article, tmp_path):
+    g = bundled.graph
+    assert g.value(RES["updates-2022-2025-a078"], CHIPS.product) == RES["condor-galaxy-1"]
+    assert g.value(RES["updates-2022-2025-a111"], CHIPS.product) == RES["sn50"]
+    row = "R1,G42,commissioned,Cerebras (Condor Galaxy 9 AI supercomputer),,,,2023-07,customer,ZDNet,,https://e.org/g,\n"
+    alone = facts(article, tmp_path / "a", row)
+    assert alone.value(node("r1"), CHIPS.supplier) == RES.cerebras
+    assert alone.value(node("r1"), CHIPS.product) is None  # no product of that name: nothing linked
+    later = "R2,Condor Galaxy 9,has configuration,64 CS-2 nodes,,,,2023-07,system specs,Cerebras blog,,https://e.org/h,\n"
+    linked = facts(article, tmp_path / "b", row + later)  # a product a later row introduces counts
+    assert linked.value(node("r1"), CHIPS.product) == linked.value(node("r2"), CHIPS.product)
+
+
+# --- A114: a phrase that ends in a known one after other words ----------------------------------------------
+
+
+def test_a_phrase_ending_in_a_known_phrase_says_so(article, tmp_path):
+    skipped = plan(article, tmp_path, "R1,Raspberry Pi,launched AI HAT+ 2 built on,Hailo-10H,,,,2026-01-15,,Faceofit,,"
+                                      "https://e.org/i,\n").skipped
+    assert len(skipped) == 1 and "ends in the known phrase 'built on'" in skipped[0]["reason"]
+    assert skipped[0]["suggestions"][0] == "built on"
+    other = plan(article, tmp_path, "R1,Raspberry Pi,launched AI HAT+ 2 with,Hailo-10H,,,,2026-01-15,,Faceofit,,"
+                                    "https://e.org/i,\n").skipped
+    assert "ends in the known phrase" not in other[0]["reason"]
