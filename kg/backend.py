@@ -38,6 +38,12 @@ class Backend(Protocol):
     def neighbours(self, nodes: Iterable[str], only: Iterable[str] | None = None) -> dict[str, dict[str, list[str]]]:
         """For each node IRI, its neighbours (either direction) and the relation kinds joining them."""
 
+    def entities(self, iris: Iterable[str]) -> dict[str, dict]:
+        """``{iri: {"iri", "label", "class", "label_zh"}}`` for those of ``iris`` that are entities."""
+
+    vocabulary: dict
+    """What questions need from the ontology: relation kinds, classes, their labels (:func:`kg.network.vocabulary`)."""
+
     def describe(self, name: str, **options) -> dict:
         """Everything said about an entity, as :func:`kg.facts.describe` returns it."""
 
@@ -90,6 +96,32 @@ class LocalBackend:
                     ties[adj.iris[j]] = kinds
             out[str(node)] = ties
         return out
+
+    def entities(self, iris: Iterable[str]) -> dict[str, dict]:
+        """``{iri: {"iri", "label", "class", "label_zh"}}`` for those of ``iris`` that are entities, from the projection.
+
+        Examples
+        --------
+        >>> from kg import load
+        >>> load().entities(["https://w3id.org/chipskg/id/nvidia", "https://example.org/x"])
+        {'https://w3id.org/chipskg/id/nvidia': {'iri': 'https://w3id.org/chipskg/id/nvidia', 'label': 'Nvidia', 'class': 'Company', 'label_zh': '英伟达'}}
+        """
+        adj = self.adjacency
+        out = {}
+        for iri in iris:
+            i = adj.index_of(str(iri))
+            if i is not None:
+                node = adj.node(i)
+                out[str(iri)] = {"iri": str(iri), "label": node["label"], "class": node["cls"],
+                                 "label_zh": node.get("label_zh") or node["label"]}
+        return out
+
+    @property
+    def vocabulary(self) -> dict:
+        """What questions need from the ontology, as kept on the projection (:func:`kg.network.vocabulary`)."""
+        from kg.paths import _vocabulary
+
+        return _vocabulary(self)
 
     def describe(self, name: str, **options) -> dict:
         from kg.facts import describe

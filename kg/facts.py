@@ -51,7 +51,7 @@ def format_money(value, currency: str = "USD", qualifier: str = "") -> str:
         if abs(value) >= size:
             number = f"{value / size:.3f}".rstrip("0").rstrip(".")
             return f"{qualifier}{sign}{number}{suffix}"
-    return f"{qualifier}{sign}{value:f}"
+    return f"{qualifier}{sign}{value.normalize():f}"  # 0.0 from an endpoint reads as 0, as from a file
 
 
 def money_of(graph: Graph, node, lang: str = "en") -> dict | None:

@@ -273,7 +273,7 @@ def money(value, currency: str = "USD", bound: str = "exact", lang: str = "en") 
             number = f"{value / size:.3f}".rstrip("0").rstrip(".") + unit
             break
     else:
-        number = f"{value:f}"
+        number = f"{value.normalize():f}"
     return f"{_BOUND_ZH.get(bound, '')}{number}{_CURRENCY_ZH.get(currency, ' ' + currency)}"
 
 

@@ -258,13 +258,17 @@ def _network_error(e: Exception, url: str, timeout):
 # -----------------------------------------------------------------------------
 
 class _Names:
-    """The ``names`` of a remote graph: resolution only (``kg.sparql`` resolves entity parameters through it)."""
+    """The ``names`` of a remote graph: resolution and search as typed, each asking the endpoint."""
 
     def __init__(self, kg):
         self._kg = kg
 
     def resolve(self, name: str):
         return self._kg.resolve(name)
+
+    def search(self, text: str, limit: int = 10):
+        """Up to ``limit`` entities for ``text`` as typed (:meth:`kg.names.NameIndex.search` over the names that contain its words)."""
+        return self._kg._candidates(text).search(text, limit)
 
 
 class RemoteKnowledgeGraph:
@@ -377,6 +381,38 @@ class RemoteKnowledgeGraph:
         graph += self.ontology
         return graph
 
+    def _classes_pattern(self) -> str:
+        return f"VALUES ?t {{ {_values(self._entity_classes)} }} ?s a ?t ."
+
+    def _candidates(self, text: str):
+        """A :class:`kg.names.NameIndex` of the entities (at most 2,000) with a name holding a word of ``text``."""
+        from kg.names import NameIndex, normalize
+
+        words = sorted({w for w in normalize(text).split() if len(w) > 1 or not w.isascii()},
+                       key=len, reverse=True)[:6]
+        if not words:
+            return NameIndex(self.ontology)
+        tests = " || ".join(f"CONTAINS(LCASE(STR(?l)), {_string(w)}) || CONTAINS(LCASE(STR(?s)), {_string(w)})"
+                            for w in words)
+        return NameIndex(self._name_graph(f"{self._classes_pattern()} ?s rdfs:label|skos:altLabel ?l . FILTER({tests})",
+                                          2000))
+
+    def entities(self, iris) -> dict[str, dict]:
+        """``{iri: {"iri", "label", "class", "label_zh"}}`` for those of ``iris`` that are entities; one query per batch."""
+        from kg.names import NameIndex, label_of
+
+        out = {}
+        for chunk in _chunks({str(i) for i in iris}):
+            graph = self._name_graph(f"VALUES ?s {{ {_values(chunk)} }} {self._classes_pattern()}")
+            for iri, entity in NameIndex(graph).entities.items():
+                out[str(iri)] = {**entity.as_dict(), "label_zh": label_of(graph, iri, "zh")}
+        return out
+
+    @property
+    def vocabulary(self) -> dict:
+        """What questions need from the ontology (:func:`kg.network.vocabulary`), read from the local ontology."""
+        return self._vocabulary_network.graph["vocabulary"]
+
     def resolve(self, name: str):
         """Return the :class:`kg.names.Entity` that ``name`` denotes, asking the endpoint.
 
@@ -388,24 +424,18 @@ class RemoteKnowledgeGraph:
         UnknownEntity, AmbiguousEntity
             As the local index does; suggestions come from a bounded label query.
         """
-        from kg.names import NameIndex, expand_curie, normalize
+        from kg.names import NameIndex, expand_curie
 
-        classes = f"VALUES ?t {{ {_values(self._entity_classes)} }} ?s a ?t ."
+        classes = self._classes_pattern()
         text = name.strip()
         iri = expand_curie(text)
         if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", iri):
             found = NameIndex(self._name_graph(f"VALUES ?s {{ <{iri}> }} {classes}"))
             if found.entities:
                 return next(iter(found.entities.values()))
-        words = sorted({w for w in normalize(text).split() if len(w) > 1 or not w.isascii()},
-                       key=len, reverse=True)[:6]
-        if words:
-            tests = " || ".join(f"CONTAINS(LCASE(STR(?l)), {_string(w)}) || CONTAINS(LCASE(STR(?s)), {_string(w)})"
-                                for w in words)
-            where = f"{classes} ?s rdfs:label|skos:altLabel ?l . FILTER({tests})"
-            index = NameIndex(self._name_graph(where, 2000))
-            if index.candidates(text):
-                return index.resolve(text)
+        index = self._candidates(text)
+        if index.candidates(text):
+            return index.resolve(text)
         # A misspelling: look among a bounded list of all names.
         index = NameIndex(self._name_graph(classes, 20000))
         if not index.entities:
@@ -448,12 +478,12 @@ class RemoteKnowledgeGraph:
         small.__dict__["names"] = NameIndex(graph)
         return small
 
-    def describe(self, name: str) -> dict:
-        """Everything the endpoint says about ``name``, as :func:`kg.facts.describe` returns it."""
+    def describe(self, name: str, **options) -> dict:
+        """Everything the endpoint says about ``name``, as :func:`kg.facts.describe` returns it (``lang=`` too)."""
         from kg.facts import describe
 
         entity = self.resolve(name)
-        return describe(self.entity_graph(entity.iri), str(entity.iri))
+        return describe(self.entity_graph(entity.iri), str(entity.iri), **options)
 
     def _expand(self, frontier, predicates) -> dict[str, dict[str, set]]:
         """Neighbours of every node of ``frontier`` over ``predicates``, either direction.
@@ -534,7 +564,8 @@ class RemoteKnowledgeGraph:
     # --- questions ---------------------------------------------------------
 
     def find_paths(self, source: str, target: str, *, k: int = 1, all_shortest: bool = False,
-                   max_len: int | None = None, only=None, exclude=None, avoid=(), through=None) -> dict:
+                   max_len: int | None = None, only=None, exclude=None, avoid=(), through=None,
+                   lang: str = "en") -> dict:
         """How two entities connect, asked of the endpoint; the same answer as :func:`kg.paths.find_paths`.
 
         A bidirectional breadth-first search expands the smaller frontier
@@ -572,7 +603,7 @@ class RemoteKnowledgeGraph:
             raise NoPath(f"no connection between {a.label} and {b.label}{within}"
                          + (" under these constraints" if (only or exclude or avoid or through or max_len) else ""))
         small = self._small(self._subgraph({n for p in paths for n in p}))
-        answer = find_paths(small, s, t, all_shortest=True, only=only, exclude=exclude, through=through)
+        answer = find_paths(small, s, t, all_shortest=True, only=only, exclude=exclude, through=through, lang=lang)
         if not all_shortest:
             answer["paths"] = answer["paths"][:1]
         answer["source"], answer["target"] = a.as_dict(), b.as_dict()
@@ -633,7 +664,7 @@ class RemoteKnowledgeGraph:
                         return paths, False
         return paths, False
 
-    def neighbors(self, name: str, *, depth: int = 1, only=None) -> dict:
+    def neighbors(self, name: str, *, depth: int = 1, only=None, lang: str = "en") -> dict:
         """The neighbourhood of ``name``, as :func:`kg.paths.neighbors` returns it; one query per hop, two to explain."""
         from kg.paths import neighbors, tie_filter
 
@@ -650,9 +681,9 @@ class RemoteKnowledgeGraph:
             reached = {m for around in self._expand(frontier, predicates).values() for m in around}
             frontier = sorted(reached - seen)
             seen |= reached
-        return neighbors(self._small(self._subgraph(seen)), s, depth=depth, only=only)
+        return neighbors(self._small(self._subgraph(seen)), s, depth=depth, only=only, lang=lang)
 
-    def common_ties(self, first: str, second: str, *, only=None) -> dict:
+    def common_ties(self, first: str, second: str, *, only=None, lang: str = "en") -> dict:
         """What two entities share, as :func:`kg.paths.common_ties` returns it; three queries after resolving."""
         from kg.paths import common_ties, tie_filter
 
@@ -661,7 +692,7 @@ class RemoteKnowledgeGraph:
         flt = tie_filter(self._shim(), only=only, keep=(s, t))
         around = self._expand([s, t], self._predicates(flt))
         shared = set(around[s]) & set(around[t])
-        return common_ties(self._small(self._subgraph({s, t} | shared)), s, t, only=only)
+        return common_ties(self._small(self._subgraph({s, t} | shared)), s, t, only=only, lang=lang)
 
     # --- SPARQL ------------------------------------------------------------
 

@@ -253,6 +253,44 @@ def _refuse_network(event: str, args) -> None:
             raise PermissionError("outbound connections are disabled in the SPARQL worker")
 
 
+def _network_guard(endpoint: str | None):
+    """The worker's audit hook: :func:`_refuse_network`, or with ``endpoint`` one that lets through only its host and port.
+
+    Examples
+    --------
+    >>> hook = _network_guard("http://127.0.0.1:8890/sparql")
+    >>> hook("socket.connect", (None, ("127.0.0.1", 8890)))
+    >>> hook("socket.connect", (None, ("10.0.0.1", 80)))
+    Traceback (most recent call last):
+    PermissionError: outbound connections are disabled in the SPARQL worker (only the endpoint 127.0.0.1:8890)
+    """
+    if not endpoint:
+        return _refuse_network
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(endpoint)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    allowed = {(url.hostname, port)} | {(info[4][0], port) for info in socket.getaddrinfo(url.hostname, port,
+                                                                                          type=socket.SOCK_STREAM)}
+
+    def hook(event: str, args) -> None:
+        if event == "urllib.Request":
+            asked = urlsplit(str(args[0]))
+            where = (asked.hostname, asked.port or (443 if asked.scheme == "https" else 80))
+        elif event == "http.client.connect":
+            where = (args[1], args[2])
+        elif event == "socket.connect" and len(args) > 1 and isinstance(args[1], tuple):
+            where = tuple(args[1][:2])
+        else:
+            return
+        if where not in allowed:
+            raise PermissionError(f"outbound connections are disabled in the SPARQL worker (only the endpoint "
+                                  f"{url.hostname}:{port})")
+
+    return hook
+
+
 def _memory_mb() -> tuple[float, float]:
     """This process's (address space, resident set) in MB, from /proc."""
     fields = {}
@@ -302,8 +340,8 @@ def _at_low_priority(func):
 
 
 def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
-                 budget=DEFAULT_BUDGET, quiet=False) -> None:  # pragma: no cover - runs in a child process
-    """A worker: open the graph once (files, or an Oxigraph store), then answer requests until told to stop.
+                 budget=DEFAULT_BUDGET, quiet=False, endpoint=None) -> None:  # pragma: no cover - runs in a child process
+    """A worker: open the graph once (files, an Oxigraph store or a SPARQL endpoint), then answer requests until told to stop.
 
     Messages in: a job ``(text, accept, fmt, heavy)`` (a heavy one runs at the
     lowest CPU priority from its start, others once past the budget), an explorer question
@@ -325,6 +363,12 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
     # A query over the memory limit aborts Oxigraph: one line on stderr, not a slow symbolised backtrace.
     os.environ["RUST_BACKTRACE"] = "0"
     def open_graph():
+        if endpoint:  # the graph stays there: questions are forwarded as queries (kg.remote)
+            from kg.remote import RemoteKnowledgeGraph
+
+            kg = RemoteKnowledgeGraph(endpoint, timeout=timeout)
+            kg.endpoint.ask("ASK {}")  # reachable now, or the server does not start
+            return kg, None
         if store:
             from kg.store import StoreKnowledgeGraph
 
@@ -349,11 +393,11 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
     except Exception as e:
         conn.send(("failed", f"{type(e).__name__}: {e}"))
         return
-    sys.addaudithook(_refuse_network)
+    sys.addaudithook(_network_guard(endpoint))
     _limit_memory(memory_mb)
     resident = _memory_mb()[1]
     try:
-        conn.send(("ready", {"triples": size, "files": [str(p) for p in kg.files]}))
+        conn.send(("ready", {"triples": size, "files": [str(p) for p in kg.files], "endpoint": endpoint}))
     except OSError:  # the server stopped while this worker started
         return
 
@@ -532,11 +576,14 @@ class WorkerPool:
         Seconds after which a query counts as long.
     memory_mb : int
         Megabytes of address space a worker may add to what it holds after loading.
+    endpoint : str, optional
+        A SPARQL endpoint to serve instead of local data (``kg serve --endpoint``): the workers
+        forward each question to it and may connect to it, and to nothing else.
     """
 
     def __init__(self, data=None, *, store=None, workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
                  max_rows: int = DEFAULT_MAX_ROWS, budget: float = DEFAULT_BUDGET, memory_mb: int = DEFAULT_MEMORY_MB,
-                 grace: float = 1.0, start_timeout: float = 300.0):
+                 grace: float = 1.0, start_timeout: float = 300.0, endpoint: str | None = None):
         if workers < 1:
             raise BadInput(f"--workers must be at least 1, not {workers}")
         if timeout <= 0:
@@ -553,6 +600,7 @@ class WorkerPool:
 
             store = pin_store(store)
         self.store = str(store) if store else None
+        self.endpoint = endpoint
         self.size = workers
         self.timeout = float(timeout)
         self.max_rows = int(max_rows)
@@ -588,7 +636,8 @@ class WorkerPool:
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(
             target=_worker_main,
-            args=(child, self.data, self.timeout, self.max_rows, self.store, self.memory_mb, self.budget, quiet),
+            args=(child, self.data, self.timeout, self.max_rows, self.store, self.memory_mb, self.budget, quiet,
+                  self.endpoint),
             name="kg-sparql-worker", daemon=True,
         )
         process.start()

@@ -58,12 +58,12 @@ src:evil-source a chips:Source ; rdfs:label "{EVIL_LABEL} source"@en ; chips:pub
 class Served:
     """The explorer app with one query worker, served by uvicorn on a loopback port in a thread."""
 
-    def __init__(self, data, port: int):
+    def __init__(self, data, port: int, **pool):
         import uvicorn
 
         from kg.server import WorkerPool, create_app
 
-        self.pool = WorkerPool(data, workers=1, timeout=20).start()
+        self.pool = WorkerPool(data, workers=1, timeout=20, **pool).start()
         config = uvicorn.Config(create_app(self.pool), host="127.0.0.1", port=port, log_level="warning",
                                 timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
@@ -106,6 +106,33 @@ def hostile(tmp_path_factory):
     served = Served([str(DATA_DIR), str(extra)], _port())
     yield served
     served.close()
+
+
+#: An investor only the remote endpoint's data holds.
+FAR_INVESTOR = """
+res:far-fund a chips:InvestmentFirm ; rdfs:label "Far Fund"@en , "远方基金"@zh ; prov:wasDerivedFrom src:test-note .
+res:inv-far-fund a chips:Investment ; chips:investor res:far-fund ; chips:investee res:graphcore ;
+    chips:quote "Far Fund invested in Graphcore"@en ; prov:wasDerivedFrom src:test-note .
+"""
+
+
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory):
+    """``kg serve --endpoint URL``: the explorer over a second server (an Oxigraph store on loopback) as its endpoint.
+
+    The endpoint's data is the bundled data plus :data:`FAR_INVESTOR`; ``data`` names it for the CLI.
+    """
+    from kg.store import build_store
+
+    folder = tmp_path_factory.mktemp("remote")
+    data = [DATA_DIR, write_ttl(folder, FAR_INVESTOR)]
+    build_store(folder / "store", data)
+    endpoint = Served(None, _port(), store=str(folder / "store"))
+    served = Served(None, _port(), endpoint=endpoint.base + "/sparql")
+    served.data, served.endpoint = data, endpoint
+    yield served
+    served.close()
+    endpoint.close()
 
 
 def cli_json(runner, *args, data=None):
@@ -257,6 +284,38 @@ def test_the_chinese_view_tells_facts_and_hops_in_chinese(bundled, hostile, runn
     changed = hostile.get("/entity/graphcore", params={"lang": "zh"}).text
     assert "&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;投资了Graphcore" in changed
     assert "投资了Graphcore" in page and "alert(2)" not in page
+
+
+def test_the_explorer_works_over_a_sparql_endpoint(remote, runner):
+    """Every page and answer from a remote endpoint, the same as from the endpoint's data on this machine."""
+    data = remote.data
+    assert remote.get("/api/entity/graphcore").json() == cli_json(runner, "entity", "res:graphcore", data=data)
+    assert remote.get("/api/entity/graphcore", params={"lang": "zh"}).json() == \
+        cli_json(runner, "entity", "res:graphcore", "--lang", "zh", data=data)
+    assert remote.get("/api/path", params={"from": "Far Fund", "to": "Nvidia"}).json() == \
+        cli_json(runner, "path", "Far Fund", "Nvidia", data=data)
+    assert remote.get("/api/neighbors/icera").json() == cli_json(runner, "neighbors", "Icera", data=data)
+    assert [hit["slug"] for hit in remote.get("/api/search", params={"q": "远方"}).json()["results"]] == ["far-fund"]
+    # the pages: the endpoint's own investor, in both languages, with sources' details and links
+    page = remote.get("/entity/graphcore").text
+    assert "Far Fund invested in Graphcore" in page and 'href="/entity/far-fund"' in page
+    assert "<cite>A test source</cite> · tests · published 2026-01-01" in page
+    assert "</cite> · cnBeta · published 2021-12-11" in page
+    assert "远方基金投资了Graphcore" in remote.get("/entity/graphcore", params={"lang": "zh"}).text
+    assert "Far Fund" not in remote.endpoint.get("/entity/nvidia").text
+    hops = remote.get("/path", params={"from": "远方基金", "to": "Nvidia"}).text
+    assert "Far Fund invested in Graphcore" in hops and 'class="canvas" data-mode="path"' in hops
+    assert remote.get("/explore", params={"focus": "Far Fund"}).status_code == 200
+    drawn = remote.get("/api/graph/graphcore").json()
+    assert {"远方基金", "宝马"} <= {n["label_zh"] for n in drawn["nodes"]}, drawn["nodes"]
+    csv_text = remote.get("/questions/investors.csv", params={"company": "Graphcore"}).text
+    local = runner.invoke(app, [*[a for p in data for a in ("--data", str(p))], "sparql", "--name", "investors",
+                                "--param", "company=Graphcore", "--format", "csv"])
+    assert csv_text.replace("\r\n", "\n") == local.stdout.replace("\r\n", "\n") and "Far Fund" in csv_text
+    assert remote.get("/sparql", params={"query": "ASK { res:far-fund a chips:InvestmentFirm }"},
+                      headers={"Accept": "text/csv"}).text.split() == ["_askResult", "true"]
+    refused = remote.get("/entity/graphcore", params={"as_of": "2020"})
+    assert refused.status_code == 400 and "need local data" in refused.text
 
 
 def test_path_page_tells_the_hops_with_sources(bundled):
@@ -580,6 +639,32 @@ def test_the_chinese_view_of_an_entity_and_a_path_reads_in_chinese(bundled, read
     assert shown == [e["sentence"] for e in wanted] and all(re.search(r"[\u4e00-\u9fff]", s) for s in shown), shown
     assert r.js("document.documentElement.lang") == "zh-Hans"
     r.screenshot("explorer-path-zh.png")
+    r.clean()
+
+
+@pytest.mark.browser
+def test_a_reader_walks_the_explorer_over_a_sparql_endpoint(remote, reader):
+    """kg serve --endpoint: search, an entity page with its graph, a click on the canvas, in Chinese."""
+    r = reader(remote)
+    page = r.page
+    r.go("/?lang=zh")
+    assert r.suggest("#q", "远方")[0] == "远方基金"
+    page.press("#q", "ArrowDown")
+    page.press("#q", "Enter")
+    page.wait_for_url("**/entity/far-fund?lang=zh")
+    r.wait("() => window.kgGraphReady === true", 20_000)
+    assert page.inner_text("h1") == "远方基金" and "远方基金投资了Graphcore" in page.inner_text(".facts")
+    assert set(r.js("window.kgNodes.getIds()")) == {RES + "far-fund", RES + "graphcore"}
+    assert r.axe() == []
+    r.screenshot("explorer-endpoint-entity-zh.png")
+    r.go("/explore?focus=%E8%BF%9C%E6%96%B9%E5%9F%BA%E9%87%91&lang=zh")
+    x, y = r.node_point(RES + "graphcore")
+    page.mouse.click(x, y)  # expands Graphcore: its neighbours arrive from the endpoint
+    r.wait("() => window.kgNodes.getIds().length > 2", 20_000)
+    assert RES + "bmw" in r.js("window.kgNodes.getIds()")
+    said = page.inner_text("#kg-panel") if r.js("!!document.getElementById('kg-panel')") else page.inner_text("main")
+    assert "软银收购了Graphcore" in said and "SoftBank acquired" not in said, said  # what arrives is in Chinese too
+    r.screenshot("explorer-endpoint-explore-zh.png")
     r.clean()
 
 

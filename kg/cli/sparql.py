@@ -326,7 +326,8 @@ def serve(
     connects two names, grows a graph click by click and asks the saved
     questions. The endpoint is /sparql (GET or POST, as any SPARQL client
     sends it); /query runs YASGUI from local files. Updates, SERVICE and FROM
-    are refused; each query has --timeout seconds and --max-rows rows. Web pages
+    are refused; each query has --timeout seconds and --max-rows rows. With
+    --endpoint URL the pages and /sparql answer from that SPARQL server. Web pages
     from other origins cannot read answers unless --cors-origin names them,
     and a request naming a foreign Host is refused (DNS rebinding).
 
@@ -349,19 +350,25 @@ def serve(
     if request_timeout <= 0:
         raise BadInput(f"--request-timeout must be more than 0 seconds, not {request_timeout:g}")
     options = ctx.find_root().obj or {}
-    if options.get("endpoint"):
-        raise BadInput("kg serve serves local data (--data or --store); --endpoint is a SPARQL endpoint already")
-    if options.get("store") and options.get("data"):
-        raise BadInput("--store and --data name two different graphs; give one of them")
-    pool = WorkerPool(None if options.get("store") else data_paths(ctx), store=options.get("store"), workers=workers, timeout=timeout,
-                      max_rows=max_rows, budget=budget, memory_mb=memory)
+    if sum(bool(options.get(k)) for k in ("store", "data", "endpoint")) > 1:
+        raise BadInput("--data, --store and --endpoint name different graphs; give one of them")
+    endpoint = options.get("endpoint")
+    if endpoint:
+        from kg.remote import RemoteEndpoint
+
+        RemoteEndpoint(endpoint)  # an http(s) URL, or one line saying it is not
+    local = not (options.get("store") or endpoint)
+    pool = WorkerPool(data_paths(ctx) if local else None, store=options.get("store"), endpoint=endpoint,
+                      workers=workers, timeout=timeout, max_rows=max_rows, budget=budget, memory_mb=memory)
     sock = bind_socket(host, port)
     try:
         err_console.print(f"Loading the data in {workers} worker process(es)...", markup=False)
         pool.start()
         url = url_of(sock)
+        serving = (f"Serving the SPARQL endpoint {endpoint} (each question is forwarded to it)." if endpoint else
+                   f"Serving {pool.info.get('triples', 0):,} triples from {len(pool.info.get('files', []))} file(s).")
         console.print(
-            f"Serving {pool.info.get('triples', 0):,} triples from {len(pool.info.get('files', []))} file(s).\n"
+            f"{serving}\n"
             f"Explorer: {url}/\nSPARQL endpoint: {url}/sparql\nSPARQL query page: {url}/query\n"
             f"Limits: {timeout:g} s, {max_rows:,} rows and {memory:,} MB per query; past {budget:g} s a query "
             "needs a slot for long queries. Ctrl-C stops.",

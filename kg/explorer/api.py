@@ -96,21 +96,18 @@ def resolve_slug(kg, slug: str) -> str:
         return str(kg.resolve(slug).iri)
 
 
-def _remote(kg) -> bool:
-    return bool(getattr(kg, "remote", False))
-
-
-def _zh(kg, iri: str) -> str | None:
-    """The Chinese label of an entity, from the projection (None when it has none of its own)."""
-    data = kg.network.nodes.get(iri) if not _remote(kg) else None
-    return data.get("label_zh") if data else None
-
-
-def _node(kg, entity: dict) -> dict:
-    """An entity as pages show it: IRI, slug, class, English and Chinese labels."""
+def _node(entity: dict, names: dict) -> dict:
+    """An entity as pages show it: IRI, slug, class, English and Chinese labels (``names``: :meth:`Backend.entities`)."""
     iri = entity["iri"]
+    known = names.get(iri) or {}
     return {"iri": iri, "slug": slug_of(iri), "label": entity["label"], "class": entity["class"],
-            "label_zh": _zh(kg, iri) or entity["label"]}
+            "label_zh": known.get("label_zh") or entity["label"]}
+
+
+def _nodes(kg, entities: list[dict]) -> list[dict]:
+    """:func:`_node` for each of ``entities``, their Chinese labels asked of the backend at once."""
+    names = kg.entities([e["iri"] for e in entities])
+    return [_node(e, names) for e in entities]
 
 
 # ---------------------------------------------------------------------------
@@ -122,7 +119,7 @@ def search(kg, q: str, limit: int = 10) -> dict:
     if limit < 1 or limit > 50:
         raise BadInput(f"limit must be between 1 and 50, not {limit}")
     found = kg.names.search(q, limit) if q.strip() else []
-    return {"query": q, "results": [_node(kg, e.as_dict()) for e in found]}
+    return {"query": q, "results": _nodes(kg, [e.as_dict() for e in found])}
 
 
 def entity(kg, name: str, lang: str = "en") -> dict:
@@ -175,13 +172,10 @@ def sources_of(kg, iris) -> dict:
     """
     key = id(kg)
     if key not in _SOURCE_CACHE:
-        from kg.sparql import run_query
-
         table: dict = {}
-        if not _remote(kg):
-            for row in run_query(kg, _SOURCES).records():
-                table.setdefault(row["source"], {"iri": row["source"], **{
-                    k: str(row[k]) for k in ("label", "label_zh", "publisher", "published", "url") if k in row}})
+        for row in kg.query(_SOURCES).records():
+            table.setdefault(row["source"], {"iri": row["source"], **{
+                k: str(row[k]) for k in ("label", "label_zh", "publisher", "published", "url") if k in row}})
         _SOURCE_CACHE.clear()
         _SOURCE_CACHE[key] = table
     table = _SOURCE_CACHE[key]
@@ -210,15 +204,15 @@ def graph_of(kg, name: str, only=None, limit: int = MAX_NEIGHBOURS, lang: str = 
     relation between the entity and a neighbour, with its sentence.
     """
     hood = neighbors(kg, name, only=only, lang=lang)
-    center = _node(kg, hood["entity"])
     reached = hood["reached"][:limit]
+    center, *around = _nodes(kg, [hood["entity"], *reached])
     shown = {center["iri"]} | {r["iri"] for r in reached}
     edges = [
         {"from": e["source"], "to": e["target"], "kind": e["kind"], "label": e["label"], "sentence": e["sentence"]}
         for group in hood["groups"] for e in group["edges"]
         if e["source"] in shown and e["target"] in shown
     ]
-    return {"center": center["iri"], "nodes": [center] + [_node(kg, r) for r in reached], "edges": edges,
+    return {"center": center["iri"], "nodes": [center, *around], "edges": edges,
             "more": len(hood["reached"]) - len(reached)}
 
 
@@ -226,35 +220,30 @@ def entity_page(kg, name: str, lang: str = "en") -> dict:
     """What ``/entity/{slug}`` shows: the entity (in ``lang``), its drawn neighbourhood, its sources' details."""
     about = entity(kg, name, lang=lang)
     drawn = graph_of(kg, about["iri"], lang=lang)
-    return {"entity": about, "node": _node(kg, about), "graph": drawn,
+    return {"entity": about, "node": next(n for n in drawn["nodes"] if n["iri"] == about["iri"]), "graph": drawn,
             "sources": sources_of(kg, _cited(about))}
 
 
 def path_page(kg, source: str, target: str, **options) -> dict:
     """What ``/path`` shows: the answer of :func:`path`, its sources, and the paths drawn among their neighbours."""
-    from kg.network import undirected
-
     answer = path(kg, source, target, **options)
-    G = kg.network
-    H = undirected(G)
     on_path = [n["iri"] for p in answer["paths"] for n in p["nodes"]]
     shown = dict.fromkeys(on_path)
-    for iri in dict.fromkeys(on_path):
-        near = sorted((n for n in H[iri] if n not in shown), key=lambda n: G.nodes[n]["label"])
-        shown.update(dict.fromkeys(near[:PATH_CONTEXT]))
+    for iri, ties in kg.neighbours(dict.fromkeys(on_path)).items():
+        shown.update(dict.fromkeys(sorted(n for n in ties if n not in shown)[:PATH_CONTEXT]))
+    names = kg.entities(shown)
     hops = {(e["source"], e["target"]) for p in answer["paths"] for e in p["edges"]}
     edges = []
     for p in answer["paths"]:
         for e in p["edges"]:
             edges.append({"from": e["source"], "to": e["target"], "kind": e["kind"], "label": e["label"],
                           "sentence": e["sentence"], "path": True})
-    for u in shown:
-        for v in H[u]:
+    for u, ties in kg.neighbours(shown).items():
+        for v in ties:
             if v in shown and u < v and (u, v) not in hops and (v, u) not in hops:
                 edges.append({"from": u, "to": v, "path": False, "label": "", "kind": "",
-                              "sentence": G.nodes[u]["label"] + " — " + G.nodes[v]["label"]})
-    nodes = [{**_node(kg, {"iri": n, "label": G.nodes[n]["label"], "class": G.nodes[n]["cls"]}),
-              "path": n in on_path} for n in shown]
+                              "sentence": names[u]["label"] + " — " + names[v]["label"]})
+    nodes = [{**_node(names[n], names), "path": n in on_path} for n in shown if n in names]
     return {"answer": answer, "graph": {"nodes": nodes, "edges": edges}, "sources": sources_of(kg, _cited(answer))}
 
 
@@ -266,7 +255,7 @@ def vocabulary(kg) -> dict:
     from kg.names import label_of
     from kg.vocab import CHIPS
 
-    vocab = kg.network.graph["vocabulary"]
+    vocab = kg.vocabulary
     onto = kg.ontology
     classes = {
         name: {"en": label_of(onto, CHIPS[name], "en"), "zh": label_of(onto, CHIPS[name], "zh"),
@@ -286,13 +275,10 @@ def labels(kg, iris) -> dict:
     >>> labels(load(), ["https://w3id.org/chipskg/id/nvidia", "https://example.org/x"])["labels"]
     {'https://w3id.org/chipskg/id/nvidia': {'iri': 'https://w3id.org/chipskg/id/nvidia', 'slug': 'nvidia', 'label': 'Nvidia', 'class': 'Company', 'label_zh': '英伟达'}}
     """
-    from rdflib import URIRef
-
     if len(iris) > MAX_LABELS:
         raise BadInput(f"ask for at most {MAX_LABELS} labels at once, not {len(iris)}")
-    entities = kg.names.entities
-    return {"labels": {iri: _node(kg, entities[URIRef(iri)].as_dict())
-                       for iri in dict.fromkeys(iris) if URIRef(iri) in entities}}
+    names = kg.entities(dict.fromkeys(iris))
+    return {"labels": {iri: _node(names[iri], names) for iri in dict.fromkeys(iris) if iri in names}}
 
 
 def questions() -> list[dict]:
@@ -322,14 +308,14 @@ def question(kg, name: str, params: dict, fmt: str | None = None, *, timeout=Non
         if fmt not in ("csv", "json"):
             raise BadInput(f"format {fmt!r}: the explorer offers csv and json")
         return serialize(with_labels(result, kg.labeller(result)), fmt)  # the name columns kg sparql --name adds
-    entities = kg.names.entities
+    names = kg.entities({str(t) for row in [*result.rows, bindings.values()] for t in row if isinstance(t, URIRef)})
 
     def cell(term):
         if term is None:
             return None
         if isinstance(term, URIRef):
-            if term in entities:
-                return _node(kg, entities[term].as_dict())
+            if str(term) in names:
+                return _node(names[str(term)], names)
             return {"iri": str(term), "label": compact(term)}
         if isinstance(term, Literal):
             return {"value": str(term), "lang": term.language}
@@ -357,7 +343,7 @@ def _snapshot(kg, time: dict):
 
     key = (id(kg), *(time.get(k) for k in TIME))
     if key not in _SNAPSHOTS:
-        if _remote(kg):
+        if getattr(kg, "remote", False):
             raise BadInput("as_of, known_by and dated_only need local data (--data or --store), not --endpoint")
         if len(_SNAPSHOTS) >= 8:
             _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))

@@ -192,6 +192,8 @@ def execute(source, checked: CheckedQuery, *, bindings: Mapping[str, Any] | None
     if max_rows is not None and max_rows < 0:
         raise BadInput(f"max_rows must be 0 or more, not {max_rows}")
     bindings = dict(bindings or {})
+    if getattr(source, "remote", False):  # a kg.remote.RemoteKnowledgeGraph: the endpoint runs it
+        return source.query(checked.text, params=bindings, timeout=timeout, max_rows=max_rows)
     store = getattr(source, "store", None)  # a kg.store.StoreKnowledgeGraph: run inside Oxigraph
     if store is not None:
         def work() -> QueryResult:

@@ -194,7 +194,7 @@
     expanded[id] = true;
     window.kgExpanding = true;
     var time = new URLSearchParams();
-    ["as_of", "known_by", "dated_only"].forEach(function (k) {
+    ["as_of", "known_by", "dated_only", "lang"].forEach(function (k) {  // the page's time and language
       var v = new URLSearchParams(window.location.search).get(k);
       if (v) time.set(k, v);
     });
