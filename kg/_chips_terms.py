@@ -216,6 +216,7 @@ class CHIPS(DefinedNamespace):
     investee: URIRef
     investor: URIRef
     isLead: URIRef
+    keepsObjectWords: URIRef
     kept: URIRef
     knows: URIRef
     lender: URIRef

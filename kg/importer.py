@@ -244,6 +244,7 @@ class Kind:
     aspect: str | None = None
     amount_in_object: bool = False
     product_role: URIRef | None = None
+    keeps_object_words: bool = False
 
 
 def _true(value) -> bool:
@@ -339,6 +340,7 @@ class SheetVocabulary:
             aspect=str(value(CHIPS.aspect)) if value(CHIPS.aspect) is not None else None,
             amount_in_object=_true(value(CHIPS.amountInObject)),
             product_role=value(CHIPS.productRole),
+            keeps_object_words=_true(value(CHIPS.keepsObjectWords)),
         )
 
     def kind(self, phrase: str) -> Kind | None:
@@ -818,6 +820,8 @@ class _Planner:
             if not text:
                 raise RowError(side, f"empty {side}, but {phrase!r} needs one")
             fill[role] += self._entities(row, side, text, kind, role)
+            if side == "object" and kind.keeps_object_words and (extra := self._words_beyond(text, fill[role][-1])):
+                texts.append((side, extra))
         if context is not None and kind.subject_role not in fill and texts and texts[-1][0] == "object":
             # "A–B deal valued at B": the object names the company the subject's deal is about
             side, text = texts.pop()
@@ -836,6 +840,19 @@ class _Planner:
                        own_title=len(subjects) == 1 or titles is not None)
             nodes.append(node)
         return kind, nodes
+
+    def _words_beyond(self, text: str, iri) -> str:
+        """The words of ``text`` besides the name of ``iri``: "TSMC 5nm (CoWoS-S packaging)" -> "5nm (CoWoS-S packaging)"."""
+        keys = self.matcher.keys
+        if iri in keys.get(normalize(text), ()):
+            return ""
+        if iri in keys.get(normalize(_head(text)), ()):
+            return "; ".join(_qualifiers(text))
+        words = text.split()
+        for n in range(len(words) - 1, 0, -1):  # the name first: "TSMC 5nm"
+            if iri in keys.get(normalize(" ".join(words[:n])), ()):
+                return " ".join(words[n:])
+        return text
 
     def _already(self, text: str, fill: dict) -> bool:
         """True when ``text`` is just the name of an entity the node already has."""

@@ -219,3 +219,21 @@ def test_a_phrase_ending_in_a_known_phrase_says_so(article, tmp_path):
     other = plan(article, tmp_path, "R1,Raspberry Pi,launched AI HAT+ 2 with,Hailo-10H,,,,2026-01-15,,Faceofit,,"
                                     "https://e.org/i,\n").skipped
     assert "ends in the known phrase" not in other[0]["reason"]
+
+
+# --- A031, A075, A109: the process in words beside the manufacturer ----------------------------------------
+
+
+def test_the_process_words_beside_the_manufacturer_are_kept(bundled, article, tmp_path):
+    g = bundled.graph
+    assert str(g.value(RES["updates-2022-2025-a075"], CHIPS.nature)) == "5nm"
+    assert str(g.value(RES["updates-2022-2025-a109"], CHIPS.nature)) == "5nm (CoWoS-S packaging)"
+    row = "R1,WSE-3,chip made by,{},,,,2024-03,foundry,The Decoder,,https://e.org/j,,res:tsmc\n"
+    for words, nature in (("TSMC 3nm", "3nm"), ("TSMC (N3E process)", "N3E process"), ("TSMC", None)):
+        path = tmp_path / f"{words.replace(' ', '-')}.csv"
+        path.write_text(HEADER.strip() + ",object_id\n" + row.format(words), encoding="utf-8")
+        made = Graph()
+        for t in plan_import(read_sheet(path), article).triples:
+            made.add(t)
+        r1 = next(made.subjects(CHIPS.manufacturer, RES.tsmc))
+        assert (str(made.value(r1, CHIPS.nature)) if nature else made.value(r1, CHIPS.nature)) == nature
