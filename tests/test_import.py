@@ -365,3 +365,34 @@ def test_nothing_is_written_when_the_facts_would_not_conform(tmp_path):
     with pytest.raises(DataError, match="would not conform"):
         write_import(plan, kg, out)
     assert list(out.iterdir()) == []
+
+
+def test_a_long_sheet_shows_progress_bars_on_a_terminal(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    rows = "".join(f"R{i},Company {i:04d},headcount rose to,employees,{100 + i},employees,exact,2024,,"
+                   f"Example News,2024-01-0{1 + i % 9},https://example.org/{i % 7},\n" for i in range(600))
+    path = sheet(tmp_path, rows, name="long.csv")
+    out = tmp_path / "out"
+    out.mkdir()
+    master, slave = os.openpty()  # stderr is a terminal, as for a user at a prompt
+    env = {**os.environ, "COLUMNS": "100", "KG_CACHE_DIR": str(tmp_path / "cache")}
+    with subprocess.Popen([sys.executable, "-m", "kg", "--no-bundled", "--data", str(ARTICLE), "import", str(path),
+                           "--out", str(out)], stdout=subprocess.DEVNULL, stderr=slave, env=env) as proc:
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        code = proc.wait(timeout=120)
+    os.close(master)
+    text = seen.decode("utf-8", "replace")
+    assert code == 0 and "mapping rows" in text and "checking" in text and "against the shapes" in text, text[-2000:]
+    assert (out / "long.ttl").is_file()

@@ -48,10 +48,15 @@ def import_sheet(
     replaced = output_path(out, sheet).resolve() if out is not None else None
     files = [f for f in data_files(data_paths(ctx)) if f != replaced]
     kg = load(files)
-    plan = plan_import(parsed, kg, progress=_progress(len(parsed.rows)))
-    written = []
-    if out is not None and not dry_run and plan.writable:
-        written = write_import(plan, kg, out)
+    progress = _Progress(len(parsed.rows))
+    try:
+        plan = plan_import(parsed, kg, progress=progress.rows)
+        written = []
+        if out is not None and not dry_run and plan.writable:
+            progress.writing(len(plan.triples))
+            written = write_import(plan, kg, out)
+    finally:
+        progress.stop()
     if as_json:
         print_json(plan.as_dict())
     else:
@@ -65,23 +70,30 @@ def import_sheet(
         raise typer.Exit(1)
 
 
-def _progress(total: int):
-    """A progress bar on the terminal for long sheets; nothing when stderr is not a terminal."""
-    if total < 500 or not sys.stderr.isatty():
-        return None
-    from rich.progress import Progress
+class _Progress:
+    """Progress bars on the terminal for long sheets (rows mapped, then the shape check and the write);
+    nothing when stderr is not a terminal or the sheet is short."""
 
-    bar = Progress(console=err_console, transient=True)
-    task = bar.add_task("importing rows", total=total)
-    bar.start()
+    def __init__(self, total: int):
+        self.total, self.bar = total, None
+        if total >= 500 and sys.stderr.isatty():
+            from rich.progress import Progress
 
-    def advance(done, _total):
-        if done % 500 == 0 or done == total:
-            bar.update(task, completed=done)
-        if done == total:
-            bar.stop()
+            self.bar = Progress(console=err_console, transient=True)
+            self.rows_task = self.bar.add_task("mapping rows", total=total)
+            self.bar.start()
 
-    return advance
+    def rows(self, done: int, _total: int) -> None:
+        if self.bar is not None and (done % 500 == 0 or done == self.total):
+            self.bar.update(self.rows_task, completed=done)
+
+    def writing(self, triples: int) -> None:
+        if self.bar is not None:
+            self.bar.add_task(f"checking {triples:,} triples against the shapes, writing", total=None)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _review(plan) -> None:
