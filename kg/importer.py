@@ -830,6 +830,9 @@ class _Planner:
         status = self._status(row, kind, phrase)
         subjects = fill.get(kind.subject_role, [None]) if kind.cls not in (CHIPS.Partnership,) else [None]
         titles = _respectively(row.get("role_or_series", ""), len(subjects))
+        roles = [tuple(self.vocab.role_of(title)) for title in titles or ()]
+        if not all(roles) or len(set(roles)) < len(roles):
+            titles = None  # "co-founders and directors" is what both are, not one title each
         nodes = []
         for i, subject in enumerate(subjects):
             node = RES[f"{self.stem}-{_slug(row['id'])}" + (f"-{i + 1}" if len(subjects) > 1 else "")]

@@ -68,9 +68,10 @@ def test_holders_and_titles_named_together_are_paired_in_order(bundled, article,
     swapped = facts(article, tmp_path, row.format("CTO and CEO"))
     assert (node("r1-1"), CHIPS.role, CHIPS.ChiefTechnologyOfficer) in swapped
     assert (node("r1-2"), CHIPS.role, CHIPS.ChiefExecutive) in swapped
-    shared = facts(article, tmp_path, row.format("co-founders (CEO)"))  # one title for two people: no role guessed
-    assert not set(shared.objects(None, CHIPS.role))
-    assert set(shared.objects(None, CHIPS.title)) == {Literal("co-founders (CEO)", lang="en")}
+    for both in ("co-founders (CEO)", "co-founders and directors", "CEO and chief executive"):  # what both are
+        shared = facts(article, tmp_path, row.format(both))
+        assert not set(shared.objects(None, CHIPS.role)), both
+        assert set(shared.objects(None, CHIPS.title)) == {Literal(both, lang="en")}, both
 
 
 # --- A091: an amount that measures what followed the talks, not the talks ---------------------------
