@@ -140,10 +140,9 @@ def shortcut_rules(ontology: Graph | None = None) -> list[ShortcutRule]:
 
 @lru_cache(maxsize=1)
 def _bundled_rules() -> tuple[ShortcutRule, ...]:
-    from kg.bundled import ONTOLOGY
-    from kg.loader import parse_file
+    from kg.loader import ontology_graph
 
-    return tuple(shortcut_rules(parse_file(ONTOLOGY)))
+    return tuple(shortcut_rules(ontology_graph()))
 
 
 def derive_shortcuts(graph: Graph) -> int:

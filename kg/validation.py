@@ -50,6 +50,8 @@ def validate(kg) -> ValidationReport:
 
     Runs pyshacl without inference: the ontology's rdfs:subClassOf triples,
     loaded beside the data, let a shape on a class reach its subclasses.
+    The shapes use SHACL Core only, so pyshacl's advanced mode (SHACL-AF),
+    which copies the whole data graph before validating, stays off.
 
     Examples
     --------
@@ -60,7 +62,7 @@ def validate(kg) -> ValidationReport:
     from pyshacl import validate as shacl_validate
 
     conforms, results, _ = shacl_validate(
-        kg.graph, shacl_graph=kg.shapes, inference="none", allow_warnings=True, advanced=True
+        kg.graph, shacl_graph=kg.shapes, inference="none", allow_warnings=True
     )
     from kg.spelling import spelling_problems
 
@@ -128,12 +130,11 @@ def redefinitions(kg) -> list[Violation]:
     """
     from rdflib import URIRef
 
-    from kg.bundled import ONTOLOGY
-    from kg.loader import parse_file
+    from kg.loader import ontology_graph
     from kg.rules import RULE_PREDICATES
     from kg.vocab import CHIPS
 
-    ontology = parse_file(ONTOLOGY)
+    ontology = ontology_graph()
     terms = {s for s in ontology.subjects() if isinstance(s, URIRef)}
     graph = kg.graph
     found = set()
