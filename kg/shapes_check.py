@@ -29,8 +29,8 @@ COMPONENTS = frozenset(SH[n] for n in (
     "minExclusive", "minInclusive", "or", "xone", "and", "node", "qualifiedValueShape", "qualifiedMinCount",
     "languageIn", "uniqueLang", "nodeKind", "pattern", "hasValue", "message", "name", "description",
 ))
-_NODE_KINDS = {SH.IRI: lambda v: isinstance(v, URIRef), SH.Literal: lambda v: isinstance(v, Literal),
-               SH.BlankNode: lambda v: isinstance(v, BNode)}
+_NODE_KINDS = {SH.IRI: (URIRef,), SH.Literal: (Literal,), SH.BlankNode: (BNode,), SH.BlankNodeOrIRI: (BNode, URIRef),
+               SH.BlankNodeOrLiteral: (BNode, Literal), SH.IRIOrLiteral: (URIRef, Literal)}
 
 
 @dataclass(frozen=True, order=True)
@@ -175,8 +175,8 @@ class _Checker:
             return lambda vs: len({v.language.lower() for v in vs if isinstance(v, Literal) and v.language}) == len(
                 [v for v in vs if isinstance(v, Literal) and v.language])
         if p == _P.nodeKind:
-            kind = _NODE_KINDS.get(o)
-            return None if kind is None else (lambda vs: all(kind(v) for v in vs))
+            kinds = _NODE_KINDS.get(o)
+            return None if kinds is None else (lambda vs: all(isinstance(v, kinds) for v in vs))
         if p == _P.pattern:
             pattern = re.compile(str(o))
             return lambda vs: all(not isinstance(v, BNode) and pattern.search(str(v)) for v in vs)
