@@ -251,13 +251,14 @@ def _true(value) -> bool:
     return value is not None and bool(value.toPython())
 
 
-def _cues(graph: Graph, node, prop) -> list:
-    return [re.compile(rf"(?<!\w){re.escape(str(c).casefold())}(?!\w)") for c in sorted(graph.objects(node, prop))]
+def _cues(graph: Graph, node, prop) -> re.Pattern | None:
+    """One pattern finding any of the cue words ``node`` states with ``prop``, as whole words (None: no cues)."""
+    words = sorted(re.escape(str(c).casefold()) for c in graph.objects(node, prop))
+    return re.compile(rf"(?<!\w)(?:{'|'.join(words)})(?!\w)") if words else None
 
 
 def _cued(cues, *texts: str) -> bool:
-    text = " ".join(t.casefold() for t in texts if t)
-    return any(c.search(text) for c in cues)
+    return cues is not None and cues.search(" ".join(t.casefold() for t in texts if t)) is not None
 
 
 def _names_of(graph: Graph, node) -> list[str]:
@@ -1216,6 +1217,7 @@ def _n3(term) -> str:
 
 
 def _turtle(triples, header: str) -> str:
+    """Turtle for ``triples``: subjects in IRI order, rdf:type then rdfs:label then the rest, byte-stable."""
     terms: dict = {}
 
     def n3(term) -> str:
@@ -1224,21 +1226,24 @@ def _turtle(triples, header: str) -> str:
             text = terms[term] = _n3(term)
         return text
 
+    first = {RDF.type: 0, RDFS.label: 1}
+    predicates: dict = {}  # predicate -> (rank, IRI, as written)
     by_subject: dict = defaultdict(list)
     for s, p, o in triples:
-        by_subject[s].append((p, o))
+        key = predicates.get(p)
+        if key is None:
+            key = predicates[p] = (first.get(p, 2), str(p), "a" if p == RDF.type else _n3(p))
+        by_subject[s].append((key[0], key[1], n3(o), key[2]))
     lines = [header, "".join(f"@prefix {p}: <{PREFIXES[p]}> .\n" for p in _PREFIX_ORDER)]
-    first = {RDF.type: 0, RDFS.label: 1}
     for subject in sorted(by_subject, key=str):
-        pairs = sorted(((first.get(p, 2), str(p), n3(o), p) for p, o in by_subject[subject]))
         body, last = [], None
-        for _, _, o, p in pairs:
+        for _, _, o, p in sorted(by_subject[subject]):
             if p == last:
                 body[-1] += f" ,\n        {o}"
             else:
-                body.append(f"    {'a' if p == RDF.type else n3(p)} {o}")
+                body.append(f"    {p} {o}")
                 last = p
-        lines.append(f"{n3(subject)}\n" + " ;\n".join(body) + " .\n")
+        lines.append(f"{_n3(subject)}\n" + " ;\n".join(body) + " .\n")
     return "\n".join(lines)
 
 
