@@ -269,7 +269,6 @@ class CHIPS(DefinedNamespace):
     released: URIRef
     releasedBy: URIRef
     releasedProduct: URIRef
-    reportDateCue: URIRef
     reportedBy: URIRef
     resultOf: URIRef
     resultingTotal: URIRef

@@ -300,7 +300,6 @@ class SheetVocabulary:
             self.statuses[node] = (rank, _cues(graph, node, CHIPS.cue))
             for name in _names_of(graph, node):
                 self.status_names[phrase_key(name)] = node
-        self.report_date_cues = _cues(graph, CHIPS.date, CHIPS.reportDateCue)
         self.not_lead_cues = _cues(graph, CHIPS.isLead, CHIPS.falseCue)
         self.units = {name.casefold(): node for node in graph.subjects(RDF.type, CHIPS.Unit)
                       for name in _names_of(graph, node)}
@@ -1012,8 +1011,7 @@ class _Planner:
             add(node, CHIPS.place if kind.cls == CHIPS.Site else CHIPS.nature,
                 Literal(text, lang="zh" if _CJK.search(text) else "en"))
         if "date" in values:
-            reported = _cued(self.vocab.report_date_cues, row.get("note", ""))
-            add(node, CHIPS.date if reported else kind.date_role, values["date"])
+            add(node, kind.date_role, values["date"])
         if values.get("undisclosed"):
             add(node, CHIPS.amountDisclosed, Literal(False))
         self.plan.relations[_local(kind.cls)] += 1

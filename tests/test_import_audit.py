@@ -129,19 +129,6 @@ def test_a_page_cited_under_two_attributions_gives_two_sources(bundled, article,
     assert len(set(two.subjects(CHIPS.publisher, None))) == 2
 
 
-# --- A019: a date the note says is when the news came out -----------------------------------------------
-
-
-def test_a_date_the_note_calls_the_report_date_is_no_end_date(bundled, article, tmp_path):
-    a019 = RES["updates-2022-2025-a019"]
-    assert bundled.graph.value(a019, CHIPS.end) is None and str(bundled.graph.value(a019, CHIPS.date)) == "2022-10"
-    row = "R1,Microsoft,ended IPU supply partnership with,Graphcore,,,,2022-10,former customer,The Times,,https://e.org/e,{}\n"
-    revealed = facts(article, tmp_path, row.format("Date is when The Times revealed it."))
-    ended = facts(article, tmp_path, row.format("Microsoft stopped in October."))
-    assert revealed.value(node("r1"), CHIPS.date) is not None and revealed.value(node("r1"), CHIPS.end) is None
-    assert ended.value(node("r1"), CHIPS.end) is not None and ended.value(node("r1"), CHIPS.date) is None
-
-
 # --- conflicts the ontology now declares -----------------------------------------------------------------
 
 
