@@ -22,7 +22,7 @@ from pathlib import Path
 
 from kg.backend import LocalBackend
 from kg.bundled import DATA_DIR, ONTOLOGY, SHAPES
-from kg.errors import DataError, DataWarning
+from kg.errors import BadInput, DataError, DataWarning
 
 __all__ = ["KnowledgeGraph", "CachedProjection", "CachedKnowledgeGraph", "cached_kg", "load", "data_files",
            "env_data_paths", "parse_file", "check_file", "bad_literals", "skipped_values", "file_messages",
@@ -551,7 +551,7 @@ def _local(iri) -> str:
     return re.split(r"[/#]", str(iri))[-1] or str(iri)
 
 
-def parse_file(path: Path, graph: Graph | None = None) -> Graph:
+def parse_file(path: Path, graph: Graph | None = None, *, _iris: dict | None = None) -> Graph:
     """Parse one RDF file into ``graph`` (by default a new one) and return it, or raise :class:`DataError`.
 
     The error names the file, the line and the column of a syntax error.
@@ -565,6 +565,8 @@ def parse_file(path: Path, graph: Graph | None = None) -> Graph:
     fmt = guess_format(str(path)) or "turtle"
     data = read_data(path)
     target = Graph(bind_namespaces="none") if graph is None else graph
+    if fmt in _OXIGRAPH_FORMATS and _parse_with_oxigraph(path, data, fmt, target, {} if _iris is None else _iris):
+        return target
     try:
         with _quiet_rdflib() as logged:
             target.parse(data=data, format=fmt, publicID=Path(path).resolve().as_uri())
@@ -578,6 +580,35 @@ def parse_file(path: Path, graph: Graph | None = None) -> Graph:
         where = f"{path}:{text.count(chr(10), 0, found) + 1}" if found >= 0 else str(path)
         raise DataError(f"{where}: malformed RDF: the IRI <{iri}> holds a character IRIs may not contain")
     return target
+
+
+#: Formats read by Oxigraph's parser (several times faster than rdflib's); rdflib reads the others.
+_OXIGRAPH_FORMATS = ("turtle", "nt")
+
+
+def _parse_with_oxigraph(path: Path, data: bytes, fmt: str, graph: Graph, iris: dict) -> bool:
+    """Add the triples of ``data`` to ``graph`` as rdflib would read them, parsed by Oxigraph.
+
+    False, with ``graph`` untouched, when Oxigraph refuses the file: rdflib then
+    reads it and says what is wrong (or accepts what Oxigraph does not). ``iris``
+    maps IRIs to the rdflib terms made for them, shared by the files of one load.
+    """
+    import pyoxigraph as ox
+
+    from kg.terms import to_rdflib
+
+    parser = ox.parse(data, ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES,
+                      base_iri=Path(path).resolve().as_uri(), rename_blank_nodes=True)
+    try:
+        with _quiet_rdflib():  # an ill-typed value is skipped later, with one warning naming it
+            triples = [(to_rdflib(q.subject, iris, as_written=True), to_rdflib(q.predicate, iris, as_written=True),
+                        to_rdflib(q.object, iris, as_written=True)) for q in parser]
+    except (SyntaxError, ValueError, BadInput):  # BadInput: a term rdflib has no counterpart for
+        return False
+    graph.addN((s, p, o, graph) for s, p, o in triples)
+    for prefix, namespace in parser.prefixes.items():
+        graph.bind(prefix, namespace)
+    return True
 
 
 def read_data(path: Path) -> bytes:
@@ -678,8 +709,9 @@ def load(paths=None, *, derive: bool = True, cache: bool = True) -> KnowledgeGra
 
     graph = bind_prefixes(Graph())
     graph += ontology_graph()  # copied: faster than parsing it again, and the rules read it alone
+    iris: dict = {}
     for path in files:  # one graph for all: merging per-file graphs cost as much as parsing
-        parse_file(path, graph)
+        parse_file(path, graph, _iris=iris)
     skipped = _skip_bad_literals(graph, files)
     asserted = len(graph)
     from kg.identity import apply_merges

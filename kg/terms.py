@@ -37,10 +37,25 @@ def to_oxigraph(term):
     return ox.NamedNode(str(term))
 
 
-def to_rdflib(term, _iris: dict | None = None):
+_RDFLIB: tuple = ()
+
+
+def _import_rdflib() -> tuple:
+    """rdflib's term classes, imported on the first conversion (not with this module)."""
+    global _RDFLIB
+    from rdflib import BNode, Literal, URIRef
+
+    _RDFLIB = BNode, Literal, URIRef
+    return _RDFLIB
+
+
+def to_rdflib(term, _iris: dict | None = None, *, as_written: bool = False):
     """Convert a pyoxigraph term to the rdflib term a Turtle parse would give.
 
     ``xsd:string`` literals become plain literals, as rdflib parses ``"x"``.
+    A decimal read from a store (written canonically, ``10``) gets back the
+    point a Turtle decimal has (``10.0``), unless ``as_written`` (a term straight
+    from Oxigraph's parser, which keeps the text of the file).
 
     Examples
     --------
@@ -50,8 +65,7 @@ def to_rdflib(term, _iris: dict | None = None):
     >>> to_rdflib(ox.Literal("Nvidia", language="en")).language
     'en'
     """
-    from rdflib import BNode, Literal, URIRef
-
+    BNode, Literal, URIRef = _RDFLIB or _import_rdflib()
     kind = type(term).__name__
     if kind == "NamedNode":
         if _iris is None:
@@ -68,7 +82,7 @@ def to_rdflib(term, _iris: dict | None = None):
         datatype = term.datatype.value
         if datatype == "http://www.w3.org/2001/XMLSchema#string":
             return Literal(term.value)
-        if datatype == _DECIMAL and "." not in term.value:
+        if datatype == _DECIMAL and "." not in term.value and not as_written:
             # Oxigraph writes decimals canonically ("10"); Turtle's DECIMAL always has a point ("10.0").
             return Literal(term.value + ".0", datatype=URIRef(datatype))
         return Literal(term.value, datatype=URIRef(datatype))
