@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 
 from kg.errors import BadInput, NoPath
@@ -235,16 +235,36 @@ def filtered_view(kg, flt: TieFilter):
     """
     import networkx as nx
 
+    iris = kg.adjacency.iris
+    return nx.relabel_nodes(_index_view(kg, flt), lambda i: iris[i])
+
+
+#: Filtered views kept per graph (k shortest paths search one; building it reads every tie).
+_VIEWS_KEPT = 4
+
+
+def _index_view(kg, flt: TieFilter):
+    """:func:`filtered_view` with the nodes' numbers for names; the last few are kept on the graph (it does not change)."""
+    import networkx as nx
+
+    kept = getattr(kg, "__dict__", {}).setdefault("_filtered_views", {})
+    if not (flt.avoided or flt.through is not None):
+        flt = replace(flt, keep=())  # the ends kept matter only when entities or classes are left out
+    if flt in kept:
+        return kept[flt]
     ties = _Ties(kg, flt)
     adj = ties.adj
     H = nx.Graph()
-    H.add_nodes_from(adj.iris[i] for i in range(len(adj)) if ties.node_ok(i))
+    H.add_nodes_from(i for i in range(len(adj)) if ties.node_ok(i))
     for pair in range(len(adj.pair_mask)):
         if adj.pair_ok(pair, ties.bits, flt.kind_ok):
             first = adj.refs(pair)[0]
-            u, v = adj.iris[adj.edge_src[first]], adj.iris[adj.edge_dst[first]]
+            u, v = adj.edge_src[first], adj.edge_dst[first]
             if u in H and v in H:
                 H.add_edge(u, v)
+    while len(kept) >= _VIEWS_KEPT:
+        kept.pop(next(iter(kept)))
+    kept[flt] = H
     return H
 
 
@@ -396,10 +416,8 @@ def find_paths(kg, source: str, target: str, *, k: int = 1, all_shortest: bool =
     else:
         import networkx as nx
 
-        view, iris = filtered_view(kg, flt), ties.adj.iris
         try:
-            found = [[ties.adj.index_of(n) for n in p]
-                     for p in islice(nx.shortest_simple_paths(view, iris[s], iris[t]), k)]
+            found = [list(p) for p in islice(nx.shortest_simple_paths(_index_view(kg, flt), s, t), k)]
         except nx.NetworkXNoPath:
             found = []
     if max_len is not None:
@@ -424,11 +442,12 @@ def _find_in_order(kg, ties: _Ties, a, b, k: int, max_len: int | None, lang: str
     flt = ties.flt
     found, first_why = [], None
     try:
-        candidates = islice(nx.shortest_simple_paths(filtered_view(kg, flt), a.id, b.id), IN_ORDER_TRIES)
+        candidates = islice(nx.shortest_simple_paths(_index_view(kg, flt), ties.adj.index_of(a.id),
+                                                     ties.adj.index_of(b.id)), IN_ORDER_TRIES)
         for path in candidates:
             if max_len is not None and len(path) - 1 > max_len:
                 break
-            nodes = [ties.adj.index_of(n) for n in path]
+            nodes = list(path)
             edges, why = _in_order(ties, nodes, lang)
             if edges is None:
                 first_why = first_why or why

@@ -381,7 +381,7 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
             size = len(kg.graph)
         len(kg.names)  # build the name index now, not on the first request
         answer(kg, "ASK {}", timeout=timeout)  # import the query machinery now, not on the first request
-        kg.network  # and the projection the explorer's pages ask: at scale, building it outlasts a request
+        kg.adjacency  # and the projection the explorer's pages ask: at scale, building it outlasts a request
         return kg, size
 
     try:

@@ -248,6 +248,25 @@ def test_a_hub_shows_forty_facts_a_group_then_all(hostile):
     assert everything.count('<li class="fact') == 51 and "Show all" not in everything
 
 
+def test_an_entity_with_very_many_ties_is_shown_from_its_ties(tmp_path, monkeypatch):
+    """Past MAX_DESCRIBED neighbours the page lists one fact per relation from the ties (seconds saved at scale)."""
+    from kg.explorer import api
+    from kg.loader import load
+
+    kg = load([DATA_DIR, write_ttl(tmp_path, EVIL)])
+    full = api.entity_page(kg, "res:evil")
+    assert "ties" not in full["entity"] and full["entity"]["facts"][0]["kind"] == "attribute"
+    monkeypatch.setattr(api, "MAX_DESCRIBED", 1)
+    page = api.entity_page(kg, "res:evil")
+    hood = api.neighbors(kg, "res:evil")
+    assert page["entity"]["ties"] == len(hood["reached"]) == 2  # Graphcore and the victim
+    relations = {f["iri"] for f in full["entity"]["facts"] if f["kind"] == "relation"}
+    assert {f["iri"] for f in page["entity"]["facts"]} == relations  # each relation once
+    assert {f["text"] for f in page["entity"]["facts"]} == {e["sentence"] for g in hood["groups"] for e in g["edges"]}
+    assert page["graph"] == full["graph"] and page["node"] == full["node"]
+    assert api.entity(kg, "res:evil") == full["entity"]  # /api/entity keeps everything
+
+
 def test_labels_for_iris(bundled):
     answer = bundled.get("/api/labels", params=[("iri", RES + "nvidia"), ("iri", "https://example.org/x")]).json()
     assert answer == {"labels": {RES + "nvidia": {"iri": RES + "nvidia", "slug": "nvidia", "label": "Nvidia",

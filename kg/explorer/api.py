@@ -39,12 +39,15 @@ import traceback
 from kg.errors import BadInput, KGError, NotFound, QueryTimeout
 
 __all__ = ["call", "slug_of", "name_of_slug", "resolve_slug", "search", "entity", "entity_page", "neighbors", "graph_of",
-           "path", "path_page", "questions", "question", "sources_of", "vocabulary", "labels", "MAX_NEIGHBOURS"]
+           "path", "path_page", "questions", "question", "sources_of", "vocabulary", "labels", "from_ties",
+           "MAX_NEIGHBOURS", "MAX_DESCRIBED"]
 
 #: Most neighbours drawn around one entity; the rest are listed as a count ("and 212 more").
 MAX_NEIGHBOURS = 60
 #: Most IRIs one request may ask labels for.
 MAX_LABELS = 200
+#: Entities tied to more others than this get a page from their ties, not from every statement (:func:`entity_page`).
+MAX_DESCRIBED = 300
 #: Most context entities drawn beside each entity of a path (faded).
 PATH_CONTEXT = 6
 
@@ -203,7 +206,11 @@ def graph_of(kg, name: str, only=None, limit: int = MAX_NEIGHBOURS, lang: str = 
     At most ``limit`` neighbours (the rest counted in ``more``); one edge per
     relation between the entity and a neighbour, with its sentence.
     """
-    hood = neighbors(kg, name, only=only, lang=lang)
+    return _drawing(kg, neighbors(kg, name, only=only, lang=lang), limit)
+
+
+def _drawing(kg, hood: dict, limit: int = MAX_NEIGHBOURS) -> dict:
+    """:func:`graph_of` from the answer of :func:`neighbors`."""
     reached = hood["reached"][:limit]
     center, *around = _nodes(kg, [hood["entity"], *reached])
     shown = {center["iri"]} | {r["iri"] for r in reached}
@@ -217,11 +224,37 @@ def graph_of(kg, name: str, only=None, limit: int = MAX_NEIGHBOURS, lang: str = 
 
 
 def entity_page(kg, name: str, lang: str = "en") -> dict:
-    """What ``/entity/{slug}`` shows: the entity (in ``lang``), its drawn neighbourhood, its sources' details."""
-    about = entity(kg, name, lang=lang)
-    drawn = graph_of(kg, about["iri"], lang=lang)
-    return {"entity": about, "node": next(n for n in drawn["nodes"] if n["iri"] == about["iri"]), "graph": drawn,
-            "sources": sources_of(kg, _cited(about))}
+    """What ``/entity/{slug}`` shows: the entity (in ``lang``), its drawn neighbourhood, its sources' details.
+
+    An entity tied to more than :data:`MAX_DESCRIBED` others (a large investor)
+    is shown from its ties (:func:`from_ties`): spelling out thousands of
+    relations takes seconds. ``/api/entity`` still gives everything.
+    """
+    hood = neighbors(kg, str(kg.resolve(name).iri), lang=lang)
+    many = len(hood["reached"]) > MAX_DESCRIBED
+    about = from_ties(hood) if many else entity(kg, hood["entity"]["iri"], lang=lang)
+    drawn = _drawing(kg, hood)
+    return {"entity": about, "node": drawn["nodes"][0], "graph": drawn, "sources": sources_of(kg, _cited(about))}
+
+
+def from_ties(hood: dict) -> dict:
+    """An entity as :func:`entity` gives it, its facts read from its ties (:func:`neighbors`): one per relation.
+
+    What only the statements hold (attributes, funding table, disputes,
+    corrections, standing) is left out; ``ties`` counts the neighbours.
+    """
+    about = hood["entity"]
+    facts = {}
+    for group in hood["groups"]:
+        for e in group["edges"]:
+            attributes = e.get("attributes") or {}
+            key = attributes.get("relation") or (e["source"], e["kind"], e["target"])
+            facts.setdefault(key, {"kind": "relation", "iri": attributes.get("relation"),
+                                   "class": attributes.get("relation_class"), "text": e["sentence"],
+                                   "sources": e["sources"], "quotes": attributes.get("quotes", [])})
+    return {"iri": about["iri"], "label": about["label"], "class": about["class"], "labels": {},
+            "types": [about["class"]], "quotes": [], "sources": [], "facts": list(facts.values()), "funding": None,
+            "standing": None, "disputes": [], "time": None, "ties": len(hood["reached"])}
 
 
 def path_page(kg, source: str, target: str, **options) -> dict:

@@ -52,6 +52,8 @@ TEXT = {
         "possibly": "possibly in force",
         "apply": "Apply",
         "standing": "Standing",
+        "from_ties": "Tied to {n:,} entities: each relation is listed from the graph's ties, without the figures and dates "
+                     "only its statements hold. Everything:",
         "left_out": "Sources without a publication date left out: {n}",
         "group_attributes": "About",
         "group_funding": "Funding",
@@ -151,6 +153,7 @@ TEXT = {
         "possibly": "可能有效",
         "apply": "应用",
         "standing": "隶属",
+        "from_ties": "与 {n:,} 个实体相关：每个关系取自图谱的连接，不含只在原始陈述中的金额与日期。全部内容：",
         "left_out": "未注明发布日期而略去的来源：{n}",
         "group_attributes": "概况",
         "group_funding": "融资",
