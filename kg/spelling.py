@@ -130,13 +130,15 @@ def spelling_problems(graph: Graph, short=str) -> list[dict]:
     def what(position) -> str:
         return {"predicate": "property", "class": "class"}.get(position, "term")
 
+    fine = set()  # terms that are right wherever they stand: each judged once, not once per triple
     for s, p, o in graph:
         for position, term in (("subject", s), ("predicate", p), ("class" if p == RDF.type else "object", o)):
-            if not isinstance(term, URIRef):
+            if not isinstance(term, URIRef) or term in fine:
                 continue
             text = str(term)
             if text.startswith(chips_ns):
                 if text[len(chips_ns):] in CHIPS.__annotations__:
+                    fine.add(term)
                     continue
                 allowed = _allowed_values(graph, p, chips_ns) if position == "object" else None
                 if allowed:  # chips:role chips:Architekt: name the roles there are
@@ -151,7 +153,11 @@ def spelling_problems(graph: Graph, short=str) -> list[dict]:
             elif text.startswith((PROJECT_NAMESPACES["res"], PROJECT_NAMESPACES["src"])):
                 if term not in typed:
                     untyped[term].append((position, s, p))
-            elif _LOOKS_LIKE_PROJECT.match(text) and text not in _OTHER_PROJECT_IRIS and not text.startswith(_SHAPES):
+                else:
+                    fine.add(term)
+            elif not _LOOKS_LIKE_PROJECT.match(text) or text in _OTHER_PROJECT_IRIS or text.startswith(_SHAPES):
+                fine.add(term)
+            else:
                 meant = "chips" if "ontolog" in text.lower() else "src" if "source" in text.lower() else "res"
                 choices = _of_kind(terms, position) if meant == "chips" else known_ids[meant]
                 guess = [short(URIRef(t)) for t in _closest(_local(text), choices)]

@@ -158,15 +158,11 @@ def redefinitions(kg) -> list[Violation]:
     from kg.rules import RULE_PREDICATES
     from kg.vocab import CHIPS
 
-    ontology = ontology_graph()
-    terms = {s for s in ontology.subjects() if isinstance(s, URIRef)}
+    ontology = set(ontology_graph())
+    terms = {s for s, _, _ in ontology if isinstance(s, URIRef)}
+    rules, chips = set(RULE_PREDICATES), str(CHIPS)
     graph = kg.graph
-    found = set()
-    for term in terms:
-        found.update(t for t in graph.triples((term, None, None)) if t not in ontology)
-    for predicate in RULE_PREDICATES:
-        found.update(t for t in graph.triples((None, predicate, None)) if t not in ontology)
-    found.update(t for t in graph if str(t[0]).startswith(str(CHIPS)) and t not in ontology)
+    found = {t for t in graph if (t[0] in terms or t[1] in rules or t[0].startswith(chips)) and t not in ontology}
     return sorted({
         Violation(focus=_short(graph, s), path=_short(graph, p),
                   message=f"a data file redefines the ontology: {_short(graph, s)} {_short(graph, p)} "
