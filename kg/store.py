@@ -745,7 +745,20 @@ class StoreKnowledgeGraph(CachedProjection):
                      if "d" in row]
         graph = self.store.construct(head + neighbourhood_queries(iri, described)[0], checked=False)
         graph += self.store.construct(head + neighbourhood_queries(iri, described)[1], checked=False)
+        names = self._names_in(graph)
         graph += self.ontology
         small = KnowledgeGraph(graph=graph, files=self.files, asserted=len(graph), derived=0)
-        small.__dict__["names"] = self.names
+        small.__dict__["names"] = names
         return small
+
+    def _names_in(self, graph):
+        """The name index of the entities ``graph`` mentions, read from the adjacency (not the whole index)."""
+        from rdflib import URIRef
+
+        from kg.names import Entity, NameIndex
+
+        adjacency = self.adjacency
+        nodes = {str(n) for t in graph for n in (t[0], t[2]) if isinstance(n, URIRef)}
+        found = sorted({adjacency.index_of(n) for n in nodes} - {None})
+        return NameIndex.from_parts([Entity(adjacency.node(i)["label"], adjacency.iris[i], adjacency.cls(i))
+                                     for i in found], {})
