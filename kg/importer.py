@@ -35,7 +35,7 @@ from types import SimpleNamespace
 
 from rapidfuzz import fuzz, process
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
-from rdflib.namespace import PROV, SKOS, XSD
+from rdflib.namespace import OWL, PROV, SKOS, XSD
 
 from kg.errors import BadInput, DataError
 from kg.names import expand_curie, label_of, model_numbers, normalize, subclasses
@@ -436,10 +436,15 @@ class _Matcher:
     def fresh_iri(self, label: str) -> URIRef:
         base = _slug(label)
         iri, n = RES[base], 1
-        while iri in self.taken or (iri, None, None) in self._graph:
+        while iri in self.taken or self._in_use(iri):
             n += 1
             iri = RES[f"{base}-{n}"]
         return iri
+
+    def _in_use(self, iri) -> bool:
+        """True when the graph says something of ``iri`` other than a merge: a merge file beside the
+        sheet's output may name the very entities this import creates, and must not move their IRIs."""
+        return any(p != OWL.sameAs for p, _ in self._graph.predicate_objects(iri))
 
     def fits(self, iri, want) -> bool:
         return not want or bool(self.types.get(iri, set()) & want)

@@ -207,7 +207,7 @@ def test_every_command_treats_the_two_as_one(merged, runner):
     assert {"investedIn", "citedPatentsOf"} <= kinds
     q = "SELECT ?x WHERE { ?x chips:investedIn res:graphcore ; chips:citedPatentsOf res:hailo }"
     assert [str(r[0]) for r in kg2.graph.query(q, initNs=PREFIXES)] == [str(RES.samsung)]  # SPARQL shortcuts
-    data = ["--data", str(ARTICLE), "--data", str(out)]
+    data = ["--no-bundled", "--data", str(ARTICLE), "--data", str(out)]  # the article and this merge alone
     entity = runner.invoke(app, [*data, "entity", "Samsung Electronics", "--json"])
     assert entity.exit_code == 0, entity.output
     assert json.loads(entity.output)["iri"] == str(RES.samsung)

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,20 @@ def test_the_checked_in_import_is_what_kg_import_makes_of_the_sheet(imported):
     for name in ("updates-2022-2025.ttl", "updates-2022-2025.import.json"):
         assert (imported / name).read_bytes() == (BUNDLED / name).read_bytes(), \
             f"{name} is stale: kg --data {ARTICLE} import {SHEET} --ids {IDS} --out {BUNDLED}"
+
+
+@needs_sheet
+def test_reimporting_into_the_bundled_folder_beside_its_merges_changes_nothing(runner, tmp_path):
+    # as a user would: the bundled data loaded (its merges.ttl names entities this import creates)
+    data = tmp_path / "triples"
+    shutil.copytree(DATA_DIR, data)
+    assert (data / "updates-2022-2025" / "merges.ttl").is_file()
+    result = kg_import(runner, SHEET, "--ids", IDS, "--out", data / "updates-2022-2025", data=(data,))
+    assert result.exit_code == 1, result.output  # three rows skipped, with their reasons
+    for name in ("updates-2022-2025.ttl", "updates-2022-2025.import.json"):
+        assert (data / "updates-2022-2025" / name).read_bytes() == (BUNDLED / name).read_bytes(), name
+    info = describe(load([data]), "Hailo-10")  # the merge: one chip, both names
+    assert info["iri"].endswith("/hailo-10h") and len([f for f in info["facts"] if f["kind"] == "relation"]) >= 2, info
 
 
 @needs_sheet
