@@ -15,7 +15,7 @@ import difflib
 import re
 from collections import defaultdict
 
-from rdflib import RDF, Graph, URIRef
+from rdflib import OWL, RDF, Graph, URIRef
 
 from kg.names import label_of
 
@@ -114,7 +114,9 @@ def spelling_problems(graph: Graph, short=str) -> list[dict]:
 
     chips_ns = PROJECT_NAMESPACES["chips"]
     terms = {name.lower(): chips_ns + name for name in CHIPS.__annotations__}
-    typed = set(graph.subjects(RDF.type, None))
+    # a merged entity keeps its IRI only in the merge (owl:sameAs, chips:merged): its facts moved to the kept one
+    typed = set(graph.subjects(RDF.type, None)) | set(graph.objects(None, OWL.sameAs)) | set(
+        graph.objects(None, CHIPS.merged))
     known_ids = {
         prefix: {_local(str(s)).lower(): str(s) for s in typed if str(s).startswith(ns)}
         for prefix, ns in PROJECT_NAMESPACES.items() if prefix != "chips"
