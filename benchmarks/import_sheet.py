@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from results_md import when, write_section  # noqa: E402
 from kg.importer import plan_import, read_sheet, write_import  # noqa: E402
 from kg.loader import load  # noqa: E402
 
@@ -131,19 +132,17 @@ def measure(sheet_path: Path, kg, ids: Path | None = None) -> dict:
             "stages": clock.times, "import": total}
 
 
-SECTION = "## kg import (research sheets)"
+TITLE = "kg import (research sheets)"
 
 
 def report(results: list[dict]) -> str:
-    lines = [SECTION, "",
-             "`python benchmarks/import_sheet.py 5000 50000`: a synthetic sheet in the documented format (rounds with",
+    lines = ["`python benchmarks/import_sheet.py 5000 50000`: a synthetic sheet in the documented format (rounds with",
              "their investors, valuations, headcounts, CEOs, partnerships, acquisitions; 3,000 companies, 1,000",
              "investors, 2,000 people, 2,000 pages) imported against the bundled data, and the real 120-row sheet",
              "against the article (as the bundled import is made). Each stage: wall seconds (CPU seconds). As a user",
              "would: a dry run (`--dry-run`), the names it finds ambiguous settled (the synthetic sheet's look-alike",
              "names, as new entities, in `subject_id`/`object_id`), then the import (`--out`): read, map, check, write.",
-             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
-             f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.", "",
+             f"Measured {when()} on {os.cpu_count()} cores.", "",
              "| Sheet | Rows | Triples written | Dry run | Import: read | map | check shapes + write | **import** |",
              "|---|---|---|---|---|---|---|---|"]
     for r in results:
@@ -157,18 +156,6 @@ def report(results: list[dict]) -> str:
     lines += ["", f"Target of issue 9 (50,000 rows in seconds, with a progress bar): {big['rows']:,} rows imported in "
               f"{big['import'][0]} s wall, {big['import'][1]} s CPU."]
     return "\n".join(lines) + "\n"
-
-
-def write_section(text: str, path: Path = ROOT / "benchmarks" / "RESULTS.md") -> None:
-    """Replace this benchmark's section of RESULTS.md (or add it), leaving every other section as it is."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    head, sep, rest = old.partition(SECTION + "\n")
-    if sep:
-        after = rest.find("\n## ")
-        new = head + text + ("\n" + rest[after + 1:] if after >= 0 else "")
-    else:
-        new = old.rstrip("\n") + "\n\n\n" + text
-    path.write_text(new, encoding="utf-8")
 
 
 def main(sizes=(50_000,)) -> list[dict]:
@@ -186,7 +173,7 @@ def main(sizes=(50_000,)) -> list[dict]:
             write_sheet(sheet_path, rows)
             results.append({"sheet": "synthetic", **measure(sheet_path, kg)})
         print(json.dumps(results[-1]), flush=True)
-    write_section(report(results))
+    write_section(TITLE, report(results))
     return results
 
 
