@@ -230,7 +230,7 @@ def entity_page(kg, name: str, lang: str = "en") -> dict:
     is shown from its ties (:func:`from_ties`): spelling out thousands of
     relations takes seconds. ``/api/entity`` still gives everything.
     """
-    hood = neighbors(kg, str(kg.resolve(name).iri), lang=lang)
+    hood = neighbors(kg, name, lang=lang)
     many = len(hood["reached"]) > MAX_DESCRIBED
     about = from_ties(hood) if many else entity(kg, hood["entity"]["iri"], lang=lang)
     drawn = _drawing(kg, hood)
