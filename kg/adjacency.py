@@ -211,14 +211,25 @@ class Adjacency:
     @classmethod
     def from_network(cls, G, names=None, meta: dict | None = None) -> "Adjacency":
         """The adjacency of the projection ``G`` (a networkx MultiDiGraph), held in memory."""
-        vocabulary = G.graph.get("vocabulary", {"kinds": {}, "indirect": [], "classes": {}})
-        order = list(G.nodes)
+        return cls.from_parts(dict(G.graph), [(n, dict(d)) for n, d in G.nodes(data=True)],
+                              list(G.edges(keys=True, data=True)),
+                              names, meta)
+
+    @classmethod
+    def from_parts(cls, graph: dict, nodes: list, edges: list, names=None, meta: dict | None = None) -> "Adjacency":
+        """The adjacency of a projection given as lists (:func:`kg.network.projection_parts`), held in memory.
+
+        ``nodes`` are ``(iri, attributes)``; ``edges`` are ``(source, target,
+        key, attributes)`` in the order a MultiDiGraph built from them would
+        list them (by source in node order, then target, then key).
+        """
+        vocabulary = graph.get("vocabulary", {"kinds": {}, "indirect": [], "classes": {}})
+        order = [n for n, _ in nodes]
         index = {n: i for i, n in enumerate(order)}
-        edges = list(G.edges(keys=True, data=True))
         kinds = list(vocabulary["kinds"])
         kinds += sorted({d["kind"] for *_, d in edges} - set(kinds))
         kind_id = {k: i for i, k in enumerate(kinds)}
-        classes = sorted({G.nodes[n].get("cls", "Thing") for n in order} | set(vocabulary["classes"]))
+        classes = sorted({d.get("cls", "Thing") for _, d in nodes} | set(vocabulary["classes"]))
         class_id = {c: i for i, c in enumerate(classes)}
 
         # pairs in the order networkx's undirected view adds them (kg.network.undirected)
@@ -257,14 +268,13 @@ class Adjacency:
             arrays["edge_src"].append(index[u])
             arrays["edge_dst"].append(index[v])
             arrays["edge_kind"].append(kind_id[d["kind"]])
-        for n in order:
-            arrays["node_cls"].append(class_id[G.nodes[n].get("cls", "Thing")])
-        info = {"kinds": kinds, "classes": classes, "vocabulary": vocabulary, "graph": dict(G.graph), **(meta or {})}
-        nodes = _Lines(items=[dict(G.nodes[n]) for n in order])
+        for _, d in nodes:
+            arrays["node_cls"].append(class_id[d.get("cls", "Thing")])
+        info = {"kinds": kinds, "classes": classes, "vocabulary": vocabulary, "graph": graph, **(meta or {})}
         edge_items = _Lines(items=[(index[u], index[v], k, d) for u, v, k, d in edges])
         iris = [str(n) for n in order]
         info["sorted"] = all(a < b for a, b in zip(iris, iris[1:]))
-        return cls(arrays, info, _Lines(items=iris), nodes, edge_items, names=names)
+        return cls(arrays, info, _Lines(items=iris), _Lines(items=[d for _, d in nodes]), edge_items, names=names)
 
     def save(self, folder) -> None:
         """Write the arrays (``.npy``), nodes and edges (JSON lines), IRIs, names and metadata into ``folder``."""

@@ -141,8 +141,11 @@ def relation_classes(graph: Graph) -> set[URIRef]:
     return subclasses(graph, CHIPS.Relation)
 
 
+_TYPE = RDF.type  # rdflib's namespaces build a new URIRef on every attribute access
+
+
 def _relation_class(graph: Graph, node, classes) -> URIRef | None:
-    for cls in graph.objects(node, RDF.type):
+    for cls in graph.objects(node, _TYPE):
         if cls in classes and cls != CHIPS.Relation:
             return cls
     return None

@@ -180,25 +180,29 @@ class CachedProjection(KnowledgeGraph):
 
     @cached_property
     def adjacency(self):
-        """The compact adjacency, from the cache when possible; built (and cached) otherwise."""
+        """The compact adjacency, from the cache when possible; built from ``graph`` (and cached) otherwise.
+
+        A new projection goes straight into arrays (:func:`kg.network.projection_parts`),
+        with no networkx graph in between.
+        """
         if self._hit is not None:
             return self._hit[0]
-        self.network
-        return self.__dict__["adjacency"]
+        from kg.adjacency import Adjacency
+        from kg.cache import write_projection
+
+        adjacency = Adjacency.from_parts(*self._parts(), names=self.names)
+        write_projection(self.key, adjacency, self._cache_meta())
+        return adjacency
 
     @cached_property
     def network(self):
-        """The networkx projection: from the cached arrays when possible; built from ``graph`` and cached otherwise."""
-        if self._hit is not None:
-            return self._hit[0].to_networkx()
-        network = self._project()
-        self.__dict__["adjacency"] = _write_cache(self.key, network, self.names, self._cache_meta())
-        return network
+        """The networkx projection, rebuilt from the adjacency (cached or new)."""
+        return self.adjacency.to_networkx()
 
-    def _project(self):
-        from kg.network import project
+    def _parts(self):
+        from kg.network import projection_parts
 
-        return project(self._source, self.names)
+        return projection_parts(self._source, self.names)
 
     def resolve(self, name: str):
         """Resolve ``name``: an IRI or ``res:`` name straight from the arrays, other names by the name index."""

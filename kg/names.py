@@ -141,12 +141,18 @@ def entity_classes(graph: Graph) -> set[URIRef]:
     return subclasses(graph, *(URIRef(_CHIPS + name) for name in ENTITY_ROOTS))
 
 
-def label_of(graph: Graph, node, lang: str = "en") -> str:
-    """Return the ``rdfs:label`` of ``node`` in ``lang``, else any label, else its local name."""
+@functools.lru_cache(maxsize=1)
+def _rdfs_label():
+    """``rdfs:label`` as a URIRef, made once (rdflib's namespace builds a new one per access)."""
     from rdflib import RDFS
 
+    return RDFS.label
+
+
+def label_of(graph: Graph, node, lang: str = "en") -> str:
+    """Return the ``rdfs:label`` of ``node`` in ``lang``, else any label, else its local name."""
     fallback = None
-    for label in graph.objects(node, RDFS.label):
+    for label in graph.objects(node, _rdfs_label()):
         if getattr(label, "language", None) == lang:
             return str(label)
         if fallback is None or getattr(label, "language", None) == "en":

@@ -14,11 +14,13 @@ from kg.names import NameIndex, entity_classes, label_of, subclasses
 from kg.rules import shortcut_rules
 from kg.vocab import CHIPS
 
-__all__ = ["project", "vocabulary", "edge_predicates", "undirected", "relation_kinds",
+__all__ = ["project", "projection_parts", "vocabulary", "edge_predicates", "undirected", "relation_kinds",
            "indirect_kinds", "kind_of"]
 
 #: Literal properties never copied onto nodes (they are names, kept separately).
 _NAME_PROPS = {RDFS.label, CHIPS.quote}
+#: rdflib's namespaces build a new URIRef on every attribute access: the hot ones, once.
+_TYPE, _DERIVED_FROM = RDF.type, PROV.wasDerivedFrom
 
 
 def kind_of(predicate) -> str:
@@ -52,7 +54,7 @@ def _node_attributes(graph: Graph, node, entity) -> dict:
         "label": entity.label,
         "label_zh": label_of(graph, node, "zh"),
         "cls": entity.cls,
-        "sources": sorted(str(s) for s in graph.objects(node, PROV.wasDerivedFrom)),
+        "sources": sorted(str(s) for s in graph.objects(node, _DERIVED_FROM)),
     }
     for p, o in sorted(graph.predicate_objects(node)):
         if not isinstance(o, Literal) or p in _NAME_PROPS or not p.startswith(str(CHIPS)):
@@ -82,7 +84,7 @@ def _relation_edge(graph, rule, node, classes) -> dict:
         "relation": str(node),
         "relation_class": kind_of(rule.relation_class),
         "detail": relation_sentence(graph, node, classes),
-        "sources": sorted(str(s) for s in graph.objects(node, PROV.wasDerivedFrom)),
+        "sources": sorted(str(s) for s in graph.objects(node, _DERIVED_FROM)),
         "quotes": sorted(str(q) for q in graph.objects(node, CHIPS.quote)),
     }
     details = []
@@ -176,19 +178,39 @@ def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:
     >>> [d["sentence"] for _, _, d in G.edges(str(RES.nvidia), data=True) if d["kind"] == "acquired"]
     ['Nvidia acquired Icera (2011)']
     """
+    attrs, nodes, edges = projection_parts(graph, names)
+    G = nx.MultiDiGraph(**attrs)
+    G.add_nodes_from(nodes)
+    for s, o, key, data in edges:
+        G.add_edge(s, o, key=key, **data)
+    return G
+
+
+def projection_parts(graph: Graph, names: NameIndex | None = None) -> tuple[dict, list, list]:
+    """The projection of :func:`project` as plain lists, without building a networkx graph.
+
+    Returns
+    -------
+    (dict, list, list)
+        The graph attributes (``vocabulary``, ``published``); the nodes as
+        ``(iri, attributes)`` sorted by IRI; the edges as ``(source, target,
+        key, attributes)`` sorted by source, target and key. Strings and
+        lists repeated across nodes and edges are shared objects.
+        :meth:`kg.adjacency.Adjacency.from_parts` turns them into arrays.
+    """
     names = names or NameIndex(graph)
     classes = relation_classes(graph)
     from kg.timeview import source_dates
 
-    G = nx.MultiDiGraph(vocabulary=vocabulary(graph), published=source_dates(graph))
     share = _Sharer()
-    for iri in sorted(names.entities):
-        G.add_node(share(str(iri)), **share.attributes(_node_attributes(graph, iri, names.entities[iri])))
+    nodes = [(share(str(iri)), share.attributes(_node_attributes(graph, iri, names.entities[iri])))
+             for iri in sorted(names.entities)]
+    labels = {iri: attrs["label"] for iri, attrs in nodes}
 
     edges = []
     for rule in shortcut_rules():
         symmetric = (rule.subject_path == rule.object_path)
-        for node in sorted(graph.subjects(RDF.type, rule.relation_class)):
+        for node in sorted(graph.subjects(_TYPE, rule.relation_class)):
             attrs = _relation_edge(graph, rule, node, classes)
             subjects = sorted(s for s in graph.objects(node, rule.subject_path) if s in names.entities)
             objects = sorted(o for o in graph.objects(node, rule.object_path) if o in names.entities)
@@ -203,17 +225,17 @@ def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:
             if s in names.entities and o in names.entities and s != o:
                 attrs = {
                     "predicate": str(prop), "kind": kind_of(prop), "label": label,
-                    "sources": sorted(str(x) for x in graph.objects(s, PROV.wasDerivedFrom)),
+                    "sources": sorted(str(x) for x in graph.objects(s, _DERIVED_FROM)),
                     "quotes": [], "_details": [], "_role": "",
                 }
                 edges.append((str(s), str(o), f"{s}|{kind_of(prop)}|{o}", attrs))
 
-    for s, o, key, attrs in sorted(edges, key=lambda e: (e[0], e[1], e[2])):
+    edges.sort(key=lambda e: (e[0], e[1], e[2]))
+    for i, (s, o, key, attrs) in enumerate(edges):
         data = {k: v for k, v in attrs.items() if not k.startswith("_")}
-        data["sentence"] = _short_sentence(G.nodes[s]["label"], attrs["label"], G.nodes[o]["label"],
-                                           attrs["_details"], attrs["_role"])
-        G.add_edge(share(s), share(o), key=key, **share.attributes(data))
-    return G
+        data["sentence"] = _short_sentence(labels[s], attrs["label"], labels[o], attrs["_details"], attrs["_role"])
+        edges[i] = (share(s), share(o), key, share.attributes(data))
+    return {"vocabulary": vocabulary(graph), "published": source_dates(graph)}, nodes, edges
 
 
 def relation_kinds(graph: Graph) -> dict[str, str]:

@@ -131,28 +131,51 @@ def from_store(store) -> TripleIndex:
     import pyoxigraph as ox
     from rdflib import URIRef
 
-    index = TripleIndex()
+    spo, pos = {}, {}
     iris: dict = {}
     literals: dict = {}
-    add = index.add
     named, literal = ox.NamedNode, ox.Literal
-
-    def term(t):
+    count = 0
+    # A store holds each triple once, so no duplicate check; terms are converted once each.
+    for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        t = q.subject
+        s = iris.get(t.value)
+        if s is None:
+            s = iris[t.value] = URIRef(t.value) if type(t) is named else to_rdflib(t)
+        t = q.predicate
+        p = iris.get(t.value)
+        if p is None:
+            p = iris[t.value] = URIRef(t.value)
+        t = q.object
         kind = type(t)
         if kind is named:
-            value = t.value
-            found = iris.get(value)
-            if found is None:
-                found = iris[value] = URIRef(value)
-            return found
-        if kind is literal:
-            key = (t.value, t.datatype.value, t.language)
-            found = literals.get(key)
-            if found is None:
-                found = literals[key] = to_rdflib(t)
-            return found
-        return to_rdflib(t)
-
-    for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-        add((term(q.subject), term(q.predicate), term(q.object)))
+            o = iris.get(t.value)
+            if o is None:
+                o = iris[t.value] = URIRef(t.value)
+        elif kind is literal:
+            key = (t.value, t.language or t.datatype.value)
+            o = literals.get(key)
+            if o is None:
+                o = literals[key] = to_rdflib(t)
+        else:
+            o = to_rdflib(t)
+        by_p = spo.get(s)
+        if by_p is None:
+            by_p = spo[s] = {}
+        objects = by_p.get(p)
+        if objects is None:
+            by_p[p] = [o]
+        else:
+            objects.append(o)
+        by_o = pos.get(p)
+        if by_o is None:
+            by_o = pos[p] = {}
+        subjects = by_o.get(o)
+        if subjects is None:
+            by_o[o] = [s]
+        else:
+            subjects.append(s)
+        count += 1
+    index = TripleIndex()
+    index._spo, index._pos, index._len = spo, pos, count
     return index

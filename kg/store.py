@@ -713,10 +713,11 @@ class StoreKnowledgeGraph(CachedProjection):
 
         return from_store(self.store.store)
 
-    def _project(self):
-        network = super()._project()
-        self.__dict__.pop("_source", None)  # built once; free it
-        return network
+    def _parts(self):
+        self.names  # built from the triples too, before they are freed
+        parts = super()._parts()
+        self.__dict__.pop("_source", None)  # read once; free it before the arrays are built
+        return parts
 
     def _cache_meta(self) -> dict:
         return {"triples": self.info["triples"], "store": self.info["path"]}
