@@ -150,12 +150,14 @@ class _Lines:
 
 
 class _NodeView:
-    """``adjacency.nodes[iri]``: a node's attributes by IRI."""
+    """``adjacency.nodes[iri]``: a node's attributes by IRI (or by node number, which needs no search)."""
 
     def __init__(self, adjacency):
         self._adjacency = adjacency
 
     def __getitem__(self, iri) -> dict:
+        if isinstance(iri, int):
+            return self._adjacency.node(iri)
         i = self._adjacency.index_of(iri)
         if i is None:
             raise KeyError(iri)

@@ -347,13 +347,14 @@ def _kind_edges(kg_or_graph, kind: str, lang: str = "en"):
         G = kg_or_graph
         edges = [(u, v) for u, v, k in G.edges(data="kind") if k == kind]
         return edges, lambda n: (G.nodes[n].get("iri", n), node_label(G, n, lang))
+    import numpy as np
+
     adj = kg_or_graph.adjacency
     if kind not in adj.kinds:
         return [], None
-    wanted = adj.kinds.index(kind)
-    src, dst, kinds = adj.edge_src, adj.edge_dst, adj.edge_kind
-    edges = [(src[e], dst[e]) for e in range(len(kinds)) if kinds[e] == wanted]
-    return edges, lambda n: (adj.iris[n], node_label(adj, adj.iris[n], lang))
+    chosen = np.flatnonzero(np.frombuffer(adj.edge_kind, dtype=np.int32) == adj.kinds.index(kind))
+    src, dst = (np.frombuffer(a, dtype=np.int32)[chosen].tolist() for a in (adj.edge_src, adj.edge_dst))
+    return list(zip(src, dst)), lambda n: (adj.iris[n], node_label(adj, n, lang))
 
 
 def _shared_pairs(kg_or_graph, kind: str, *, by: str, lang: str = "en") -> list[dict]:

@@ -74,6 +74,14 @@ class KnowledgeGraph(LocalBackend):
         """
         return self.graph
 
+    @property
+    def labels_graph(self) -> Graph:
+        """A graph holding the labels of the ontology's terms and the sources' descriptions (views label with it).
+
+        Here the full graph; a store (:mod:`kg.store`) fetches only those.
+        """
+        return self.graph
+
     @cached_property
     def names(self):
         """The name index used to resolve user-typed names (:class:`kg.names.NameIndex`)."""

@@ -722,6 +722,14 @@ class StoreKnowledgeGraph(CachedProjection):
     def _cache_meta(self) -> dict:
         return {"triples": self.info["triples"], "store": self.info["path"]}
 
+    @cached_property
+    def labels_graph(self):
+        """The ontology and every triple about a source: what views label with (the store is not copied)."""
+        graph = self.store.construct(sparql_prefixes() + "CONSTRUCT { ?s ?p ?o } WHERE { ?s a chips:Source ; ?p ?o }",
+                                     checked=False)
+        graph += self.ontology
+        return graph
+
     def describe(self, name: str, **options) -> dict:
         """Everything said about ``name``, from a small graph of its neighbourhood fetched from the store."""
         from kg.facts import describe

@@ -525,14 +525,21 @@ def build_view(kg, *, focus: str | None = None, depth: int = 1, path=None, class
         raise BadInput("a path needs two entities: --path A B")
     from kg.paths import find_paths, resolve_kinds
 
-    G = kg.network
     text = _TEXT[lang]
-    labels = _Labels(kg.graph, lang)
+    label_graph = getattr(kg, "labels_graph", None)
+    labels = _Labels(kg.graph if label_graph is None else label_graph, lang)
     kinds = resolve_kinds(kg, only)
     wanted, asked = _resolve_classes(kg, classes)
     notes: list[str] = []
+    fast = None
+    if (top is not None and focus is None and path is None and wanted is None and kinds is None
+            and size_by == "degree" and getattr(kg, "adjacency", None) is not None):
+        if top > max_nodes:
+            raise BadInput(f"--top {top} is more than a browser can lay out smoothly; at most {max_nodes}")
+        fast = _top_by_degree(kg.adjacency, top)
+    G = kg.network if fast is None else None
 
-    base = {n for n, d in G.nodes(data=True) if wanted is None or d.get("cls") in wanted}
+    base = set() if G is None else {n for n, d in G.nodes(data=True) if wanted is None or d.get("cls") in wanted}
     if kinds is not None:
         base = {n for n in base if any(d["kind"] in kinds and (v in base) for _, v, d in G.out_edges(n, data=True))
                 or any(d["kind"] in kinds and (u in base) for u, _, d in G.in_edges(n, data=True))}
@@ -558,8 +565,10 @@ def build_view(kg, *, focus: str | None = None, depth: int = 1, path=None, class
 
     total_nodes = len(base)
     chosen = base | set(forced)
-    S = _subgraph(G, chosen, kinds)
-    if top is not None and S.number_of_nodes() > top:
+    S = fast if G is None else _subgraph(G, chosen, kinds)
+    if G is None:
+        pass  # already the top entities, chosen from the arrays
+    elif top is not None and S.number_of_nodes() > top:
         from kg.analysis import rank_scores
 
         if top > max_nodes:
@@ -598,8 +607,8 @@ def build_view(kg, *, focus: str | None = None, depth: int = 1, path=None, class
             "focus": n == center,
         })
 
-    symmetric = _symmetric_kinds(kg.graph)
-    disputed = _disputed_claims(kg)
+    symmetric = _symmetric_kinds(labels.graph)
+    disputed = _disputed_claims(kg, S)
     edge_list = [((u, v, k), d) for u, v, k, d in S.edges(keys=True, data=True)]
     widths = {key: _width(d.get("amount")) for key, d in edge_list if d.get("amount") is not None}
     pair_count: dict[tuple, int] = {}
@@ -628,7 +637,8 @@ def build_view(kg, *, focus: str | None = None, depth: int = 1, path=None, class
         })
 
     counts = {"nodes": len(nodes), "edges": len(edges),
-              "graph_nodes": G.number_of_nodes(), "graph_edges": G.number_of_edges()}
+              "graph_nodes": G.number_of_nodes() if G is not None else len(kg.adjacency),
+              "graph_edges": G.number_of_edges() if G is not None else len(kg.adjacency.edge_src)}
     title = _title(G, text, lang, center, depth, answer, top, size_by, counts, filtered=bool(wanted or kinds))
     subtitle = [text["counts"].format(nodes=f"{counts['nodes']:,}", edges=f"{counts['edges']:,}",
                                       ies="y" if counts["nodes"] == 1 else "ies", s="" if counts["edges"] == 1 else "s")]
@@ -699,11 +709,57 @@ def _year(value) -> int | None:
     return int(str(value)[:4]) if value else None
 
 
-def _disputed_claims(kg) -> set[str]:
-    """The relation nodes that are one side of a disputed fact (:func:`kg.conflicts.conflicts`)."""
-    from kg.conflicts import conflicts
+def _disputed_claims(kg, S) -> set[str]:
+    """The relation nodes drawn in ``S`` that are one side of a disputed fact (:func:`kg.conflicts.conflicts`).
 
+    On a store, the facts are judged on the neighbourhoods of the entities
+    those relations join (:meth:`kg.store.StoreKnowledgeGraph.entity_graph`):
+    every fact a drawn relation can state is keyed by one of its two ends, so
+    the claims disputing it point at that end too. The store is not copied.
+    """
+    from kg.conflicts import conflicts
+    from kg.loader import KnowledgeGraph
+
+    ends = sorted({n for u, v, d in S.edges(data=True) if d.get("relation") for n in (u, v)})
+    if not ends:
+        return set()
+    if hasattr(kg, "entity_graph"):
+        from rdflib import Graph
+
+        graph = Graph()
+        for iri in ends:
+            graph += kg.entity_graph(iri).graph  # each holds the ontology too
+        kg = KnowledgeGraph(graph=graph, files=[])
     return {s["claim"] for c in conflicts(kg)["conflicts"] for s in c["sides"] if s["claim"]}
+
+
+def _top_by_degree(adjacency, top: int) -> nx.MultiDiGraph | None:
+    """The ``top`` entities of most distinct neighbours and the relations between them, from the arrays.
+
+    The same entities and order as ranking the whole projection by degree
+    centrality (:func:`kg.analysis.rank_scores`: degree, then label, then IRI),
+    without building it; None when the graph has no more than ``top`` entities.
+    """
+    import numpy as np
+
+    n = len(adjacency)
+    if n <= top:
+        return None
+    degree = np.diff(np.frombuffer(adjacency.indptr, dtype=np.int64))
+    least = np.partition(degree, n - top)[n - top]
+    candidates = np.flatnonzero(degree >= least).tolist()  # ties at the cut are decided by label, then IRI
+    ranked = sorted(candidates, key=lambda i: (-int(degree[i]), adjacency.node(i)["label"], adjacency.iris[i]))
+    keep = set(ranked[:top])
+    S = nx.MultiDiGraph()
+    iris = adjacency.iris
+    for i in sorted(keep, key=lambda i: iris[i]):
+        S.add_node(iris[i], **adjacency.node(i))
+    for i in sorted(keep, key=lambda i: iris[i]):
+        out = [adjacency.edge(e) for b, pair in adjacency.ties(i) if b in keep
+               for e in adjacency.refs(pair) if adjacency.edge_src[e] == i]
+        for _, t, key, data in sorted(out, key=lambda e: (iris[e[1]], e[2])):
+            S.add_edge(iris[i], iris[t], key=key, **data)
+    return S
 
 
 def _title(G, text, lang, center, depth, answer, top, size_by, counts, filtered=False) -> str:
