@@ -61,6 +61,9 @@ _P = SimpleNamespace(**{n: SH[n] for n in (
     "qualifiedValueShape", "qualifiedMinCount")}, or_=SH["or"], and_=SH["and"], class_=SH["class"])
 
 
+_TYPE = RDF.type
+
+
 class _Checker:
     """The shapes compiled into tests (one closure per constraint) over an index of the new triples."""
 
@@ -90,6 +93,7 @@ class _Checker:
                 values.append(o)
         self.types_of = types_of
         self._types: dict = {}
+        self._instances: dict = {}
 
     # --- the data -------------------------------------------------------------------
 
@@ -100,7 +104,7 @@ class _Checker:
     def types(self, node) -> list:
         if isinstance(node, Literal):
             return []
-        found = self.objects(node, RDF.type)
+        found = self.objects(node, _TYPE)
         if not found and node not in self.out:
             if node not in self._types:
                 self._types[node] = list(self.types_of(node))
@@ -120,7 +124,11 @@ class _Checker:
         return found
 
     def is_instance(self, node, cls) -> bool:
-        return any(cls in self.superclasses(t) for t in self.types(node))
+        key = (node, cls)
+        found = self._instances.get(key)
+        if found is None:  # many nodes point to the same few entities
+            found = self._instances[key] = any(cls in self.superclasses(t) for t in self.types(node))
+        return found
 
     # --- the shapes ------------------------------------------------------------------
 
