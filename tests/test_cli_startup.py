@@ -3,25 +3,30 @@
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
+import typer.main
 from typer.main import get_command_name
 from typer.testing import CliRunner
 
 from kg.cli.app import COMMANDS, app
 from kg.synth import synthesize
 
-HEAVY = ("rdflib", "networkx", "pyshacl", "numpy", "pydantic")
+#: Libraries a warm path, neighbors or common never imports (rich only prints what a terminal styles).
+HEAVY = ("rdflib", "networkx", "pyshacl", "numpy", "pydantic", "rich")
 
 
-def test_commands_names_every_command_and_its_module_in_help_order():
+def test_commands_names_every_command_and_its_module():
     for module in dict.fromkeys(COMMANDS.values()):
         importlib.import_module(f"kg.cli.{module}")
-    registered = [(get_command_name(info.name or info.callback.__name__), info.callback.__module__)
-                  for info in app.registered_commands]
-    assert registered == [(name, f"kg.cli.{module}") for name, module in COMMANDS.items()]
+    registered = {get_command_name(info.name or info.callback.__name__): info.callback.__module__
+                  for info in app.registered_commands}
+    assert registered == {name: f"kg.cli.{module}" for name, module in COMMANDS.items()}
+    group = typer.main.get_command(app)
+    assert group.list_commands(None) == list(COMMANDS)  # help lists them in COMMANDS' order
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +65,7 @@ def _imported(warm, *args):
     ["common", "res:company-1", "res:company-2", "--json"],
 ], ids=" ".join)
 def test_a_warm_question_imports_no_heavy_library_and_no_other_command(warm, args):
+    """Its output goes to a pipe, so not even rich."""
     code, out, imported = _imported(warm, *args)
     assert code in (0, 1) and out.strip(), out
     assert imported == {"kg.cli.app", "kg.cli.plain", "kg.cli.network"}, f"kg {' '.join(args)} imported {imported}"
@@ -82,3 +88,14 @@ def test_plain_values_are_read_and_other_values_still_checked_by_typer(warm):
         bad = runner.invoke(app, [*base, "path", "res:company-1", "res:company-9", "--k", value], env=env)
         assert bad.exit_code == 2 and f"invalid value for '--k': Input should be" in bad.stderr, bad.output
         assert says in bad.stderr and len(bad.stderr.splitlines()) == 1, bad.stderr
+
+
+@pytest.mark.parametrize("args", [["path", "res:company-1", "res:company-9"], ["neighbors", "res:company-1"]], ids=" ".join)
+def test_lines_written_without_rich_read_as_rich_prints_them(warm, args):
+    data, env = warm
+    command = [sys.executable, "-m", "kg", "--no-bundled", "--data", str(data), *args]
+    plain = subprocess.run(command, capture_output=True, text=True, env=env)
+    styled = subprocess.run(command, capture_output=True, text=True, env={**env, "FORCE_COLOR": "1"})  # as on a terminal
+    assert plain.returncode == styled.returncode == 0, plain.stderr + styled.stderr
+    assert "\x1b[1m" in styled.stdout and "\x1b" not in plain.stdout, styled.stdout
+    assert re.sub(r"\x1b\[[0-9;]*m", "", styled.stdout) == plain.stdout

@@ -28,6 +28,6 @@ def main() -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except BrokenPipeError:
+    except (BrokenPipeError, ValueError):  # `kg ... | head` closed the pipe (and the command closed stderr)
         pass
     os._exit(code)

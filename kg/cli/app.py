@@ -6,21 +6,19 @@ import functools
 import importlib
 import inspect
 import json
+import os
 import re
 import sys
 import warnings
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console, RenderHook
-from rich.segment import Segment
-from rich.table import Table as _RichTable
 from typer.core import TyperGroup
 
 from kg.cli.plain import read_plainly
 from kg.errors import DataWarning, KGError
 
-__all__ = ["app", "COMMANDS", "console", "err_console", "get_kg", "print_json", "cite", "print_sources", "JsonOpt", "fail",
+__all__ = ["app", "COMMANDS", "console", "err_console", "say", "get_kg", "print_json", "cite", "print_sources", "JsonOpt", "fail",
            "time_options", "time_note", "data_paths", "Table", "LangOpt", "local_only", "visible"]
 
 # Characters a terminal acts on instead of showing: C0 and C1 controls but tab and newline
@@ -48,8 +46,8 @@ def _picture(match) -> str:
     return "\u2421" if code == 0x7F else f"<U+{code:04X}>"
 
 
-class _Visible(RenderHook):
-    """Makes data's control characters visible in everything a console prints, once for all commands."""
+class _Visible:
+    """A rich render hook that makes data's control characters visible in everything a console prints."""
 
     def process_renderables(self, renderables):
         return [_VisibleRenderable(r) for r in renderables]
@@ -60,6 +58,8 @@ class _VisibleRenderable:
         self.renderable = renderable
 
     def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
         for segment in console.render(self.renderable, options):
             if segment.control is None and _INVISIBLE.search(segment.text):
                 yield Segment(visible(segment.text), segment.style)
@@ -67,21 +67,81 @@ class _VisibleRenderable:
                 yield segment
 
 
-console = Console(emoji=False, highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, emoji=False, highlight=False, soft_wrap=True)
-console.push_render_hook(_Visible())
-err_console.push_render_hook(_Visible())
+class _Console:
+    """rich's ``Console`` (no emoji, no highlighting, no wrapping, controls made visible), made on first use.
+
+    Importing rich costs a warm ``kg path`` a sixth of its time; a command
+    whose lines :func:`say` writes directly never pays it.
+    """
+
+    def __init__(self, **options):
+        self._options = options
+        self._console = None
+
+    def __getattr__(self, name):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(emoji=False, highlight=False, soft_wrap=True, **self._options)
+            self._console.push_render_hook(_Visible())
+        return getattr(self._console, name)
+
+    # rich's live displays (Progress) enter the console they are given: special methods skip __getattr__
+    def __enter__(self):
+        return self.__getattr__("__enter__")()
+
+    def __exit__(self, *exc):
+        return self.__getattr__("__exit__")(*exc)
 
 
-class Table(_RichTable):
-    """A rich table whose columns fold long text instead of cutting it.
+console = _Console()
+err_console = _Console(stderr=True)
+
+
+def say(*texts, style: str = "") -> None:
+    """Print one line of data on stdout: ``texts`` joined by spaces, each a string or a ``(string, style)`` pair.
+
+    Text is never read as markup. When the line goes where rich shows no
+    style (a pipe or a file) and holds only printable characters, rich would
+    print it unchanged, so it is written directly, without importing rich.
+    Anything else (a terminal, a tab, a control character) goes through
+    :data:`console`.
+    """
+    pieces = [(text, style) if isinstance(text, str) else text for text in texts]
+    if _unstyled_stdout() and all(text.isprintable() for text, _ in pieces):
+        sys.stdout.write(" ".join(text for text, _ in pieces) + "\n")
+        return
+    from rich.text import Text
+
+    console.print(*(Text(text, style=how) for text, how in pieces))
+
+
+def _unstyled_stdout() -> bool:
+    """True when rich would print no styles on stdout: not a terminal, none forced, no notebook."""
+    if any(os.environ.get(name) for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")):
+        return False
+    isatty = getattr(sys.stdout, "isatty", None)
+    return isatty is not None and not isatty() and "IPython" not in sys.modules
+
+
+def Table(*headers, **options):
+    """A rich ``Table`` whose columns fold long text instead of cutting it.
 
     rich's default ("ellipsis") drops a word beside double-width CJK text:
     a note with Chinese in it lost "has" as "he ha…" at 140 columns.
     """
+    return _folding_table()(*headers, **options)
 
-    def add_column(self, *args, overflow="fold", **kwargs):
-        return super().add_column(*args, overflow=overflow, **kwargs)
+
+@functools.cache
+def _folding_table():
+    from rich.table import Table as RichTable
+
+    class FoldingTable(RichTable):
+        def add_column(self, *args, overflow="fold", **kwargs):
+            return super().add_column(*args, overflow=overflow, **kwargs)
+
+    return FoldingTable
 
 
 #: Every command, in the order ``kg --help`` lists them, and the module of :mod:`kg.cli` that defines it.
@@ -418,7 +478,5 @@ def cite(numbered: dict, sources) -> str:
 
 def print_sources(numbered: dict) -> None:
     """Print the legend of sources cited as ``[n]`` above: ``{source IRI: n}``."""
-    from rich.text import Text
-
     for source, n in numbered.items():
-        console.print(Text(f"[{n}] {source}", style="dim"))
+        say(f"[{n}] {source}", style="dim")

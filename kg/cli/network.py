@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
-from rich.text import Text
 
-from kg.cli.app import JsonOpt, LangOpt, Table, local_only, app, cite, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.cli.app import (JsonOpt, LangOpt, Table, local_only, app, cite, console, get_kg, print_json, print_sources, say,
+                        time_note, time_options)
 from kg.i18n import class_label, word
 
 
@@ -58,15 +58,15 @@ def path(
         title = word("{} → {}: {} hop" + ("s" if hops != 1 else ""), lang, a, b, hops) + (", in time order" if in_order else "")
         if note := time_note(kg):
             title += f" {note}"
-        console.print(Text(title if len(answer["paths"]) == 1 else word("Path {}. {}", lang, i, title), style="bold"))
+        say(title if len(answer["paths"]) == 1 else word("Path {}. {}", lang, i, title), style="bold")
         for n, edge in enumerate(found["edges"], start=1):
             cited = cite(sources, edge["sources"])
             flag = " (undated)" if edge.get("undated") or edge["attributes"].get("when") == "undated" else ""
-            console.print(Text(f"  {n}. {edge['sentence']}{flag} "), Text(cited, style="dim"), end="\n")
+            say(f"  {n}. {edge['sentence']}{flag} ", (cited, "dim"))
     print_sources(sources)
     if answer["skipped_kinds"]:
-        console.print(Text(word("(Indirect ties skipped: {}; name them with --only to use them.)", lang,
-                                ", ".join(answer["skipped_kinds"])), style="dim"))
+        say(word("(Indirect ties skipped: {}; name them with --only to use them.)", lang,
+                 ", ".join(answer["skipped_kinds"])), style="dim")
 
 
 @app.command()
@@ -89,13 +89,13 @@ def common(
     if as_json:
         print_json(answer)
     elif not answer["groups"]:
-        console.print(Text(word("{} and {} share no direct tie.", lang, answer["a"]["label"], answer["b"]["label"])))
+        say(word("{} and {} share no direct tie.", lang, answer["a"]["label"], answer["b"]["label"]))
     if not answer["groups"]:
         raise typer.Exit(1)  # nothing found: exit 1, as everywhere
     if as_json:
         return
     for group in answer["groups"]:
-        console.print(Text(f"• {group['sentence']}"))
+        say(f"• {group['sentence']}")
 
 
 @app.command()
@@ -119,14 +119,16 @@ def neighbors(
         print_json(answer)
         raise typer.Exit(0 if answer["groups"] else 1)
     if not answer["groups"]:
-        console.print(Text(word("{} has no ties.", lang, answer["entity"]["label"])))
+        say(word("{} has no ties.", lang, answer["entity"]["label"]))
         raise typer.Exit(1)  # nothing found: exit 1, as everywhere
-    console.print(Text(answer["entity"]["label"], style="bold"))
+    say(answer["entity"]["label"], style="bold")
     for group in answer["groups"]:
-        console.print(Text(f"  {group['label']} ({len(group['edges'])})", style="bold"))
+        say(f"  {group['label']} ({len(group['edges'])})", style="bold")
         for edge in group["edges"]:
-            console.print(Text(f"    {edge['sentence']}"))
+            say(f"    {edge['sentence']}")
     if depth > 1:
+        from rich.text import Text
+
         table = Table(*(word(h, lang) for h in ("Hops", "Entity", "Class", "Reached by")),
                       title=word("Within {} hops: {}", lang, depth, len(answer["reached"])))
         for r in answer["reached"]:
@@ -150,6 +152,7 @@ def centrality(
     Example: kg centrality --measure betweenness --top 5
     """
     from kg.analysis import centrality as run
+    from rich.text import Text
 
     kg = get_kg(ctx)
     answer = run(kg, measure, cls=cls, top=top, directed=directed, lang=lang)
@@ -180,6 +183,7 @@ def communities(
     Example: kg communities
     """
     from kg.analysis import communities as run
+    from rich.text import Text
 
     groups = run(get_kg(ctx), seed=seed, resolution=resolution, lang=lang)
     if as_json:
@@ -214,6 +218,7 @@ def coinvest(
     Example: kg coinvest   ·   kg coinvest --portfolio   ·   kg coinvest --portfolio --among Groq,Graphcore,SambaNova
     """
     from kg.analysis import cocustomers, coinvestment
+    from rich.text import Text
 
     kg = get_kg(ctx)
     if portfolio or among:
@@ -246,6 +251,7 @@ def _shown(total: int, top: int, what: str, lang: str = "en") -> str:
 
 def _portfolio(kg, among: list[str], top: int, as_json: bool, lang: str = "en"):
     from kg.analysis import portfolio
+    from rich.text import Text
 
     rows = portfolio(kg, among or None, lang=lang)
     if as_json:
