@@ -581,8 +581,8 @@ class RemoteKnowledgeGraph:
         NoPath
             When no connection is found within the hop limit.
         """
-        from kg.paths import find_paths, tie_filter
         from kg.network import indirect_kinds
+        from kg.paths import _entity, find_paths, tie_filter
 
         if k < 1:
             raise BadInput("k must be at least 1")
@@ -606,7 +606,7 @@ class RemoteKnowledgeGraph:
         answer = find_paths(small, s, t, all_shortest=True, only=only, exclude=exclude, through=through, lang=lang)
         if not all_shortest:
             answer["paths"] = answer["paths"][:1]
-        answer["source"], answer["target"] = a.as_dict(), b.as_dict()
+        answer["source"], answer["target"] = _entity(small, a, lang), _entity(small, b, lang)
         answer["skipped_kinds"] = sorted(flt.excluded & indirect_kinds(self.ontology))
         return answer
 

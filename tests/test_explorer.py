@@ -305,6 +305,20 @@ def test_the_chinese_view_tells_facts_and_hops_in_chinese(bundled, hostile, runn
     assert "投资了Graphcore" in page and "alert(2)" not in page
 
 
+def test_the_cli_answers_in_chinese_over_a_sparql_endpoint(remote, runner):
+    """``kg --endpoint URL … --lang zh`` (once refused) answers as ``--data`` does, the endpoint's own investor too."""
+    endpoint = ["--endpoint", remote.endpoint.base + "/sparql"]
+    for args in (["entity", "Graphcore"], ["entity", "远方基金"], ["path", "Far Fund", "Nvidia"],
+                 ["neighbors", "Graphcore"], ["common", "Far Fund", "Sequoia"]):
+        there = cli_json(runner, *endpoint, *args, "--lang", "zh")
+        assert there == cli_json(runner, *args, "--lang", "zh", data=remote.data), args
+        assert there != cli_json(runner, *endpoint, *args), args
+    shown = runner.invoke(app, [*endpoint, "entity", "Graphcore", "--lang", "zh"])
+    assert shown.exit_code == 0 and "远方基金" in shown.stdout and "融资" in shown.stdout, shown.output
+    said = runner.invoke(app, [*endpoint, "path", "远方基金", "英伟达", "--lang", "zh"])
+    assert said.exit_code == 0 and "远方基金投资了" in said.stdout and "英伟达收购了" in said.stdout, said.output
+
+
 def test_the_explorer_works_over_a_sparql_endpoint(remote, runner):
     """Every page and answer from a remote endpoint, the same as from the endpoint's data on this machine."""
     data = remote.data

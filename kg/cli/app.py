@@ -19,7 +19,7 @@ from kg.cli.plain import read_plainly
 from kg.errors import DataWarning, KGError
 
 __all__ = ["app", "COMMANDS", "console", "err_console", "say", "get_kg", "print_json", "cite", "print_sources", "JsonOpt", "fail",
-           "time_options", "time_note", "data_paths", "Table", "LangOpt", "local_only", "visible"]
+           "time_options", "time_note", "data_paths", "Table", "LangOpt", "visible"]
 
 # Characters a terminal acts on instead of showing: C0 and C1 controls but tab and newline
 # (ESC starts clear-screen, window-title and OSC 52 clipboard sequences), DEL, and the
@@ -305,12 +305,6 @@ def _lang(value: str) -> str:
 LangOpt = Annotated[str, typer.Option(
     "--lang", envvar="KG_LANG", callback=_lang, metavar="en|zh",
     help="Answer in English (en) or Chinese (zh): names, sentences and headings. Default: $KG_LANG, else en.")]
-
-
-def local_only(kg, lang: str) -> None:
-    """Refuse ``--lang zh`` against ``--endpoint``, whose answers are written in English."""
-    if lang != "en" and getattr(kg, "remote", False):
-        fail("--lang zh needs local data (--data or --store); answers from --endpoint are in English")
 
 
 @app.callback()

@@ -8,7 +8,7 @@ import typer
 from rich.columns import Columns
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, LangOpt, Table, local_only, app, cite, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.cli.app import JsonOpt, LangOpt, Table, app, cite, console, get_kg, print_json, print_sources, time_note, time_options
 from kg.i18n import when, word
 
 
@@ -77,7 +77,6 @@ def entity(
     Example: kg entity Jim Keller   ·   kg entity 拟未科技
     """
     kg = get_kg(ctx)
-    local_only(kg, lang)
     info = kg.describe(" ".join(name), **({"lang": lang} if lang != "en" else {}))
     if as_json:
         return print_json(info)

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kg.cli.app import (JsonOpt, LangOpt, Table, local_only, app, cite, console, get_kg, print_json, print_sources, say,
+from kg.cli.app import (JsonOpt, LangOpt, Table, app, cite, console, get_kg, print_json, print_sources, say,
                         time_note, time_options)
 from kg.i18n import class_label, word
 
@@ -43,7 +43,6 @@ def path(
     Example: kg path Nvidia Graphcore   ·   kg path "Jim Keller" Cerebras --k 3   ·   kg path Nvidia Graphcore --in-order
     """
     kg = get_kg(ctx)
-    local_only(kg, lang)
     options = ({"in_order": True} if in_order else {}) | ({"lang": lang} if lang != "en" else {})
     answer = kg.find_paths(
         source, target, k=k, all_shortest=all_paths, max_len=max_len,
@@ -84,7 +83,6 @@ def common(
     Example: kg common SambaNova Cerebras
     """
     kg = get_kg(ctx)
-    local_only(kg, lang)
     answer = kg.common_ties(first, second, only=_split(only), **({"lang": lang} if lang != "en" else {}))
     if as_json:
         print_json(answer)
@@ -113,7 +111,6 @@ def neighbors(
     Example: kg neighbors Graphcore   ·   kg neighbors "Jim Keller" --depth 2
     """
     kg = get_kg(ctx)
-    local_only(kg, lang)
     answer = kg.neighbors(name, depth=depth, only=_split(only), **({"lang": lang} if lang != "en" else {}))
     if as_json:
         print_json(answer)

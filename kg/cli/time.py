@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from kg.cli.app import (JsonOpt, LangOpt, Table, app, cite, console, get_kg, local_only, print_json, print_sources,
+from kg.cli.app import (JsonOpt, LangOpt, Table, app, cite, console, get_kg, print_json, print_sources,
                         time_note, time_options)
 from kg.i18n import join, word
 
@@ -108,7 +108,6 @@ def conflicts(
     from kg.conflicts import conflicts as run
 
     kg = get_kg(ctx)
-    local_only(kg, lang)
     answer = run(kg, " ".join(name) if name else None, unsettled=unsettled, lang=lang)
     if as_json:
         return print_json(answer)
