@@ -68,10 +68,10 @@ def test_a_broken_shape_is_found_and_reported_in_pyshacl_words(name, tmp_path):
     assert all(any(m in v.message for m in said) for v in shacl), (shacl, said)
 
 
-def test_kg_validate_on_the_bundled_data_imports_no_pyshacl():
+def test_kg_validate_on_the_bundled_data_imports_no_pyshacl_and_no_rich():
     probe = ("import os, sys, runpy; real = os._exit\n"
              "def report(code):\n"
-             "    sys.stderr.write('\\nimported: ' + ' '.join(sorted(m for m in sys.modules if m.startswith('pyshacl')))"
+             "    sys.stderr.write('\\nimported: ' + ' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('pyshacl', 'rich')))"
              " + '\\n'); real(code)\n"
              "os._exit = report\n"
              "sys.argv = ['kg', 'validate']\n"

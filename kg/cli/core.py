@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.columns import Columns
-from rich.text import Text
 
-from kg.cli.app import JsonOpt, LangOpt, Table, app, cite, console, get_kg, print_json, print_sources, time_note, time_options
+from kg.cli.app import (JsonOpt, LangOpt, Table, app, cite, console, get_kg, print_json, print_sources, say, time_note,
+                        time_options)
 from kg.i18n import when, word
 
 
@@ -18,6 +17,9 @@ def info(ctx: typer.Context, as_json: JsonOpt = False):
 
     Example: kg info
     """
+    from rich.columns import Columns
+    from rich.text import Text
+
     from kg.info import summary
 
     s = summary(get_kg(ctx))
@@ -54,8 +56,10 @@ def validate(ctx: typer.Context, as_json: JsonOpt = False):
     if as_json:
         print_json(report.as_dict())
     elif report.conforms:
-        console.print(f"The data conforms to the shapes ({len(kg.files)} file(s), {len(kg.graph):,} triples).")
+        say(f"The data conforms to the shapes ({len(kg.files)} file(s), {len(kg.graph):,} triples).")
     else:
+        from rich.text import Text
+
         table = Table("Focus node", "Property", "Message", title=f"{len(report.violations)} violation(s)")
         for v in report.violations:
             table.add_row(Text(v.focus), Text(v.path), Text(v.message))
@@ -76,6 +80,8 @@ def entity(
 
     Example: kg entity Jim Keller   ·   kg entity 拟未科技
     """
+    from rich.text import Text
+
     kg = get_kg(ctx)
     info = kg.describe(" ".join(name), **({"lang": lang} if lang != "en" else {}))
     if as_json:
@@ -125,6 +131,8 @@ def _funding_table(rows, lang: str) -> None:
     """A company's funding, one row per round: round, date, amount, lead, investors, valuation."""
     if not rows:
         return
+    from rich.text import Text
+
     sep = "、" if lang == "zh" else ", "
     table = Table(*(word(h, lang) for h in ("Round", "Date", "Amount", "Lead", "Investors", "Valuation")),
                   title=word("Funding", lang))
