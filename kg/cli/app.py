@@ -106,6 +106,13 @@ def say(*texts, style: str = "") -> None:
     print it unchanged, so it is written directly, without importing rich.
     Anything else (a terminal, a tab, a control character) goes through
     :data:`console`.
+
+    Examples
+    --------
+    >>> say("Nvidia → Graphcore: 3 hops", style="bold")
+    Nvidia → Graphcore: 3 hops
+    >>> say("  1. Nvidia acquired Icera (2011) ", ("[1]", "dim"))
+      1. Nvidia acquired Icera (2011)  [1]
     """
     pieces = [(text, style) if isinstance(text, str) else text for text in texts]
     if _unstyled_stdout() and all(text.isprintable() for text, _ in pieces):
