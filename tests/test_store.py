@@ -11,7 +11,7 @@ import pytest
 
 from kg.errors import BadInput, DataError, QueryError, QueryRefused, QueryTimeout
 from kg.facts import describe
-from kg.loader import load
+from kg.loader import KnowledgeGraph, load
 from kg.store import StoreKnowledgeGraph, build_store, open_store
 from kg.synth import synthesize
 
@@ -147,6 +147,23 @@ def test_projection_and_entities_from_the_store_match_rdflib(built, tmp_path, mo
     for iri in sorted(kg.names.entities)[::7]:
         assert describe(skg.entity_graph(iri), str(iri)) == describe(kg, str(iri)), iri
 
+
+
+def test_an_entity_graph_describes_as_with_the_whole_ontology(tmp_path):
+    """The store's entity graph holds only the ontology's triples about the terms it uses: nothing describe reads is lost."""
+    from kg.bundled import DATA_DIR
+
+    build_store(tmp_path / "store", [DATA_DIR])
+    skg = StoreKnowledgeGraph(tmp_path / "store")
+    entities = sorted(load([DATA_DIR]).names.entities)
+    assert len(entities) > 100
+    for iri in entities:
+        small = skg.entity_graph(iri)
+        whole = KnowledgeGraph(graph=small.graph + skg.ontology, files=[], asserted=0, derived=0)
+        whole.__dict__["names"] = small.names
+        assert len(small.graph) < len(whole.graph)
+        for lang in ("en", "zh"):
+            assert describe(small, str(iri), lang=lang) == describe(whole, str(iri), lang=lang), (iri, lang)
 
 def _kg(*args, env):
     return subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True, env=env)
