@@ -56,13 +56,18 @@ def test_the_bundled_data_conforms_for_both_and_pyshacl_is_not_needed():
 
 
 @pytest.mark.parametrize("name", sorted(BREAKS))
-def test_a_broken_shape_is_found_and_reported_in_pyshacl_words(name, tmp_path):
+def test_the_fast_check_finds_every_break_pyshacl_finds(name, tmp_path):
     kg = load(with_bundled(tmp_path, BREAKS[name]))
-    slow_conforms, slow, said = _pyshacl(kg)
+    slow_conforms, slow, _ = _pyshacl(kg)
     assert not slow_conforms and slow, name  # the break does break a shape
     fast = {(p.focus, p.path) for p in shapes_check.check(kg.graph, kg.shapes, kg.graph)}
     assert fast, f"{name}: the fast check missed {slow}"
-    report = validate(kg)  # so pyshacl runs, and reports
+
+
+def test_a_break_is_reported_in_pyshacl_words(tmp_path):
+    kg = load(with_bundled(tmp_path, BREAKS["xone: an exact and an approximate sum"]))
+    _, _, said = _pyshacl(kg)
+    report = validate(kg)  # the fast check finds the break, so pyshacl runs and reports
     shacl = {v for v in report.violations if v.shape not in ("vocabulary", "chips-kg:ontology-only", "chips-kg:well-typed")}
     assert not report.conforms and shacl, report.violations
     assert all(any(m in v.message for m in said) for v in shacl), (shacl, said)
