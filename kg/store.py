@@ -26,7 +26,7 @@ from pathlib import Path
 
 from kg.errors import BadInput, DataError, QueryError, QueryTimeout
 from kg.cache import projection_key
-from kg.loader import CachedProjection, KnowledgeGraph
+from kg.loader import CachedProjection, KnowledgeGraph, Skipped
 from kg.iris import sparql_prefixes
 from kg.terms import to_oxigraph, to_rdflib  # noqa: F401  (re-exported: they were defined here)
 
@@ -260,6 +260,7 @@ def _build(folder: Path, files: list[Path], progress) -> dict:
     info = {
         "format": _STORE_FORMAT, "id": stamp, "files": [str(p) for p in files],
         "asserted": asserted, "derived": triples - asserted, "triples": triples, "skipped": skipped,
+        "skipped_about": [[m.subject, m.predicate] for m in skipped],
         "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "pyoxigraph": ox.__version__, **timings,
     }
     (folder / META_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
@@ -727,7 +728,9 @@ class StoreKnowledgeGraph(CachedProjection):
         self.files = [Path(p) for p in self.info["files"]]
         self.asserted = self.info["asserted"]
         self.derived = self.info["derived"]
-        self.skipped = self.info.get("skipped", [])
+        skipped = self.info.get("skipped", [])
+        about = self.info.get("skipped_about") or [[None, None]] * len(skipped)  # a store built before it was kept
+        self.skipped = [Skipped(message, *said) for message, said in zip(skipped, about)]
         self._shapes = None
         self.key = projection_key(store_id=self.info["id"])
 

@@ -2,9 +2,13 @@
 
 import json
 
+import pytest
 from kgtest import write_ttl
 
+from kg.bundled import DATA_DIR
 from kg.cli import app
+from kg.errors import DataWarning
+from kg.store import build_store
 
 SOURCE = "src:cnbeta-2021-12-11-ai-chip-unicorns"
 
@@ -63,7 +67,8 @@ def test_an_ill_typed_sum_is_reported_once(runner, tmp_path):
 res:valuation-x a chips:Valuation ; rdfs:label "Groq valued at lots"@en ; chips:company res:groq ;
     chips:amount "lots"^^xsd:decimal ; chips:currency "USD" ; chips:quote "q"@en ; prov:wasDerivedFrom {SOURCE} .
 """
-    code, found = validate(runner, write_ttl(tmp_path, body))
+    ill = write_ttl(tmp_path, body)
+    code, found = validate(runner, ill)
     assert code == 1 and len(found) == 1, found
     ((focus, message),) = found
     assert '"lots"^^xsd:decimal (amount of valuation-x) is not a valid xsd:decimal; the value is skipped' in message
@@ -77,6 +82,14 @@ res:valuation-x a chips:Valuation ; rdfs:label "Groq valued at lots"@en ; chips:
                       "approximate) or that it was not disclosed, or a funding total the number of rounds")}, found
     fixed = write_ttl(tmp_path, body.replace('"lots"^^xsd:decimal', "500000000.0"), "fixed.ttl")
     assert validate(runner, fixed) == (0, set())
+    # a store keeps the value's subject: reported once there too, and the missing quote still
+    for name, path in (("once", ill), ("unquoted", unquoted)):
+        with pytest.warns(DataWarning):
+            build_store(tmp_path / name, [DATA_DIR, path])
+        result = runner.invoke(app, ["--store", str(tmp_path / name), "validate", "--json"])
+        assert result.exit_code == 1, result.output
+        from_store = {(r["focus"], r["message"]) for r in json.loads(result.stdout)["violations"]}
+        assert from_store == validate(runner, path)[1] and len(from_store) == (1 if name == "once" else 2), from_store
 
 
 def test_a_class_typo_is_reported_on_its_node(runner, tmp_path):
