@@ -725,10 +725,10 @@ def load(paths=None, *, derive: bool = True, cache: bool = True) -> KnowledgeGra
     for path in files:  # one graph for all: merging per-file graphs cost as much as parsing
         parse_file(path, graph, _iris=iris)
     skipped = _skip_bad_literals(graph, files)
-    asserted = len(graph)
     from kg.identity import apply_merges
 
     apply_merges(graph)  # merges recorded as data: the two entities become one everywhere
+    asserted = len(graph)  # after the merges, which may fold two triples into one
     derived = 0
     if derive:
         from kg.rules import derive_shortcuts
