@@ -44,6 +44,8 @@ __all__ = ["RemoteEndpoint", "RemoteKnowledgeGraph", "push", "MAX_HOPS", "BATCH"
 
 #: Longest path searched when no ``max_len`` is given.
 MAX_HOPS = 12
+#: An IRI safe to write between ``<`` and ``>`` in a query (what :meth:`RemoteKnowledgeGraph.resolve` takes as one).
+_IRI = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
 #: Most entities in one ``VALUES`` block; larger frontiers are sent in several queries.
 BATCH = 400
 #: Most shortest paths enumerated before explaining them.
@@ -429,7 +431,7 @@ class RemoteKnowledgeGraph:
         classes = self._classes_pattern()
         text = name.strip()
         iri = expand_curie(text)
-        if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", iri):
+        if _IRI.fullmatch(iri):
             found = NameIndex(self._name_graph(f"VALUES ?s {{ <{iri}> }} {classes}"))
             if found.entities:
                 return next(iter(found.entities.values()))
@@ -459,21 +461,21 @@ class RemoteKnowledgeGraph:
     def entity_graph(self, iri):
         """A small KnowledgeGraph with what :func:`kg.facts.describe` needs about ``iri``.
 
-        Three queries: the relation nodes around the entity (and their
+        Two queries: the relation nodes around the entity (and their
         rounds, valuations, totals), then their triples with the types and
-        labels of everything they mention (as :meth:`kg.store.StoreKnowledgeGraph.entity_graph`).
+        labels of everything they mention (as :meth:`kg.store.StoreKnowledgeGraph.entity_graph`),
+        with what the ontology says about the terms they use.
         """
         from kg.loader import KnowledgeGraph
         from kg.names import NameIndex
-        from kg.store import described_query, neighbourhood_queries
+        from kg.store import described_query, neighbourhood_queries, ontology_about
 
         head = sparql_prefixes()
         _, rows = self.endpoint.select(head + described_query(str(iri)))
         described = [row[0] for row in rows if row[0] is not None]
-        first, second = neighbourhood_queries(str(iri), described)
-        graph = self.endpoint.construct(head + first)
-        graph += self.endpoint.construct(head + second)
-        graph += self.ontology
+        wheres = [q[q.index("WHERE") + len("WHERE"):] for q in neighbourhood_queries(str(iri), described)]
+        graph = self.endpoint.construct(head + "CONSTRUCT { ?s ?p ?o } WHERE { " + " UNION ".join(wheres) + " }")
+        graph += ontology_about(self.ontology, {n for t in graph for n in t} & self._ontology_terms)
         small = KnowledgeGraph(graph=graph, files=[], asserted=len(graph), derived=0)
         small.__dict__["names"] = NameIndex(graph)
         return small
@@ -482,8 +484,20 @@ class RemoteKnowledgeGraph:
         """Everything the endpoint says about ``name``, as :func:`kg.facts.describe` returns it (``lang=`` too)."""
         from kg.facts import describe
 
+        from kg.names import expand_curie
+
+        iri = expand_curie(name.strip())
+        if _IRI.fullmatch(iri):  # an IRI: its own graph names it, if an entity
+            small = self.entity_graph(iri)
+            if iri in {str(i) for i in small.names.entities}:
+                return describe(small, iri, **options)
         entity = self.resolve(name)
         return describe(self.entity_graph(entity.iri), str(entity.iri), **options)
+
+    @cached_property
+    def _ontology_terms(self) -> frozenset:
+        """Every subject of the ontology (where :func:`kg.store.ontology_about` starts)."""
+        return frozenset(self.ontology.subjects())
 
     def _expand(self, frontier, predicates) -> dict[str, dict[str, set]]:
         """Neighbours of every node of ``frontier`` over ``predicates``, either direction.

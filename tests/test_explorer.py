@@ -317,6 +317,12 @@ def test_the_cli_answers_in_chinese_over_a_sparql_endpoint(remote, runner):
     assert shown.exit_code == 0 and "远方基金" in shown.stdout and "融资" in shown.stdout, shown.output
     said = runner.invoke(app, [*endpoint, "path", "远方基金", "英伟达", "--lang", "zh"])
     assert said.exit_code == 0 and "远方基金投资了" in said.stdout and "英伟达收购了" in said.stdout, said.output
+    # an IRI is described from its own graph; one that names no entity is refused as with --data
+    assert cli_json(runner, *endpoint, "entity", "res:far-fund") == cli_json(runner, "entity", "远方基金", data=remote.data)
+    for name in ("res:nobody", "https://w3id.org/chipskg/id/inv-far-fund"):
+        there = runner.invoke(app, [*endpoint, "entity", name])
+        here = runner.invoke(app, [*[a for p in remote.data for a in ("--data", str(p))], "entity", name])
+        assert there.exit_code == here.exit_code == 1 and len(there.stderr.splitlines()) == 1, there.output
 
 
 def test_the_explorer_works_over_a_sparql_endpoint(remote, runner):
