@@ -155,7 +155,9 @@ def run_clients(base, plans, think, until, seed) -> list:
 
 
 async def client_loop(base, address, queries, think, until, records, kind):
-    transport = httpx.AsyncHTTPTransport(local_address=address)
+    # A connection per query, as from a client that comes back after a pause: a kept-alive one would race
+    # the server closing it after 5 s idle (the client sends as the server closes: a ReadError).
+    transport = httpx.AsyncHTTPTransport(local_address=address, limits=httpx.Limits(max_keepalive_connections=0))
     async with httpx.AsyncClient(transport=transport, timeout=60) as http:
         await asyncio.sleep(random.uniform(0, think))  # spread the start
         while time.monotonic() < until:

@@ -346,7 +346,8 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
     Messages in: a job ``(text, accept, fmt, heavy)`` (a heavy one runs at the
     lowest CPU priority from its start, others once past the budget), an explorer question
     ``{"fn", "args"}`` (:func:`kg.explorer.api.call`), ``"cancel"`` (stop the running
-    query) or None (exit). Out: ``(status, media_type, body, retire)``, where
+    query) or None (exit). Out: ``"over"`` once a query has used ``budget`` seconds
+    of CPU time, then ``(status, media_type, body, retire)``, where
     ``retire`` asks the parent to replace this worker: a query hit the memory
     limit and the memory did not come back, or a query could not be stopped
     (Oxigraph is not interruptible) and still runs. ``quiet`` (a replacement) loads
@@ -401,20 +402,46 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
     except OSError:  # the server stopped while this worker started
         return
 
+    class Running:
+        """The query being answered: is it heavy, its thread and that thread's CPU clock, what was done."""
+
+        heavy = demoted = over = False
+        thread = clock = None
+
+        def cpu(self) -> float:
+            """CPU seconds the query's thread has used (parsing, evaluating, serialising)."""
+            if self.clock is None:
+                self.thread = next((t for t in threading.enumerate() if t.name == QUERY_THREAD and t.is_alive()),
+                                   None)
+                if self.thread is None:
+                    return 0.0
+                self.clock = time.pthread_getcpuclockid(self.thread.ident)
+            try:
+                return time.clock_gettime(self.clock)
+            except OSError:  # the thread has just ended
+                return 0.0
+
     def cancelled() -> bool:
-        """True once the parent asks to stop the running query; past the budget, lower its CPU priority."""
-        if not demoted[0] and time.monotonic() > demote_at[0]:
-            demoted[0] = True
-            for thread in threading.enumerate():  # so that short queries in the other workers get the CPU first
-                if thread.name == QUERY_THREAD and thread.native_id:
-                    with contextlib.suppress(OSError):
-                        os.setpriority(os.PRIO_PROCESS, thread.native_id, 19)
+        """True once the parent asks to stop the running query.
+
+        Past the budget of CPU time, tell the parent (which finds the query a slot
+        for long queries or stops it) and lower the query's CPU priority, so that
+        short queries in the other workers get the CPU first; a heavy query has
+        the lowest priority from its start.
+        """
+        used = running.cpu()
+        if not running.demoted and running.thread is not None and (running.heavy or used > budget):
+            running.demoted = True
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, running.thread.native_id, 19)
+        if not running.over and used > budget:
+            running.over = True
+            conn.send("over")
         while conn.poll():
             if conn.recv() == "cancel":
                 return True
         return False
 
-    demote_at, demoted = [0.0], [False]
 
     def stuck() -> bool:
         """True while a query thread runs on after its answer (one Oxigraph would not stop)."""
@@ -435,7 +462,8 @@ def _worker_main(conn, data, timeout, max_rows, store=None, memory_mb=None,
         if job == "cancel":  # arrived after its query had already been answered
             continue
         text, accept, fmt, heavy = job
-        demote_at[0], demoted[0] = time.monotonic() + (0.0 if heavy else budget), False
+        running = Running()
+        running.heavy = heavy
         reply = answer(kg, text, accept=accept, fmt=fmt, timeout=timeout, max_rows=max_rows, stop=cancelled)
         retire = stuck()
         if reply.status == 503 and b"memory limit" in reply.body:
@@ -485,15 +513,17 @@ class _Client:
 
     gate: asyncio.Semaphore
     debt: float = 0.0  # worker seconds used, decaying
+    costly: float = 0.0  # of which, by queries past the budget or that brought a worker down
     stamp: float = 0.0
     long: int = 0  # queries of this client running past the budget
     barred_until: float = 0.0  # after one of its queries brought a worker down
 
-    def owed(self, now: float) -> float:
-        return self.debt * 0.5 ** ((now - self.stamp) / _DEBT_HALF_LIFE)
+    def owed(self, now: float, costly: bool = False) -> float:
+        return (self.costly if costly else self.debt) * 0.5 ** ((now - self.stamp) / _DEBT_HALF_LIFE)
 
-    def charge(self, now: float, seconds: float) -> None:
-        self.debt, self.stamp = self.owed(now) + seconds, now
+    def charge(self, now: float, seconds: float, costly: bool) -> None:
+        self.debt, self.costly = self.owed(now) + seconds, self.owed(now, costly=True) + (seconds if costly else 0)
+        self.stamp = now
 
 
 _PENDING = object()  # no reply yet
@@ -540,17 +570,19 @@ class WorkerPool:
 
     How a query is scheduled, so that cheap queries never wait behind expensive ones:
 
-    * a query is *heavy* when its client used more than 4 budgets of worker time
-      lately (halving every 10 s; a query past the budget counts as the whole time
-      limit, one that brought its worker down 5 s more) or when its text looks
+    * a query is *heavy* when its client's long queries used more than 4 budgets
+      of worker time lately (halving every 10 s; a query past the budget counts as
+      the whole time limit, one that brought its worker down 5 s more) or when its text looks
       costly (:func:`looks_heavy`). Heavy queries run at the lowest CPU priority
-      and never hold more than ``workers - reserve`` workers, counting the
-      workers being restarted, so ``reserve`` workers (a third, at least one)
-      are always there for light queries;
+      and never hold more than a third of the workers (at least one), counting
+      the workers being restarted, so the other ``reserve`` workers are always
+      there for light queries;
     * a client (a peer address) runs at most ``workers - 1`` queries at once
       (at least 1); queries waiting for a worker go lightest client first, light
       before heavy;
-    * a query, parsing included, has ``budget`` seconds; past it, it goes on only
+    * a query, parsing included, has ``budget`` seconds of CPU time (an explorer
+      question, of the clock), so a cheap query slowed down by a busy machine is
+      not taken for a long one; past it, it goes on only
       in one of the ``long_slots`` slots for long queries (one per client, and
       counted as heavy), at the lowest CPU priority, and is stopped with 503 when
       no slot is free;
@@ -608,7 +640,7 @@ class WorkerPool:
         self.memory_mb = int(memory_mb)
         self.long_slots = max(1, (workers - 1) // 2)
         self.per_client = max(1, workers - 1)
-        self.reserve = max(1, workers // 3) if workers > 1 else 0
+        self.reserve = workers - max(1, workers // 3) if workers > 1 else 0  # workers kept for light queries
         self.grace = grace
         self.start_timeout = start_timeout
         self.info: dict = {}
@@ -714,9 +746,12 @@ class WorkerPool:
             return
         self._idle.append(worker)
 
-    def _heavy(self, debt: float) -> bool:
-        """True for a client that used more than 4 budgets of worker time lately."""
-        return debt > 4 * self.budget
+    def _heavy(self, client: _Client, now: float) -> bool:
+        """True for a client whose long queries (or restarts) used more than 4 budgets of worker time lately.
+
+        Many cheap queries never make a client heavy, however often it asks.
+        """
+        return client.owed(now, costly=True) > 4 * self.budget
 
     def _replace(self, worker: _Worker, why: str) -> None:
         """Kill ``worker`` and start a fresh one in the background."""
@@ -831,7 +866,7 @@ class WorkerPool:
             return _error(503, f"your earlier queries kept the server busy for {self.timeout:g} s; try again later")
         try:
             debt = me.owed(loop_time())
-            heavy = self._heavy(debt) or (isinstance(job, tuple) and looks_heavy(job[0]))
+            heavy = self._heavy(me, loop_time()) or (isinstance(job, tuple) and looks_heavy(job[0]))
             if isinstance(job, tuple):
                 job = (*job, heavy)
             worker = await self._worker_for(debt, heavy, self.timeout - (loop_time() - started))
@@ -841,13 +876,13 @@ class WorkerPool:
             began = loop_time()
             timing["wait"] = began - started
             try:
-                reply, healthy = await self._ask(worker, me, job, heavy)
+                reply, healthy, long = await self._ask(worker, me, job, heavy)
             finally:
                 self._heavy_running -= heavy
             used = timing["run"] = loop_time() - began
-            if used > self.budget:  # a query past the budget counts as one that ran to the time limit
+            if long:  # a query past the budget counts as one that ran to the time limit
                 used = max(used, self.timeout)
-            me.charge(loop_time(), used + (0 if healthy else _RESTART_COST))
+            me.charge(loop_time(), used + (0 if healthy else _RESTART_COST), costly=long or not healthy)
             if healthy:
                 self._release(worker)
             else:  # restarting a worker costs the others: this client waits a while
@@ -857,50 +892,54 @@ class WorkerPool:
         finally:
             me.gate.release()
 
-    async def _ask(self, worker: _Worker, me: _Client, job, heavy: bool) -> tuple[Reply, bool]:
-        """Send ``job`` to ``worker``; return the reply and whether the worker can go on serving."""
+    async def _ask(self, worker: _Worker, me: _Client, job, heavy: bool) -> tuple[Reply, bool, bool]:
+        """Send ``job`` to ``worker``; return the reply, whether the worker can go on serving, and whether the job
+        went past the budget."""
         try:
             worker.conn.send(job)
         except (OSError, ValueError):
-            return _error(500, "the query worker stopped unexpectedly; it is being restarted"), False
-        message = await self._reply(worker, self.budget)
-        refusal = None
-        if message is _PENDING:
-            # past the budget: it goes on as a long query, which counts as heavy, or it is stopped
+            return _error(500, "the query worker stopped unexpectedly; it is being restarted"), False, False
+        began = time.monotonic()
+        query = isinstance(job, tuple)
+        # A query's worker says when the query has used its budget of CPU time (so that a cheap query
+        # slowed by a busy machine is not taken for a long one); an explorer question is timed by the clock.
+        message = await self._reply(worker, self.timeout + self.grace if query else self.budget)
+        refusal, long = None, message == "over" or (message is _PENDING and not query)
+        if long:
             if self._long < self.long_slots and not me.long and (heavy or self._room_for_heavy()):
                 self._long += 1
                 me.long += 1
                 self._heavy_running += not heavy
                 try:
-                    message = await self._reply(worker, self.timeout - self.budget + self.grace)
+                    message = await self._reply(worker, self.timeout + self.grace - (time.monotonic() - began))
                 finally:
                     self._long -= 1
                     me.long -= 1
                     self._heavy_running -= not heavy
-                if message is _PENDING:
-                    return _error(503, f"the query ran past the time limit of {self.timeout:g} s; "
-                                       "narrow it or add LIMIT"), False
             else:
                 with contextlib.suppress(OSError, ValueError):
                     worker.conn.send("cancel")
-                refusal = _error(503, f"the query ran past {self.budget:g} s while "
+                refusal = _error(503, f"the query used more than {self.budget:g} s of CPU time while "
                                       + ("another long query of yours runs" if me.long else
                                          f"the {self.long_slots} slot(s) for long queries are taken")
                                       + "; try again later, or narrow it")
                 message = await self._reply(worker, self.grace)
                 if message is _PENDING:
-                    return refusal, False
+                    return refusal, False, True
+        if message is _PENDING:
+            return _error(503, f"the query ran past the time limit of {self.timeout:g} s; "
+                               "narrow it or add LIMIT"), False, long
         if message is _GONE:
             await asyncio.to_thread(worker.process.join, 1)
             code = worker.process.exitcode
             if code is not None and code < 0:  # killed by a signal: an allocation failing in Rust aborts
                 return _error(503, f"the query needed more than the worker's memory limit of {self.memory_mb:,} MB "
-                                   "and stopped its worker, which is being restarted; narrow it"), False
-            return _error(500, "the query worker stopped unexpectedly; it is being restarted"), False
+                                   "and stopped its worker, which is being restarted; narrow it"), False, long
+            return _error(500, "the query worker stopped unexpectedly; it is being restarted"), False, long
         status, media_type, body, retire = message
         if refusal is not None and status == 503:  # stopped on our request
-            return refusal, not retire
-        return Reply(status, media_type, body), not retire
+            return refusal, not retire, long
+        return Reply(status, media_type, body), not retire, long
 
 
 # ---------------------------------------------------------------------------

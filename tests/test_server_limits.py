@@ -73,22 +73,24 @@ def cheap_versus_hostile(base):
     for thread in attackers:
         thread.start()
     time.sleep(0.5)
-    latencies, statuses = [], []
+    latencies, statuses, failures = [], [], []
     with client("127.0.0.20") as http:
         while time.monotonic() < stop - 0.5:
             began = time.monotonic()
             response = http.get(f"{base}/sparql", params={"query": CHEAP})
             latencies.append(time.monotonic() - began)
             statuses.append(response.status_code)
+            if response.status_code != 200:
+                failures.append(response.text)
             time.sleep(0.05)
     for thread in attackers:
         thread.join(30)
-    assert len(statuses) >= 10 and set(statuses) == {200}
+    assert len(statuses) >= 10 and set(statuses) == {200}, failures
     assert statistics.median(latencies) < 0.3 and max(latencies) < 1.5, latencies
-    refused = [r for r in hostile_replies if r.status_code == 503]
-    assert refused and all("Error: " in r.text for r in refused)
-    assert any("slot(s) for long queries are taken" in r.text or "another long query of yours" in r.text
-               for r in refused)
+    refused = [r for r in hostile_replies if r.status_code in (429, 503)]
+    assert refused and all(r.text.startswith("Error: ") for r in refused), [r.text for r in refused]
+    # Both hostile queries look heavy: they share a third of the workers, and wait for it.
+    assert any("query workers stayed busy" in r.text for r in refused), [r.text for r in refused]
     return latencies
 
 
