@@ -550,6 +550,8 @@ def looks_heavy(text: str) -> bool:
     False
     >>> looks_heavy("SELECT ?a ?b WHERE { ?a ?p ?x . ?b ?q ?y } ORDER BY ?a")
     True
+    >>> looks_heavy("SELECT ?a ?b ?c WHERE { ?a <http://example.org/p> ?b . ?b ?q ?c } GROUP BY ?a ?b ?c")
+    False
     >>> looks_heavy("SELECT ?x WHERE { FILTER(?x IN (" + ",".join(map(str, range(600))) + ")) }")
     True
     """
@@ -557,12 +559,13 @@ def looks_heavy(text: str) -> bool:
 
     global _TOKEN
     if _TOKEN is None:
-        _TOKEN = re.compile(r"[\w:]+|\S"), re.compile(r"\?\w+\s+\?\w+\s+\?\w+"), re.compile(r"\bBIND\s*\(", re.I)
+        _TOKEN = (re.compile(r"[\w:]+|\S"),
+                  re.compile(r"[{.]\s*\?\w+\s+\?\w+\s+\?\w+\s*(?=[.}])"),  # a triple pattern of variables
+                  re.compile(r"\bBIND\s*\(", re.I))
     token, all_variables, bind = _TOKEN
     if len(token.findall(text, 0, 20 * _HEAVY_TOKENS)) > _HEAVY_TOKENS or len(bind.findall(text)) > 12:
         return True
-    body = text[text.find("{") + 1:text.rfind("}")]  # the patterns, not the SELECT or ORDER BY lists
-    return len(all_variables.findall(body)) >= 2
+    return len(all_variables.findall(text)) >= 2  # whole triple patterns, not SELECT or GROUP BY lists
 
 
 class WorkerPool:

@@ -165,3 +165,13 @@ def test_store_results_do_not_leak_and_memory_bombs_are_contained(store_server):
         assert answered == 6
     stop_server(proc)
     assert "unsendable" not in server_errors(proc)
+
+
+def test_no_saved_question_is_taken_for_a_heavy_query():
+    # The static guess keeps hostile-looking queries off the workers held for light ones; the
+    # project's own questions (long, with sub-selects and GROUP BY lists) must not be among them.
+    from kg.server import looks_heavy
+    from kg.sparql import saved_queries
+
+    assert not [q.name for q in saved_queries() if looks_heavy(q.text)]
+    assert looks_heavy(CARTESIAN) and looks_heavy(SUMS) and looks_heavy(DOUBLING)
