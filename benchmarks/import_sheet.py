@@ -178,4 +178,8 @@ def main(sizes=(50_000,)) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [50_000])
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rows", nargs="*", type=int, default=[50_000], help="rows of each synthetic sheet")
+    main(parser.parse_args().rows)
