@@ -163,7 +163,7 @@ for name, text in queries.items():
 kg = StoreKnowledgeGraph(sys.argv[1])
 t = time.perf_counter(); adj = kg.adjacency; out["adjacency_open_s"] = time.perf_counter() - t
 from kg.analysis import coinvestment
-t = time.perf_counter(); pairs = coinvestment(kg); out["coinvest_adjacency_s"] = time.perf_counter() - t
+t = time.perf_counter(); pairs = coinvestment(kg, at_least=3); out["coinvest_adjacency_s"] = time.perf_counter() - t
 pairs = [(min(p["a"]["iri"], p["b"]["iri"]), max(p["a"]["iri"], p["b"]["iri"]), p["weight"]) for p in pairs]
 out["coinvest_adjacency_answer"] = [list(p) for p in sorted((p for p in pairs if p[2] >= 3), key=lambda p: (-p[2], p[0], p[1]))[:50]]
 del pairs

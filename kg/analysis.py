@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import heapq
+from collections import Counter, defaultdict
 from itertools import combinations
 
 import networkx as nx
@@ -357,21 +358,30 @@ def _kind_edges(kg_or_graph, kind: str, lang: str = "en"):
     return list(zip(src, dst)), lambda n: (adj.iris[n], node_label(adj, n, lang))
 
 
-def _shared_pairs(kg_or_graph, kind: str, *, by: str, lang: str = "en") -> list[dict]:
-    """Pairs of nodes sharing partners over ``kind`` edges.
+def _shared_pairs(kg_or_graph, kind: str, *, by: str, lang: str = "en", at_least: int = 1,
+                  top: int | None = None) -> list[dict]:
+    """Pairs of nodes sharing at least ``at_least`` partners over ``kind`` edges, most shared first.
 
     ``by="target"``: sources linked by targets they share (investors by companies).
     ``by="source"``: targets linked by sources they share (suppliers by customers).
-    Counted from each partner's list (work grows with the square of a
-    partner's degree, not of the number of nodes).
+    Counted on node numbers from each partner's list (work grows with the square of a
+    partner's degree, not of the number of nodes); names are read only for the pairs kept.
     """
+    if at_least < 1 or (top is not None and top < 1):
+        raise BadInput(f"at_least and top must be 1 or more, not {at_least} and {top}")
     edges, about = _kind_edges(kg_or_graph, kind, lang)
-    around = defaultdict(set)  # partner -> the nodes it links
+    around, partners = defaultdict(set), defaultdict(set)  # partner -> its nodes; node -> its partners
     for u, v in edges:
-        if by == "target":
-            around[v].add(u)
-        else:
-            around[u].add(v)
+        node, partner = (u, v) if by == "target" else (v, u)
+        around[partner].add(node)
+        partners[node].add(partner)
+    counts = Counter()
+    for nodes in around.values():
+        counts.update(combinations(sorted(nodes, key=str), 2))
+    kept = [(pair, weight) for pair, weight in counts.items() if weight >= at_least]
+    if top is not None and len(kept) > top:
+        cut = heapq.nlargest(top, (weight for _, weight in kept))[-1]
+        kept = [(pair, weight) for pair, weight in kept if weight >= cut]  # ties at the cut are ordered by name below
     known: dict = {}
 
     def info(n):
@@ -380,20 +390,33 @@ def _shared_pairs(kg_or_graph, kind: str, *, by: str, lang: str = "en") -> list[
             known[n] = {"iri": iri, "label": label}
         return known[n]
 
-    shared = defaultdict(set)
-    for partner, nodes in around.items():
-        ordered = sorted(nodes, key=lambda n: (info(n)["label"], info(n)["iri"]))
-        for a, b in combinations(ordered, 2):
-            shared[(a, b)].add(partner)
-    pairs = [{"a": info(a), "b": info(b), "weight": len(common),
-              "shared": sorted(info(n)["label"] for n in common)}
-             for (a, b), common in shared.items()]
+    pairs = []
+    for (a, b), weight in kept:
+        a, b = sorted((a, b), key=lambda n: (info(n)["label"], info(n)["iri"]))
+        pairs.append({"a": info(a), "b": info(b), "weight": weight,
+                      "shared": sorted(info(n)["label"] for n in partners[a] & partners[b])})
     pairs.sort(key=lambda p: (-p["weight"], p["a"]["label"], p["b"]["label"]))
-    return pairs
+    return pairs[:top]
 
 
-def coinvestment(kg_or_graph, lang: str = "en") -> list[dict]:
+def coinvestment(kg_or_graph, lang: str = "en", *, at_least: int = 1, top: int | None = None) -> list[dict]:
     """Investor pairs linked by the companies they both back, most shared first.
+
+    Parameters
+    ----------
+    kg_or_graph : KnowledgeGraph or networkx graph
+        The graph (its compact adjacency is used when it has one).
+    lang : str
+        Language of the names (``"en"`` or ``"zh"``).
+    at_least : int
+        Keep only pairs that back at least this many companies together (default 1).
+    top : int, optional
+        Keep only the first ``top`` pairs (default: all).
+
+    Returns
+    -------
+    list of dict
+        ``[{"a": {"iri", "label"}, "b": {...}, "weight", "shared": [labels]}]``.
 
     Examples
     --------
@@ -401,12 +424,16 @@ def coinvestment(kg_or_graph, lang: str = "en") -> list[dict]:
     >>> pairs = coinvestment(load())
     >>> all(p["weight"] == len(p["shared"]) for p in pairs)
     True
+    >>> coinvestment(load(), at_least=2, top=3) == [p for p in pairs if p["weight"] >= 2][:3]
+    True
     """
-    return _shared_pairs(kg_or_graph, "investedIn", by="target", lang=lang)
+    return _shared_pairs(kg_or_graph, "investedIn", by="target", lang=lang, at_least=at_least, top=top)
 
 
-def cocustomers(kg_or_graph, lang: str = "en") -> list[dict]:
+def cocustomers(kg_or_graph, lang: str = "en", *, at_least: int = 1, top: int | None = None) -> list[dict]:
     """Supplier pairs (start-ups) linked by the customers they share, most shared first.
+
+    Takes the parameters of :func:`coinvestment`.
 
     Examples
     --------
@@ -415,7 +442,7 @@ def cocustomers(kg_or_graph, lang: str = "en") -> list[dict]:
     >>> {top["a"]["label"], top["b"]["label"]} >= {"Cerebras"} or top["weight"] >= 1
     True
     """
-    return _shared_pairs(kg_or_graph, "customerOf", by="source", lang=lang)
+    return _shared_pairs(kg_or_graph, "customerOf", by="source", lang=lang, at_least=at_least, top=top)
 
 
 def portfolio(kg_or_graph, among=None, *, at_least: int = 2, lang: str = "en") -> list[dict]:
