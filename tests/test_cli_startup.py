@@ -99,3 +99,47 @@ def test_lines_written_without_rich_read_as_rich_prints_them(warm, args):
     assert plain.returncode == styled.returncode == 0, plain.stderr + styled.stderr
     assert "\x1b[1m" in styled.stdout and "\x1b" not in plain.stdout, styled.stdout
     assert re.sub(r"\x1b\[[0-9;]*m", "", styled.stdout) == plain.stdout
+
+
+def test_this_typer_lets_kg_read_plain_values():
+    """kg.cli.plain hooks into typer's private coercion layer: a typer that moved it would cost every start pydantic."""
+    from importlib.metadata import requires, version
+
+    from typer._click import Context
+
+    from kg.cli import plain
+
+    group = typer.main.get_command(app)
+    command = group.get_command(Context(group), "path")
+    hooked = [p for p in command.get_params(Context(command)) if plain._Plain and isinstance(
+        getattr(p, "_runtime_param", None), plain._Plain)]
+    uses_pydantic = any(r.startswith("pydantic") for r in requires("typer") or ())
+    assert hooked or not uses_pydantic, (
+        f"typer {version('typer')} reads option values with pydantic, and kg.cli.plain cannot read them itself "
+        f"({plain.HOOK_MISSING or 'no parameter took its reader'}): every kg command now imports pydantic "
+        "(about 0.2 s more CPU per start). Update kg/cli/plain.py for this typer, then the typer range in pyproject.toml.")
+
+
+@pytest.mark.parametrize("change", [
+    "del typer._coercion.RuntimeParam",  # moved or renamed
+    "typer._coercion.RuntimeParam = dataclasses.dataclass(frozen=True)("  # a new required field
+    "type('RuntimeParam', (typer._coercion.RuntimeParam,), {'__annotations__': {'extra': int}}))",
+], ids=["gone", "changed"])
+def test_a_typer_kg_cannot_hook_into_still_reads_and_checks_every_value(warm, change):
+    data, env = warm
+    probe = ("import dataclasses, os, sys, runpy, typer._coercion\n"
+             f"{change}\n"
+             "import kg.cli.plain\n"
+             "real = os._exit\n"  # kg.cli.main ends with os._exit: report just before it
+             "def report(code):\n"
+             "    sys.stderr.write(f'\\nhook missing: {kg.cli.plain.HOOK_MISSING}; pydantic: {\"pydantic\" in sys.modules}')\n"
+             "    real(code)\n"
+             "os._exit = report\n"
+             "sys.argv = ['kg', *sys.argv[1:]]\n"
+             "runpy.run_module('kg', run_name='__main__')\n")
+    base = [sys.executable, "-c", probe, "--no-bundled", "--data", str(data), "path", "res:company-1", "res:company-9"]
+    good = subprocess.run([*base, "--k", "2", "--json"], capture_output=True, text=True, env=env)
+    assert good.returncode == 0 and len(json.loads(good.stdout)["paths"]) == 2, good.stderr
+    bad = subprocess.run([*base, "--k", "0"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "greater than or equal to 1" in bad.stderr, bad.stderr
+    assert re.search(r"hook missing: typer.*; pydantic: True$", good.stderr), good.stderr  # typer read every value
