@@ -188,6 +188,7 @@ class CHIPS(DefinedNamespace):
     decidedBy: URIRef
     defeated: URIRef
     developer: URIRef
+    disagreesWith: URIRef
     education: URIRef
     end: URIRef
     fabricatedChip: URIRef

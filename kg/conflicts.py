@@ -21,6 +21,15 @@ the denial covers (a value, an approximation or a range overlapping it; a
 bare bound such as "below US$700M" states no figure and is not contradicted). A reader settles a dispute with a ``chips:Ranking``
 (preferred or deprecated, with a reason and who decided); answers then use
 the preferred value and still show the others.
+
+A source may also say itself which claims it disagrees with
+(``chips:disagreesWith``: a research sheet's note naming another row,
+"Conflicts with A100"), even when the two claims state no common fact key
+(a Series E round and an investment called Series F) and are never compared.
+Such a pair is a dispute stated by the source: listed with the note's words
+(``stated``), settled by ranking a side as any other. When both claims are
+already sides of a dispute found by comparing values, the note is quoted
+there instead of being listed twice.
 """
 
 from __future__ import annotations
@@ -349,13 +358,31 @@ def _fact(graph, fc, key, spans, prop, lang: str = "en") -> tuple[str, list[str]
     return f"{text}{'：' if lang == 'zh' else ': '}{label_of(graph, prop, lang)}", entities
 
 
-def _entry(graph, fact, entities, sides, rankings, lang: str = "en") -> dict | None:
+def _rank(sides, rankings, lang: str = "en") -> None:
+    """Give each side its rankings and the rank the last one sets ("normal" without one)."""
     from kg.i18n import word
 
     for side in sides:
         side["ranks"] = rankings.get(side["claim"] or "", [])
         side["rank"] = side["ranks"][-1]["rank"] if side["ranks"] else "normal"
         side["rank_label"] = side["ranks"][-1]["rank_label"] if side["ranks"] else word("normal", lang)
+
+
+def _settle(sides, judge) -> dict:
+    """``settled`` and ``answer``: a preferred side settles a dispute, as does deprecating sides until
+    ``judge`` finds none among the rest."""
+    kept = [s for s in sides if s["rank"] != "deprecated"]
+    preferred = [s for s in sides if s["rank"] == "preferred"]
+    settled = bool(preferred) or not any(judge(kept))
+    answer = preferred[0] if preferred else (kept[0] if settled and kept else None)
+    for side in sides:
+        side["value"] = side.pop("_value").as_dict()
+    return {"settled": settled, "answer": answer["value"]["text"] if answer else None}
+
+
+def _entry(graph, fact, entities, sides, rankings, lang: str = "en") -> dict | None:
+    _rank(sides, rankings, lang)
+    for side in sides:
         side["agrees_with"] = sorted(o["claim"] for o in sides if o is not side and o["claim"]
                                      and agree(o["_value"], side["_value"]) is True)
     disagree, contradict = _judge(sides)
@@ -363,17 +390,10 @@ def _entry(graph, fact, entities, sides, rankings, lang: str = "en") -> dict | N
         return None
     for side in sides:
         side["denies"] = sorted(a for d, a in contradict if d == side["claim"])
-    kept = [s for s in sides if s["rank"] != "deprecated"]
-    preferred = [s for s in sides if s["rank"] == "preferred"]
-    settled = bool(preferred) or not any(_judge(kept))
-    answer = preferred[0] if preferred else (kept[0] if settled and kept else None)
-    for side in sides:
-        side["value"] = side.pop("_value").as_dict()
     return {
-        "fact": fact, "entities": sorted(set(entities)),
-        "sides": sides, "disagreements": disagree, "denials": contradict,
-        "settled": settled, "answer": answer["value"]["text"] if answer else None,
-    }
+        "fact": fact, "entities": sorted(set(entities)), "basis": "values",
+        "sides": sides, "disagreements": disagree, "denials": contradict, "stated": [],
+    } | _settle(sides, _judge)
 
 
 def _attribute_conflicts(kg, rankings, lang: str = "en") -> list:
@@ -424,9 +444,12 @@ def conflicts(kg, name: str | None = None, *, unsettled: bool = False, lang: str
     Returns
     -------
     dict
-        ``{"entity", "conflicts": [{"fact", "entities", "settled", "answer", "disagreements", "denials",
-        "sides": [{"claim", "value", "status", "rank", "ranks", "sources": [{"iri", "label",
-        "publisher", "published"}], "text", "agrees_with"}]}], "settled": n, "unsettled": n}``.
+        ``{"entity", "conflicts": [{"fact", "entities", "basis", "settled", "answer", "disagreements",
+        "denials", "sides": [{"claim", "value", "status", "rank", "ranks", "sources": [{"iri", "label",
+        "publisher", "published"}], "text", "agrees_with"}], "stated": [{"claim", "row", "note",
+        "disagrees_with"}]}], "settled": n, "unsettled": n}``. ``basis`` is "values" for a dispute found
+        by comparing values, "note" for one only a source's note states (its sides' values are their
+        sentences); ``stated`` quotes the notes that name the other sides.
 
     Examples
     --------
@@ -488,9 +511,98 @@ def _find_conflicts(kg, lang: str) -> list:
             if entry:
                 found.append(entry)
     found += _attribute_conflicts(kg, rankings, lang)
+    found += _stated_conflicts(kg, found, rankings, lang)
     found.sort(key=lambda c: c["fact"])
     return found
 
+
+def _side(graph, node, lang: str = "en") -> dict:
+    """One claim as a side of a dispute stated by a source: its sentence (with its sum), status and sources."""
+    from kg.facts import money_of, relation_sentence
+
+    text = relation_sentence(graph, node, lang=lang)
+    money = money_of(graph, node, lang)
+    if money and money["text"] not in text:
+        text += f" · {money['text']}"
+    return {"claim": str(node), "_value": Value("text", text, text.casefold()), "status": status_of(graph, node),
+            "status_label": status_of(graph, node, lang),
+            "sources": [_source(graph, s, lang) for s in sorted(graph.objects(node, PROV.wasDerivedFrom))],
+            "text": text}
+
+
+def _participants(kg, node, classes) -> set:
+    """The entities a relation node names, and those of the relations it names (an investment's round)."""
+    g = kg.graph
+    found = set()
+    for p, o in g.predicate_objects(node):
+        if p == CHIPS.disagreesWith or not isinstance(o, URIRef):
+            continue
+        if o in kg.names:
+            found.add(o)
+        elif any(t in classes for t in g.objects(o, RDF.type)):
+            found |= {x for x in g.objects(o, None) if isinstance(x, URIRef) and x in kg.names}
+    return found
+
+
+def _class_of(graph, node, classes):
+    """The relation class of ``node`` (the first by IRI if it has several; chips:Relation if none other)."""
+    return min((t for t in graph.objects(node, RDF.type) if t in classes and t != CHIPS.Relation),
+               key=str, default=CHIPS.Relation)
+
+
+def _note(graph, node, other) -> dict:
+    """What a source says of the claim it disagrees with: its row and the note's words."""
+    row = graph.value(node, CHIPS.sheetRow)
+    notes = sorted(graph.objects(node, CHIPS.note), key=lambda n: (n.language != "en", str(n)))
+    return {"claim": str(node), "row": str(row) if row is not None else None, "note": str(notes[0]) if notes else None,
+            "disagrees_with": [str(other)]}
+
+
+def _quote(stated: list, note: dict) -> None:
+    """Add ``note`` to a dispute's notes: once per claim, with every claim of the dispute it disagrees with."""
+    for kept in stated:
+        if kept["claim"] == note["claim"]:
+            kept["disagrees_with"] = sorted(set(kept["disagrees_with"]) | set(note["disagrees_with"]))
+            return
+    stated.append(note)
+    stated.sort(key=lambda n: n["claim"])
+
+
+def _stated_conflicts(kg, computed: list, rankings, lang: str = "en") -> list:
+    """Disputes the sources state (``chips:disagreesWith``): the note is quoted on a dispute the values
+    already show; any other pair of claims is a dispute of its own."""
+    from kg.facts import relation_classes
+    from kg.i18n import join, word
+
+    g = kg.graph
+    classes = relation_classes(g)
+    pairs = defaultdict(list)
+    for a, b in g.subject_objects(CHIPS.disagreesWith):
+        if a != b and all(any(t in classes for t in g.objects(n, RDF.type)) for n in (a, b)):
+            pairs[tuple(sorted((a, b), key=str))].append(_note(g, a, b))
+    claims_of = [({s["claim"] for s in c["sides"]}, c) for c in computed]
+    out = []
+    for (a, b), notes in sorted(pairs.items()):
+        shown = next((c for claims, c in claims_of if str(a) in claims and str(b) in claims), None)
+        if shown is not None:
+            for note in notes:
+                _quote(shown["stated"], note)
+            continue
+        sides = [_side(g, a, lang), _side(g, b, lang)]
+        _rank(sides, rankings, lang)
+        entities = _participants(kg, a, classes) | _participants(kg, b, classes)
+        kinds = " / ".join(dict.fromkeys(label_of(g, _class_of(g, n, classes), lang) for n in (a, b)))
+        names = join(sorted(label_of(g, e, lang) for e in entities), lang)
+        fact = word("{} · {}: disputed in the source's note", lang, kinds, names) if names else \
+            word("{}: disputed in the source's note", lang, kinds)
+        for side in sides:
+            side["agrees_with"], side["denies"] = [], []
+        out.append({
+            "fact": fact, "entities": sorted(str(e) for e in entities), "basis": "note",
+            "sides": sides, "disagreements": [(str(a), str(b))], "denials": [],
+            "stated": sorted(notes, key=lambda n: n["claim"]),
+        } | _settle(sides, lambda kept: ([tuple(s["claim"] for s in kept)] if len(kept) > 1 else [], [])))
+    return out
 
 
 def ranking(kg, claim: str, rank: str, *, reason: str, by: str, date: str | None = None) -> str:

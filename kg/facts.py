@@ -456,7 +456,8 @@ def _disputes(kg, iri: str, facts: list, lang: str = "en") -> list:
         out.append({"fact": c["fact"], "settled": c["settled"], "answer": c["answer"],
                     "values": [{"value": v, "status": st, "rank": r, "status_label": stl, "rank_label": rl,
                                 "sources": list(dict.fromkeys(srcs))}
-                               for (v, st, r, stl, rl), srcs in values.items()]})
+                               for (v, st, r, stl, rl), srcs in values.items()],
+                    "stated": [{"row": n["row"], "note": n["note"]} for n in c["stated"]]})
     return out
 
 

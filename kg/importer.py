@@ -42,7 +42,7 @@ from kg.names import expand_curie, label_of, model_numbers, normalize, subclasse
 from kg.vocab import CHIPS, PREFIXES, RES, SCHEMA, SRC
 
 __all__ = [
-    "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "Sheet", "read_sheet", "read_ids", "SheetVocabulary",
+    "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "Sheet", "read_sheet", "read_ids", "RowIds", "SheetVocabulary",
     "ImportPlan", "plan_import", "write_import", "phrase_key", "output_path", "phrases_by_class",
 ]
 
@@ -217,6 +217,70 @@ def read_ids(path, sheet: Sheet) -> None:
         for column in ("subject_id", "object_id", "subject_class", "object_class", "status"):
             if row.get(column) and not target.get(column):
                 target[column] = row[column]
+
+
+# -----------------------------------------------------------------------------
+# Rows a note names
+# -----------------------------------------------------------------------------
+
+#: Scripts written without spaces between words (Unicode character names begin so): a letter of
+#: one of them next to an id does not make it part of a longer word ("与R7矛盾" names R7).
+_UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "HALFWIDTH KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR",
+             "TIBETAN", "IDEOGRAPHIC")
+
+
+@lru_cache(maxsize=4096)
+def _unspaced(char: str) -> bool:
+    return unicodedata.name(char, "").startswith(_UNSPACED)
+
+
+def _continues(a: str, b: str) -> bool:
+    """True when ``b`` beside ``a`` makes one word with it: both letters or digits, of scripts written with spaces."""
+    return a.isalnum() and b.isalnum() and not (_unspaced(a) or _unspaced(b))
+
+
+class RowIds:
+    """The ids of a sheet's rows, found in the words of its notes ("Conflicts with A100", "与 R7 矛盾").
+
+    An id counts where it stands as a whole word: the characters beside it do
+    not continue it (``A1000`` and ``XA100`` do not name ``A100``; in Chinese
+    or Japanese, which put no spaces between words, the ideographs beside it
+    never continue it). Only ids with both letters and digits are looked for:
+    an id that is a bare word or a bare number could not be told from the
+    note's words and figures. A word shaped like the ids (the same letters,
+    any digits: ``A1000`` beside ``A001``…``A120``) that no row has is
+    returned as unknown.
+
+    Examples
+    --------
+    >>> ids = RowIds(["A093", "A100", "R7", "intro", "12"])
+    >>> ids.find("Conflicts with A100 and A0931; see intro, row 12.")
+    (['A100'], ['A0931'])
+    >>> ids.find("与R7矛盾；与 A093 不同")
+    (['R7', 'A093'], [])
+    >>> ids.find("XA093, A093a and R77")
+    ([], ['R77'])
+    """
+
+    def __init__(self, ids):
+        self.ids = frozenset(i for i in ids if i)
+        shapes = {re.sub(r"\d+", lambda _: r"\d+", re.escape(i)) for i in self.ids
+                  if any(c.isdigit() for c in i) and any(c.isalpha() for c in i)}
+        self.pattern = re.compile("|".join(sorted(shapes, key=lambda x: (-len(x), x)))) if shapes else None
+
+    def find(self, text: str) -> tuple[list[str], list[str]]:
+        """``(ids of rows, id-shaped words no row has)`` that ``text`` names, each once, in order."""
+        known: dict[str, None] = {}
+        unknown: dict[str, None] = {}
+        if self.pattern is None:
+            return [], []
+        for m in self.pattern.finditer(text):
+            start, end = m.span()
+            if (start and _continues(text[start - 1], text[start])) or \
+                    (end < len(text) and _continues(text[end - 1], text[end])):
+                continue
+            (known if m.group() in self.ids else unknown)[m.group()] = None
+        return list(known), list(unknown)
 
 
 # -----------------------------------------------------------------------------
@@ -560,6 +624,8 @@ class ImportPlan:
     ambiguous: dict = field(default_factory=dict)
     relations: Counter = field(default_factory=Counter)
     triples: set = field(default_factory=set)
+    disputes: int = 0
+    warnings: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -583,11 +649,14 @@ class ImportPlan:
                 "ambiguous": [self.ambiguous[k] for k in sorted(self.ambiguous)],
             },
             "relations": dict(sorted(self.relations.items())),
+            "disputes": self.disputes,
+            "warnings": [{k: w[k] for k in ("id", "reason")} for w in self.warnings],
         }
 
     def report(self) -> dict:
         """The import report kept beside the output: the review plus which node(s) each row became."""
-        return {"sheet": self.sheet.name, **self.as_dict(), "skipped": self.skipped, "imported": self.mapped}
+        return {"sheet": self.sheet.name, **self.as_dict(), "skipped": self.skipped, "warnings": self.warnings,
+                "imported": self.mapped}
 
 
 def _respectively(text: str, n: int) -> list[str] | None:
@@ -783,7 +852,42 @@ class _Planner:
             if self.progress:
                 self.progress(n + 1, len(self.sheet.rows))
         self._finish()
+        self._disputes()
         return self.plan
+
+    def _disputes(self):
+        """Link the nodes of each row to those of the rows its note names: the rows it disagrees with.
+
+        The sheet's format says a note names the rows it disagrees with, so
+        every row id in a note is read as a dispute; a row named but not
+        imported, or an id-shaped word no row has, is a warning.
+        """
+        nodes = {m["id"]: [URIRef(n) for n in m["nodes"]] for m in self.plan.mapped}
+        imported = {(m["id"], m["line"]) for m in self.plan.mapped}  # not the skipped second row of an id
+        finder = RowIds(row.get("id", "") for row in self.sheet.rows)
+        for row in self.sheet.rows:
+            rid = row.get("id", "")
+            if (rid, row["_line"]) not in imported or not row.get("note"):
+                continue
+            known, unknown = finder.find(row["note"])
+            where = f"row {rid} (line {row['_line']}), column note"
+            for other in known:
+                if other == rid:
+                    continue
+                if other not in nodes:
+                    self._warn(row, f"{where}: names row {other}, which was not imported (see its reason); "
+                                    "no dispute recorded")
+                    continue
+                for a in nodes[rid]:
+                    for b in nodes[other]:
+                        self.add(a, CHIPS.disagreesWith, b)
+                self.plan.disputes += 1
+            for word in unknown:
+                self._warn(row, f"{where}: {word!r} looks like a row id, but no row of {self.sheet.name} has it; "
+                                "no dispute recorded")
+
+    def _warn(self, row, reason: str):
+        self.plan.warnings.append({"id": row.get("id", ""), "line": row["_line"], "column": "note", "reason": reason})
 
     def _row(self, row) -> tuple[Kind, list[URIRef]]:
         for column in ("subject", "relation"):

@@ -646,14 +646,22 @@ def described_query(iri: str) -> str:
     """SELECT (without prologue) of the nodes ``describe`` needs in full besides ``iri`` itself.
 
     The relation nodes pointing at the entity, their rounds, valuations and
-    totals, and every investment in those rounds.
+    totals, and every investment in those rounds; and the claims any of those
+    disagrees with or is disagreed with by (``chips:disagreesWith``), with
+    their rounds and the investments in those, so that a dispute a source
+    states has both its sides.
     """
     node = f"<{iri}>"
+
+    def near(d: str) -> str:
+        return f"""{{ {d} ?q {node} }}
+  UNION {{ ?r ?q {node} . ?r chips:round|chips:resultingValuation|chips:resultingTotal {d} }}
+  UNION {{ ?r ?q {node} . ?r chips:round/(chips:resultingValuation|chips:resultingTotal) {d} }}
+  UNION {{ ?r ?q {node} . ?r chips:round? ?rnd . {d} chips:round ?rnd }}"""
+
     return f"""SELECT DISTINCT ?d WHERE {{
-  {{ ?d ?q {node} }}
-  UNION {{ ?r ?q {node} . ?r chips:round|chips:resultingValuation|chips:resultingTotal ?d }}
-  UNION {{ ?r ?q {node} . ?r chips:round/(chips:resultingValuation|chips:resultingTotal) ?d }}
-  UNION {{ ?r ?q {node} . ?r chips:round? ?rnd . ?d chips:round ?rnd }} }}"""
+  {near("?d")}
+  UNION {{ {{ {near("?e")} }} ?e (chips:disagreesWith|^chips:disagreesWith)/chips:round?/^chips:round? ?d }} }}"""
 
 
 def neighbourhood_queries(iri: str, described) -> list[str]:

@@ -229,6 +229,33 @@ def test_entity_page_keeps_corrections(bundled):
     assert ">Corrections</h3>" in html and "Seammicro" in html and "misspelling" in html
 
 
+#: Two claims about Groq, the first saying it disagrees with the second, in hostile words.
+STATED_DISPUTE = f"""
+res:t-claim-1 a chips:Investment ; chips:investor res:intel ; chips:investee res:groq ;
+    chips:statement "Intel invested in Groq"@en ; chips:note "{EVIL_SCRIPT} Conflicts with R2."@en ;
+    chips:sheetRow "x.csv#<b>R1</b>" ; chips:disagreesWith res:t-claim-2 ; prov:wasDerivedFrom src:test-note .
+res:t-claim-2 a chips:FundingRound ; chips:fundedCompany res:groq ; chips:series "Z" ;
+    chips:statement "Groq raised a Series Z"@en ; chips:disagreesWith res:t-claim-1 ; prov:wasDerivedFrom src:test-note .
+"""
+
+
+def test_entity_page_quotes_a_dispute_a_source_states(bundled, tmp_path):
+    html = bundled.get("/entity/intel").text
+    assert "Funding round / Investment · Intel and SambaNova: disputed in the source&#39;s note" in html
+    assert ("The source&#39;s note (updates-2022-2025.csv#A100): <q>Attributes the entire $350m to Intel and calls it "
+            "Series F. Conflicts with A093.</q>") in html
+    assert "disputed in the source" not in bundled.get("/entity/groq").text
+    served = Served([str(DATA_DIR), str(write_ttl(tmp_path, STATED_DISPUTE))], _port())
+    try:
+        html = served.get("/entity/groq").text
+    finally:
+        served.close()
+    assert "Investment / Funding round · Groq and Intel: disputed in the source&#39;s note" in html, html
+    assert "The source&#39;s note (x.csv#&lt;b&gt;R1&lt;/b&gt;): <q>&lt;/script&gt;&lt;script&gt;alert(2)" in html
+    assert EVIL_SCRIPT not in html and "<b>R1" not in html
+    assert "The source says these disagree." in html  # the second claim's source, without a note or a row
+
+
 def test_pages_by_any_name_redirect_to_the_stable_url(bundled):
     moved = bundled.get("/entity/" + quote("拟未科技"), follow_redirects=False)
     assert moved.status_code == 303 and moved.headers["location"] == "/entity/graphcore"

@@ -138,9 +138,10 @@ def test_a_range_stays_a_range(imported):
 def test_dry_run_json_reviews_and_writes_nothing(runner, tmp_path):
     result = kg_import(runner, SHEET, "--dry-run", "--json", "--out", tmp_path)
     review = json.loads(result.stdout)
-    assert set(review) == {"rows", "mapped", "skipped", "entities", "relations"}, result.output
+    assert set(review) == {"rows", "mapped", "skipped", "entities", "relations", "disputes", "warnings"}, result.output
     assert set(review["entities"]) == {"matched", "new", "ambiguous"}
     assert all(set(s) == {"id", "reason", "suggestions"} for s in review["skipped"])
+    assert all(set(w) == {"id", "reason"} for w in review["warnings"])
     assert review["skipped"] and result.exit_code == 1, result.output
     assert list(tmp_path.iterdir()) == []
     with SHEET.open(encoding="utf-8-sig") as f:

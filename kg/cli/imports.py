@@ -105,6 +105,9 @@ def _review(plan) -> None:
     ))
     if review["relations"]:
         console.print(Text("Relations: " + ", ".join(f"{k} {v}" for k, v in review["relations"].items())))
+    if review["disputes"]:
+        console.print(Text(f"Disputes: notes name {review['disputes']} other row(s) they disagree with "
+                           "(chips:disagreesWith; see kg conflicts)."))
     if plan.mapped and len(plan.mapped) <= 300:
         rows = Table("Row", "Relation kind", "Node(s)", title="Rows")
         for m in plan.mapped:
@@ -130,3 +133,5 @@ def _review(plan) -> None:
         console.print(table)
     for s in review["skipped"]:
         console.print(Text(f"Skipped: {s['reason']}"))
+    for w in review["warnings"]:
+        console.print(Text(f"Warning: {w['reason']}"))

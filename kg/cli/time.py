@@ -100,8 +100,10 @@ def conflicts(
     """Facts the sources disagree on, each side with its value, source, publisher, date, status and rank.
 
     Which facts take one value is declared in the ontology (chips:singleValued);
-    values that agree within their precision are no conflict. Settle one by
-    ranking a side preferred or deprecated (a chips:Ranking; see the README).
+    values that agree within their precision are no conflict. Claims a source's
+    note says it disagrees with (chips:disagreesWith) are listed too, with the
+    note. Settle one by ranking a side preferred or deprecated (a chips:Ranking;
+    see the README).
 
     Example: kg conflicts Graphcore   ·   kg conflicts --unsettled --json
     """
@@ -140,6 +142,11 @@ def conflicts(
             value.append("\n" + _short(side["claim"]), style="dim")
             table.add_row(value, Text(status), Text(cited), Text(rank))
         console.print(table)
+        for note in conflict["stated"]:
+            claim, others = _short(note["claim"]), ", ".join(map(_short, note["disagrees_with"]))
+            said = word("Note of {} ({} disagrees with {})", lang, note["row"], claim, others) if note["row"] else \
+                word("{} disagrees with {} (its source says so)", lang, claim, others)
+            console.print(Text(word('{}: "{}"', lang, said, note["note"]) if note["note"] else said))
     print_sources(sources)
 
 
