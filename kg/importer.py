@@ -229,6 +229,10 @@ _UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "HALFWIDTH KATAKANA", "HANGUL", "THA
              "TIBETAN", "IDEOGRAPHIC")
 
 
+#: Where a note's sentence ends: . ; ! or ? before a space or the end ("$2.5bn" goes on), or their full-width forms.
+_SENTENCE_END = re.compile(r"[.;!?](?=\s|$)|[。；！？\n]")
+
+
 @lru_cache(maxsize=4096)
 def _unspaced(char: str) -> bool:
     return unicodedata.name(char, "").startswith(_UNSPACED)
@@ -316,9 +320,16 @@ def _true(value) -> bool:
 
 
 def _cues(graph: Graph, node, prop) -> re.Pattern | None:
-    """One pattern finding any of the cue words ``node`` states with ``prop``, as whole words (None: no cues)."""
-    words = sorted(re.escape(str(c).casefold()) for c in graph.objects(node, prop))
-    return re.compile(rf"(?<!\w)(?:{'|'.join(words)})(?!\w)") if words else None
+    """One pattern finding any of the cue words ``node`` states with ``prop``, as whole words (None: no cues).
+
+    A cue in a script written without spaces ("矛盾") is found wherever it stands.
+    """
+    def whole(word: str) -> str:
+        return (("" if _unspaced(word[0]) else r"(?<!\w)") + re.escape(word)
+                + ("" if _unspaced(word[-1]) else r"(?!\w)"))
+
+    words = sorted(str(c).casefold() for c in graph.objects(node, prop) if str(c))
+    return re.compile("|".join(whole(w) for w in words)) if words else None
 
 
 def _cued(cues, *texts: str) -> bool:
@@ -365,6 +376,7 @@ class SheetVocabulary:
             for name in _names_of(graph, node):
                 self.status_names[phrase_key(name)] = node
         self.not_lead_cues = _cues(graph, CHIPS.isLead, CHIPS.falseCue)
+        self.dispute_cues = _cues(graph, CHIPS.disagreesWith, CHIPS.cue)
         self.units = {name.casefold(): node for node in graph.subjects(RDF.type, CHIPS.Unit)
                       for name in _names_of(graph, node)}
         self.roles = sorted(((phrase_key(name), node) for node in graph.subjects(RDF.type, CHIPS.Role)
@@ -856,11 +868,14 @@ class _Planner:
         return self.plan
 
     def _disputes(self):
-        """Link the nodes of each row to those of the rows its note names: the rows it disagrees with.
+        """Link the nodes of each row to those of the rows its note says it disagrees with.
 
-        The sheet's format says a note names the rows it disagrees with, so
-        every row id in a note is read as a dispute; a row named but not
-        imported, or an id-shaped word no row has, is a warning.
+        A note names other rows by their ids. An id counts as a dispute when
+        its sentence holds a word saying so (the ``chips:cue`` words of
+        ``chips:disagreesWith``: "Conflicts with A100", "与 A100 矛盾"); an id
+        in a sentence without one ("Compare A101", "see A018 URL") is only a
+        reference. A reference, a row named but not imported, or an
+        id-shaped word no row has is a warning.
         """
         nodes = {m["id"]: [URIRef(n) for n in m["nodes"]] for m in self.plan.mapped}
         imported = {(m["id"], m["line"]) for m in self.plan.mapped}  # not the skipped second row of an id
@@ -869,11 +884,17 @@ class _Planner:
             rid = row.get("id", "")
             if (rid, row["_line"]) not in imported or not row.get("note"):
                 continue
-            known, unknown = finder.find(row["note"])
+            disputed, referenced, unknown = {}, {}, {}
+            for sentence in _SENTENCE_END.split(row["note"]):
+                known, strange = finder.find(sentence)
+                named = disputed if _cued(self.vocab.dispute_cues, sentence) else referenced
+                named.update(dict.fromkeys(i for i in known if i != rid))
+                unknown.update(dict.fromkeys(strange))
             where = f"row {rid} (line {row['_line']}), column note"
-            for other in known:
-                if other == rid:
-                    continue
+            for other in (r for r in referenced if r not in disputed):
+                self._warn(row, f"{where}: names row {other} with no word saying they disagree "
+                                "(the chips:cue words of chips:disagreesWith); read as a reference, no dispute recorded")
+            for other in disputed:
                 if other not in nodes:
                     self._warn(row, f"{where}: names row {other}, which was not imported (see its reason); "
                                     "no dispute recorded")

@@ -165,7 +165,8 @@ def test_a_stated_dispute_is_settled_by_ranking_a_side(runner, tmp_path):
     assert not next(iter(stated(kg_conflicts(runner, ARTICLE, out)).values()))["settled"]
 
 
-@pytest.mark.parametrize("note", ["Conflicts with K7.", "K7 says otherwise", "(K7)", "与 K7 矛盾", "K7と矛盾"])
+@pytest.mark.parametrize("note", ["Conflicts with K7.", "K7 says otherwise", "(disputed by K7)", "与 K7 矛盾",
+                                  "K7と矛盾", "Figures at odds with K7's"])
 def test_an_id_is_read_as_a_whole_word_in_any_sentence(runner, tmp_path, note):
     result, out = import_sheet(runner, tmp_path, note)
     assert result.exit_code == 0, result.output
@@ -192,3 +193,29 @@ res:t-y a chips:FundingRound ; chips:fundedCompany res:groq ; chips:series "Z" ;
     assert result.exit_code == 0, result.output
     assert "res:t-x disagrees with res:t-y (its source says so)" in result.output, result.output
     assert stated(kg_conflicts(runner, ARTICLE, extra))[("t-x", "t-y")]["stated"][0]["note"] is None
+
+
+@pytest.mark.parametrize("note", ["Compare K7.", "Same page as K7. It conflicts with an older report.",
+                                  "(see K7 URL)", "参见 K7。"])
+def test_an_id_in_a_sentence_with_no_word_of_disagreement_is_a_reference(runner, tmp_path, note):
+    result, out = import_sheet(runner, tmp_path, note)
+    assert result.exit_code == 0, result.output
+    assert "names row K7 with no word saying they disagree" in result.output, result.output
+    assert stated(kg_conflicts(runner, ARTICLE, out)) == {}, note
+    # the same reference with a word of disagreement in its sentence is a dispute
+    result, out = import_sheet(runner, tmp_path, note.replace("K7", "K7 (which contradicts it)"))
+    assert result.exit_code == 0 and "no word saying" not in result.output, result.output
+    assert len(stated(kg_conflicts(runner, ARTICLE, out))) == 1, note
+
+
+def test_the_words_of_disagreement_come_from_the_ontology(runner, tmp_path):
+    from kgtest import write_ttl
+
+    result, out = import_sheet(runner, tmp_path, "K7 widerspricht dem.")  # German: no cue in the ontology
+    assert "no word saying they disagree" in result.output and stated(kg_conflicts(runner, ARTICLE, out)) == {}
+    cue = write_ttl(tmp_path, 'chips:disagreesWith chips:cue "widerspricht" .')
+    sheet = tmp_path / "claims.csv"
+    again = runner.invoke(app, ["--no-bundled", "--data", str(ARTICLE), "--data", str(cue), "import", str(sheet),
+                                "--out", str(out)])
+    assert again.exit_code == 0 and "no word saying" not in again.output, again.output
+    assert len(stated(kg_conflicts(runner, ARTICLE, out))) == 1
