@@ -310,7 +310,9 @@ def class_label(kg, cls: str, lang: str = "en") -> str:
     """
     if lang == "en" or not cls:
         return cls or ""
-    G = getattr(kg, "network", kg)
+    G = kg
+    if hasattr(kg, "network"):  # a knowledge graph: its compact arrays carry the vocabulary, no networkx needed
+        G = getattr(kg, "adjacency", None) or kg.network
     return G.graph.get("vocabulary", {}).get("class_labels", {}).get(lang, {}).get(cls) or cls
 
 

@@ -264,6 +264,73 @@ def test_centrality_on_the_data_explains_itself(kg):
         centrality(kg, "fame")
 
 
+def as_projection(U):
+    """A simple graph as a projection-like MultiDiGraph (labels, classes, one ``knows`` edge per tie)."""
+    G = nx.MultiDiGraph()
+    for n in sorted(U, key=str):
+        G.add_node(f"n{n:03}", label=f"N{n}", cls="Thing", iri=f"n{n:03}")
+    for u, v in U.edges():
+        G.add_edge(f"n{u:03}", f"n{v:03}", key=f"{u}-{v}", kind="knows")
+    return G
+
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_scores_from_the_arrays_are_networkx_scores(directed):
+    from kg.adjacency import Adjacency
+    from kg.analysis import MEASURES, adjacency_scores
+
+    for U in (nx.gnm_random_graph(120, 300, seed=3), nx.connected_watts_strogatz_graph(80, 4, 0.2, seed=1)):
+        G = as_projection(U)
+        adjacency = Adjacency.from_network(G)
+        for measure in MEASURES:
+            if measure == "eigenvector" and (directed or not nx.is_connected(U)):
+                continue
+            for sample_above in (10**6, 50):  # exact, and betweenness from sampled sources
+                scores, notes = adjacency_scores(adjacency, measure, directed=directed, sample_above=sample_above)
+                reference, reference_notes = centrality_scores(G, measure, directed=directed, sample_above=sample_above,
+                                                               sample_size=2000)
+                assert {k: v for k, v in notes.items() if k != "backend"} == {
+                    k: v for k, v in reference_notes.items() if k != "backend"}
+                assert max(abs(scores[adjacency.index_of(n)] - reference[n]) for n in G) < 1e-9, (measure, directed)
+
+
+def test_eigenvector_on_a_graph_in_parts_says_so(kg):
+    for graph in (kg, kg.network):
+        with pytest.raises(BadInput, match="no single answer on a graph in [0-9,]+ parts with no tie"):
+            centrality(graph, "eigenvector")
+    result = runner.invoke(app, ["--data", str(ARTICLE_DATA), "centrality", "-m", "eigenvector"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+
+
+@pytest.mark.parametrize("measure", ["degree", "betweenness", "closeness", "pagerank"])
+def test_a_knowledge_graph_is_ranked_from_its_arrays_as_its_projection_is(kg, measure, tmp_path, monkeypatch):
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path))
+    from kg.loader import cached_kg
+
+    cached_kg([ARTICLE_DATA]).adjacency  # writes the cache
+    cached = cached_kg([ARTICLE_DATA])
+    for directed in (False, True):
+        for lang in ("en", "zh"):
+            for cls in (None, "Person"):
+                answer = centrality(cached, measure, directed=directed, lang=lang, cls=cls, top=25)
+                reference = centrality(kg.network, measure, directed=directed, lang=lang, top=10**6)
+                wanted = [r for r in reference["ranking"] if cls is None or r["class"] == cls][:25]
+                assert [{**r, "rank": 0} for r in answer["ranking"]] == [{**r, "rank": 0} for r in wanted]
+    assert "network" not in cached.__dict__  # no networkx projection was built
+
+
+def test_communities_from_the_arrays_are_those_of_the_projection(kg, tmp_path, monkeypatch):
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path))
+    from kg.loader import cached_kg
+
+    cached_kg([ARTICLE_DATA]).adjacency
+    cached = cached_kg([ARTICLE_DATA])
+    for seed, resolution, lang in ((42, 1.0, "en"), (3, 1.5, "zh")):
+        assert communities(cached, seed=seed, resolution=resolution, lang=lang) == communities(
+            kg.network, seed=seed, resolution=resolution, lang=lang)
+    assert "network" not in cached.__dict__
+
+
 def test_communities_cover_the_graph_and_are_named(kg):
     groups = communities(kg)
     assert sum(g["size"] for g in groups) == kg.network.number_of_nodes()

@@ -240,7 +240,7 @@ def test_common_matches_the_local_engine(local, remote, virtuoso):
 
 
 def test_whole_graph_commands_say_so(virtuoso):
-    for command in (["centrality"], ["info"], ["validate"]):
+    for command in (["centrality"], ["communities"], ["info"], ["validate"]):
         result = _cli("--endpoint", virtuoso.url, *command)
         assert result.exit_code == 2, command
         assert f"`kg {command[0]}` needs the whole graph" in result.output and "Traceback" not in result.output
