@@ -282,16 +282,15 @@ class Adjacency:
         """Write the arrays (``.npy``), nodes and edges (JSON lines), IRIs, names and metadata into ``folder``."""
         folder = Path(folder)
         offsets = {}
-        for what, name, count in (("node", "nodes.jsonl", len(self)), ("edge", "edges.jsonl", len(self.edge_src)),
-                                  ("iri", "iris.jsonl", len(self))):
+        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder for every line
+        for name, items in (("node", self._nodes), ("edge", self._edges), ("iri", self.iris)):
             positions = array("q", [0])
-            with open(folder / name, "wb") as handle:
-                for i in range(count):
-                    item = self.iris[i] if what == "iri" else self.node(i) if what == "node" else list(self.edge(i))
-                    line = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+            with open(folder / f"{name}s.jsonl", "wb") as handle:
+                for item in items:  # as read, not kept: tuples and lists write the same JSON
+                    line = encode(item).encode() + b"\n"
                     handle.write(line)
                     positions.append(positions[-1] + len(line))
-            offsets[f"{what}_offsets"] = positions
+            offsets[f"{name}_offsets"] = positions
         for name in _ARRAYS:
             values = offsets.get(name) or getattr(self, name)
             write_npy(folder / f"{name}.npy", values if isinstance(values, array) else array(

@@ -756,8 +756,10 @@ class StoreKnowledgeGraph(CachedProjection):
     def _source(self):
         """The store read into a lean :class:`kg.oxigraph_graph.TripleIndex`: the projection is built from it."""
         from kg.oxigraph_graph import from_store
+        from kg.rules import shortcut_rules
 
-        return from_store(self.store.store)
+        # the derived shortcut triples are not read: the relation nodes become those edges
+        return from_store(self.store.store, skip=[rule.shortcut for rule in shortcut_rules()])
 
     def _parts(self):
         self.names  # built from the triples too, before they are freed
