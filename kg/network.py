@@ -210,8 +210,12 @@ def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:
     return G
 
 
-def projection_parts(graph: Graph, names: NameIndex | None = None) -> tuple[dict, list, list]:
+def projection_parts(graph: Graph, names: NameIndex | None = None,
+                     vocab: dict | None = None) -> tuple[dict, list, list]:
     """The projection of :func:`project` as plain lists, without building a networkx graph.
+
+    ``vocab`` is the ontology's :func:`vocabulary`, for a graph that holds
+    only the part of the ontology its data uses (:mod:`kg.remote`'s small graphs).
 
     Returns
     -------
@@ -265,7 +269,8 @@ def projection_parts(graph: Graph, names: NameIndex | None = None) -> tuple[dict
         data = {k: v for k, v in attrs.items() if not k.startswith("_")}
         data["sentence"] = _short_sentence(labels[s], attrs["label"], labels[o], attrs["_details"], attrs["_role"])
         edges[i] = (share(s), share(o), key, share.attributes(data))
-    return {"vocabulary": vocabulary(graph), "published": source_dates(graph)}, nodes, edges
+    vocab = vocab if vocab is not None else vocabulary(graph)
+    return {"vocabulary": vocab, "published": source_dates(graph)}, nodes, edges
 
 
 def relation_kinds(graph: Graph) -> dict[str, str]:

@@ -384,6 +384,39 @@ def test_the_explorer_works_over_a_sparql_endpoint(remote, runner):
     assert refused.status_code == 400 and "need local data" in refused.text
 
 
+def test_entity_and_path_pages_over_an_endpoint_are_those_on_files(remote):
+    """What the pages show over --endpoint is what they show on the same data as files; an entity page asks twice.
+
+    The entity page describes the entity and draws its ties from one graph fetched
+    for it: the ties reached through another relation (SoftBank owns Graphcore by
+    its acquisition) and a deal told in Chinese (a valuation's acquisition) are there.
+    """
+    from kg.explorer.api import call
+    from kg.loader import load
+    from kg.remote import RemoteKnowledgeGraph
+
+    there, here = RemoteKnowledgeGraph(remote.endpoint.base + "/sparql"), load(remote.data)
+    pages = [{"fn": "entity_page", "args": {"name": RES + slug, "lang": lang}}
+             for slug in ("graphcore", "softbank", "nigel-toon", "far-fund") for lang in ("en", "zh")]
+    pages += [{"fn": "path_page", "args": {"source": a, "target": b}}
+              for a, b in (("Nvidia", "Graphcore"), ("Jim Keller", "Cerebras"), ("Far Fund", "Nvidia"))]
+    answers = {}
+    for job in pages:
+        answers[json.dumps(job)] = json.loads(call(there, job)[2])
+        assert answers[json.dumps(job)] == json.loads(call(here, job)[2]), job
+    owned = answers[json.dumps(pages[2])]["graph"]["edges"]
+    assert {(e["from"], e["kind"], e["to"]) for e in owned} >= {(RES + "graphcore", "subsidiaryOf", RES + "softbank")}
+    told = [f["text"] for f in answers[json.dumps(pages[5])]["entity"]["facts"]]
+    assert any("交易：软银收购了Graphcore" in text for text in told), told
+    drawn = {n["iri"] for n in answers[json.dumps(pages[0])]["graph"]["nodes"]}
+    assert RES + "far-fund" in drawn  # the endpoint's own investor: its data, not the bundled files
+    assert RES + "far-fund" not in {n["iri"] for n in json.loads(call(load(), pages[0])[2])["graph"]["nodes"]}
+    call(there, pages[0])  # the sources' details are read once per graph
+    before = there.endpoint.queries
+    call(there, pages[0])
+    assert there.endpoint.queries - before == 2
+
+
 def test_path_page_tells_the_hops_with_sources(bundled):
     answer = bundled.get("/api/path", params={"from": "Nvidia", "to": "Graphcore", "k": 2}).json()
     html = bundled.get("/path", params={"from": "Nvidia", "to": "Graphcore", "k": 2}).text

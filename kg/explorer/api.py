@@ -230,10 +230,11 @@ def entity_page(kg, name: str, lang: str = "en") -> dict:
     is shown from its ties (:func:`from_ties`): spelling out thousands of
     relations takes seconds. ``/api/entity`` still gives everything.
     """
-    hood = neighbors(kg, name, lang=lang)
+    here = kg.around(name)  # where the backend keeps what is said about the entity and its ties
+    hood = neighbors(here, name, lang=lang)
     many = len(hood["reached"]) > MAX_DESCRIBED
-    about = from_ties(hood) if many else entity(kg, hood["entity"]["iri"], lang=lang)
-    drawn = _drawing(kg, hood)
+    about = from_ties(hood) if many else entity(here, hood["entity"]["iri"], lang=lang)
+    drawn = _drawing(here, hood)
     return {"entity": about, "node": drawn["nodes"][0], "graph": drawn, "sources": sources_of(kg, _cited(about))}
 
 
