@@ -653,6 +653,10 @@ def described_query(iri: str, ties: str | None = None) -> str:
     states has both its sides. With ``ties`` (a property path: the shortcut
     rules' paths), also the relation nodes reaching the entity by it, such
     as an ownership that follows from an acquisition.
+
+    The claims near the entity are made distinct before the path to their
+    disputes is followed: Oxigraph follows it once per row otherwise
+    (Graphcore on the bundled data: 360 ms, not 6).
     """
     node = f"<{iri}>"
 
@@ -665,7 +669,8 @@ def described_query(iri: str, ties: str | None = None) -> str:
     reaching = f"\n  UNION {{ ?d {ties} {node} }}" if ties else ""
     return f"""SELECT DISTINCT ?d WHERE {{
   {near("?d")}
-  UNION {{ {{ {near("?e")} }} ?e (chips:disagreesWith|^chips:disagreesWith)/chips:round?/^chips:round? ?d }}{reaching} }}"""
+  UNION {{ {{ SELECT DISTINCT ?e WHERE {{ {near("?e")} }} }}
+    ?e (chips:disagreesWith|^chips:disagreesWith)/chips:round?/^chips:round? ?d }}{reaching} }}"""
 
 
 def neighbourhood_queries(iri: str, described, linking=()) -> list[str]:
