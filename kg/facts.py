@@ -29,8 +29,6 @@ _CURRENCY_SIGNS = {"USD": "US$", "CNY": "CN¥", "EUR": "€", "GBP": "£", "JPY"
 _MONEY_KINDS = ((CHIPS.amount, ""), (CHIPS.minimumAmount, "more than "), (CHIPS.approximateAmount, "about "),
                 (CHIPS.maximumAmount, "up to "))
 _BOUNDS = {"": "exact", "more than ": "minimum", "about ": "approximate", "up to ": "maximum"}
-#: Compared with on every relation node: made once (a Literal takes microseconds to build).
-_TRUE, _FALSE = Literal(True), Literal(False)
 _QUANTITY_KINDS = ((CHIPS.quantity, ""), (CHIPS.minimumQuantity, "more than "),
                    (CHIPS.approximateQuantity, "about "), (CHIPS.maximumQuantity, "up to "))
 
@@ -85,7 +83,7 @@ def money_of(graph: Graph, node, lang: str = "en") -> dict | None:
                 "bound": bound,
                 "text": money(value.toPython(), currency, bound, lang),
             }
-    if graph.value(node, CHIPS.amountDisclosed) == _FALSE:
+    if graph.value(node, CHIPS.amountDisclosed) == Literal(False):
         return {"value": None, "currency": None, "bound": "undisclosed", "text": word("sum not disclosed", lang)}
     return None
 
@@ -235,7 +233,7 @@ def _sentence(graph: Graph, node, classes, lang: str) -> str:
         investors = []
         for inv in sorted(g.subjects(CHIPS.round, node)):
             name = label_of(g, g.value(inv, CHIPS.investor), lang)
-            lead = g.value(inv, CHIPS.isLead) == _TRUE
+            lead = g.value(inv, CHIPS.isLead) == Literal(True)
             investors.append(name + (word(" (lead)", lang) if lead else ""))
         parts = [word("{} raised a funding round", lang, company)] + _round_details(g, node, lang)
         if investors:
@@ -294,7 +292,7 @@ def _sentence(graph: Graph, node, classes, lang: str) -> str:
     rnd = g.value(node, CHIPS.round)
     if rnd is not None:
         parts += _round_details(g, rnd, lang)
-        if g.value(node, CHIPS.isLead) == _TRUE:
+        if g.value(node, CHIPS.isLead) == Literal(True):
             parts.append(word("lead investor", lang))
     elif money := money_of(g, node, lang):
         parts.append(money["text"])
@@ -550,7 +548,7 @@ def funding_rounds(graph: Graph, company, lang: str = "en") -> list[dict]:
             "date": _when(g, rnd) or None,
             "amount": money["text"] if money else None,
             "lead": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in investments
-                           if g.value(i, CHIPS.isLead) == _TRUE),
+                           if g.value(i, CHIPS.isLead) == Literal(True)),
             "investors": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in investments),
             "valuation": valued["text"] if valued else None,
             "sources": _sources(g, rnd),
@@ -561,7 +559,7 @@ def funding_rounds(graph: Graph, company, lang: str = "en") -> list[dict]:
         rows.append({
             "iri": None, "round": None, "date": None, "amount": None,
             "lead": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in loose
-                           if g.value(i, CHIPS.isLead) == _TRUE),
+                           if g.value(i, CHIPS.isLead) == Literal(True)),
             "investors": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in loose),
             "valuation": None, "sources": sorted({s for i in loose for s in _sources(g, i)}),
         })
