@@ -118,11 +118,10 @@ def _tuples(attrs: dict) -> dict:
 
 
 class _Lines:
-    """Line ``i`` of a JSON-lines file (or list), parsed on demand; with ``keep``, each line parsed once."""
+    """Line ``i`` of a JSON-lines file (or list), parsed on demand."""
 
-    def __init__(self, path=None, offsets=None, items=None, keep: bool = False):
+    def __init__(self, path=None, offsets=None, items=None):
         self._items = items
-        self._kept: dict | None = {} if keep else None
         self.damaged = lambda what: DataError(f"damaged line ({what})")
         if path is not None:
             with open(path, "rb") as handle:
@@ -141,15 +140,10 @@ class _Lines:
     def __getitem__(self, i: int):
         if self._items is not None:
             return self._items[i]
-        if self._kept is not None and i in self._kept:
-            return self._kept[i]
         try:
-            item = json.loads(self._line(i))
+            return json.loads(self._line(i))
         except ValueError:
             raise self.damaged(f"line {i}") from None
-        if self._kept is not None:
-            self._kept[i] = item
-        return item
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -288,16 +282,15 @@ class Adjacency:
         """Write the arrays (``.npy``), nodes and edges (JSON lines), IRIs, names and metadata into ``folder``."""
         folder = Path(folder)
         offsets = {}
-        for what, name, count in (("node", "nodes.jsonl", len(self)), ("edge", "edges.jsonl", len(self.edge_src)),
-                                  ("iri", "iris.jsonl", len(self))):
+        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder for every line
+        for name, items in (("node", self._nodes), ("edge", self._edges), ("iri", self.iris)):
             positions = array("q", [0])
-            with open(folder / name, "wb") as handle:
-                for i in range(count):
-                    item = self.iris[i] if what == "iri" else self.node(i) if what == "node" else list(self.edge(i))
-                    line = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+            with open(folder / f"{name}s.jsonl", "wb") as handle:
+                for item in items:  # as read, not kept: tuples and lists write the same JSON
+                    line = encode(item).encode() + b"\n"
                     handle.write(line)
                     positions.append(positions[-1] + len(line))
-            offsets[f"{what}_offsets"] = positions
+            offsets[f"{name}_offsets"] = positions
         for name in _ARRAYS:
             values = offsets.get(name) or getattr(self, name)
             write_npy(folder / f"{name}.npy", values if isinstance(values, array) else array(
@@ -320,8 +313,7 @@ class Adjacency:
         try:
             arrays = {name: read_npy(folder / f"{name}.npy") for name in _ARRAYS}
             meta = json.loads((folder / "adjacency.json").read_text(encoding="utf-8"))
-            # IRIs are read again and again (a binary search reads 16 to find one): each is parsed once
-            iris = _Lines(folder / "iris.jsonl", arrays["iri_offsets"], keep=True)
+            iris = _Lines(folder / "iris.jsonl", arrays["iri_offsets"])
             nodes = _Lines(folder / "nodes.jsonl", arrays["node_offsets"])
             edges = _Lines(folder / "edges.jsonl", arrays["edge_offsets"])
         except (OSError, ValueError) as e:

@@ -47,6 +47,13 @@ class Backend(Protocol):
     def describe(self, name: str, **options) -> dict:
         """Everything said about an entity, as :func:`kg.facts.describe` returns it."""
 
+    def around(self, name: str) -> "Backend":
+        """A backend that describes the entity ``name`` and tells its ties (``neighbors`` at one hop) as this one does.
+
+        A local graph is itself; an endpoint fetches the entity's own small
+        graph once, so a page asking both sends its queries once.
+        """
+
     def query(self, query, *, params=None, timeout: float | None = None, max_rows: int | None = None):
         """Run a checked read-only SPARQL query (text, :class:`kg.sparql.SavedQuery` or its name)."""
 
@@ -127,6 +134,10 @@ class LocalBackend:
         from kg.facts import describe
 
         return describe(self, name, **options)
+
+    def around(self, name: str) -> "LocalBackend":
+        """Itself: everything about ``name`` is here already (see :meth:`Backend.around`)."""
+        return self
 
     def query(self, query, *, params=None, timeout: float | None = None, max_rows: int | None = None):
         from kg.sparql import run_query

@@ -195,10 +195,18 @@ class CachedProjection(KnowledgeGraph):
         """
         if self._hit is not None:
             return self._hit[0]
+        import gc
+
         from kg.adjacency import Adjacency
         from kg.cache import write_projection
 
-        adjacency = Adjacency.from_parts(*self._parts(), names=self.names)
+        collecting = gc.isenabled()
+        gc.disable()  # millions of lasting objects, no cycles: the collector would only walk them again and again
+        try:
+            adjacency = Adjacency.from_parts(*self._parts(), names=self.names)
+        finally:
+            if collecting:
+                gc.enable()
         write_projection(self.key, adjacency, self._cache_meta())
         return adjacency
 

@@ -96,11 +96,17 @@ def normalize(text: str) -> str:
     >>> normalize("IPU-M2000")
     'ipu m2000'
     """
+    if text.isascii():  # most names: nothing to simplify, decompose or join (the same result, faster)
+        return _PUNCTUATION.sub(" ", text.lower()).strip()
     text = unicodedata.normalize("NFKD", to_simplified(text))
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = re.sub(r"[\s\-_.,·•・'’\"()（）/]+", " ", text).strip()
+    text = _PUNCTUATION.sub(" ", text).strip()
     # CJK runs carry no spaces: drop spaces between CJK characters.
-    return re.sub(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])", "", text)
+    return _CJK_SPACE.sub("", text)
+
+
+_PUNCTUATION = re.compile(r"[\s\-_.,·•・'’\"()（）/]+")
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
 
 
 def model_numbers(key: str) -> frozenset:

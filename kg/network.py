@@ -6,10 +6,10 @@ import weakref
 from decimal import Decimal
 
 import networkx as nx
-from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import PROV
 
-from kg.facts import money_of, relation_classes, relation_sentence
+from kg.facts import _TRUE, money_of, relation_classes, relation_sentence
 from kg.names import NameIndex, entity_classes, label_of, subclasses
 from kg.rules import shortcut_rules
 from kg.vocab import CHIPS
@@ -76,19 +76,40 @@ def _short_sentence(s_label, verb, o_label, details, role="") -> str:
     return f"{sentence} ({', '.join(details)})" if details else sentence
 
 
-def _relation_edge(graph, rule, node, classes) -> dict:
+def _node_order(node):
+    """rdflib's order of subjects (blank nodes, then IRIs, each by text) as a sort key compared in C."""
+    return type(node) is not BNode, str(node)
+
+
+class _RuleFacts:
+    """What every relation node of one shortcut rule shares, read once; labels of roles and statuses, remembered."""
+
+    def __init__(self, graph, rule):
+        self.rule = rule
+        self.common = {"predicate": str(rule.shortcut), "kind": kind_of(rule.shortcut),
+                       "label": label_of(graph, rule.shortcut)}
+        self.relation_class = kind_of(rule.relation_class)
+        self.context = graph.value(rule.relation_class, CHIPS.contextProperty)
+        self._labels: dict = {}
+
+    def label(self, graph, node, lang: str = "en") -> str:
+        found = self._labels.get((node, lang))
+        if found is None:
+            found = self._labels[node, lang] = label_of(graph, node, lang)
+        return found
+
+
+def _relation_edge(graph, rule: _RuleFacts, node, classes) -> dict:
     attrs = {
-        "predicate": str(rule.shortcut),
-        "kind": kind_of(rule.shortcut),
-        "label": label_of(graph, rule.shortcut),
+        **rule.common,
         "relation": str(node),
-        "relation_class": kind_of(rule.relation_class),
+        "relation_class": rule.relation_class,
         "detail": relation_sentence(graph, node, classes),
         "sources": sorted(str(s) for s in graph.objects(node, _DERIVED_FROM)),
         "quotes": sorted(str(q) for q in graph.objects(node, CHIPS.quote)),
     }
     details = []
-    context = graph.value(rule.relation_class, CHIPS.contextProperty)
+    context = rule.context
     described = graph.value(node, context) if context is not None else None
     for source in (node, described):
         if source is None:
@@ -106,17 +127,17 @@ def _relation_edge(graph, rule, node, classes) -> dict:
         if money:
             attrs.update(amount=money["value"], currency=money["currency"], amount_bound=money["bound"])
             details.append(money["text"] + (" round" if source is described else ""))
-    if graph.value(node, CHIPS.isLead) == Literal(True):
+    if graph.value(node, CHIPS.isLead) == _TRUE:
         attrs["lead"] = True
         details.append("lead")
     status = graph.value(node, CHIPS.status)
     if status is not None:
-        attrs["status"] = label_of(graph, status)
+        attrs["status"] = rule.label(graph, status)
         details.append(attrs["status"])
-    roles = sorted(label_of(graph, r) for r in graph.objects(node, CHIPS.role))
+    roles = sorted(rule.label(graph, r) for r in graph.objects(node, CHIPS.role))
     if roles:
         attrs["role"] = ", ".join(roles)
-        attrs["role_zh"] = ", ".join(sorted(label_of(graph, r, "zh") for r in graph.objects(node, CHIPS.role)))
+        attrs["role_zh"] = ", ".join(sorted(rule.label(graph, r, "zh") for r in graph.objects(node, CHIPS.role)))
     team = [str(t) for t in graph.objects(node, CHIPS.team) if getattr(t, "language", None) == "en"]
     if team:
         attrs["team"] = team[0]
@@ -144,7 +165,10 @@ class _Sharer:
         return value
 
     def attributes(self, attrs: dict) -> dict:
-        return {self(k): self(v) for k, v in attrs.items()}
+        seen, out = self._seen, {}
+        for k, v in attrs.items():  # __call__ inlined for strings: a million calls at 1M triples
+            out[seen.setdefault(k, k)] = seen.setdefault(v, v) if isinstance(v, str) else self(v)
+        return out
 
 
 def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:
@@ -186,8 +210,12 @@ def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:
     return G
 
 
-def projection_parts(graph: Graph, names: NameIndex | None = None) -> tuple[dict, list, list]:
+def projection_parts(graph: Graph, names: NameIndex | None = None,
+                     vocab: dict | None = None) -> tuple[dict, list, list]:
     """The projection of :func:`project` as plain lists, without building a networkx graph.
+
+    ``vocab`` is the ontology's :func:`vocabulary`, for a graph that holds
+    only the part of the ontology its data uses (:mod:`kg.remote`'s small graphs).
 
     Returns
     -------
@@ -203,22 +231,28 @@ def projection_parts(graph: Graph, names: NameIndex | None = None) -> tuple[dict
     from kg.timeview import source_dates
 
     share = _Sharer()
-    nodes = [(share(str(iri)), share.attributes(_node_attributes(graph, iri, names.entities[iri])))
-             for iri in sorted(names.entities)]
+    entities = names.entities  # IRIs (URIRef) only: sorted by their text
+    nodes = [(share(str(iri)), share.attributes(_node_attributes(graph, iri, entities[iri])))
+             for iri in sorted(entities, key=str)]
     labels = {iri: attrs["label"] for iri, attrs in nodes}
+    local_names: dict = {}
 
     edges = []
     for rule in shortcut_rules():
         symmetric = (rule.subject_path == rule.object_path)
-        for node in sorted(graph.subjects(_TYPE, rule.relation_class)):
-            attrs = _relation_edge(graph, rule, node, classes)
-            subjects = sorted(s for s in graph.objects(node, rule.subject_path) if s in names.entities)
-            objects = sorted(o for o in graph.objects(node, rule.object_path) if o in names.entities)
+        facts = _RuleFacts(graph, rule)
+        for node in sorted(graph.subjects(_TYPE, rule.relation_class), key=_node_order):
+            attrs = _relation_edge(graph, facts, node, classes)
+            subjects = sorted((s for s in graph.objects(node, rule.subject_path) if s in entities), key=str)
+            objects = sorted((o for o in graph.objects(node, rule.object_path) if o in entities), key=str)
             for s in subjects:
                 for o in objects:
                     if s == o or (symmetric and str(s) > str(o)):
                         continue
-                    edges.append((str(s), str(o), f"{node}#{kind_of(s)}-{kind_of(o)}", attrs))
+                    for x in (s, o):
+                        if x not in local_names:
+                            local_names[x] = kind_of(x)
+                    edges.append((str(s), str(o), f"{node}#{local_names[s]}-{local_names[o]}", attrs))
     for prop in sorted(edge_predicates(graph)):
         label = label_of(graph, prop)
         for s, o in sorted(graph.subject_objects(prop)):
@@ -235,7 +269,8 @@ def projection_parts(graph: Graph, names: NameIndex | None = None) -> tuple[dict
         data = {k: v for k, v in attrs.items() if not k.startswith("_")}
         data["sentence"] = _short_sentence(labels[s], attrs["label"], labels[o], attrs["_details"], attrs["_role"])
         edges[i] = (share(s), share(o), key, share.attributes(data))
-    return {"vocabulary": vocabulary(graph), "published": source_dates(graph)}, nodes, edges
+    vocab = vocab if vocab is not None else vocabulary(graph)
+    return {"vocabulary": vocab, "published": source_dates(graph)}, nodes, edges
 
 
 def relation_kinds(graph: Graph) -> dict[str, str]:

@@ -8,6 +8,11 @@ predicate → objects, predicate → object → subjects) of interned rdflib
 terms, and answers the few read methods the projection uses
 (:func:`kg.network.project`, :class:`kg.names.NameIndex`,
 :func:`kg.facts.relation_sentence`) with direct lookups.
+
+Predicates are keyed by their IRI as a plain ``str``: the projection asks
+with constants (``CHIPS.date``) that are other objects than the graph's
+own terms, and a dict comparing two distinct ``URIRef`` keys calls rdflib's
+``__eq__`` (Python code) where two ``str`` compare in C.
 """
 
 from __future__ import annotations
@@ -33,21 +38,43 @@ class TripleIndex:
     >>> g.add((a, p, b)); g.add((a, p, Literal("x")))
     >>> [str(o) for o in g.objects(a, p)], list(g.subjects(p, b)) == [a], len(g)
     (['urn:b', 'x'], True, 2)
+    >>> g.value(a, URIRef("urn:p")) == b, list(g.predicate_objects(b))
+    (True, [])
     """
 
     def __init__(self):
-        self._spo: dict = {}
-        self._pos: dict = {}
+        self._spo: dict = {}  # subject -> predicate IRI (plain str) -> [objects]
+        self._pos: dict = {}  # predicate IRI (plain str) -> object -> [subjects], built on first use
+        self._rows: dict = {}  # predicate IRI (plain str) -> ([subjects], [objects]) in the order added
+        self._predicates: dict = {}  # predicate IRI (plain str) -> the predicate term
         self._len = 0
 
     def add(self, triple) -> None:
         s, p, o = triple
-        objects = self._spo.setdefault(s, {}).setdefault(p, [])
+        key = str(p)
+        self._predicates.setdefault(key, p)
+        objects = self._spo.setdefault(s, {}).setdefault(key, [])
         if o in objects:
             return
         objects.append(o)
-        self._pos.setdefault(p, {}).setdefault(o, []).append(s)
+        subjects, values = self._rows.setdefault(key, ([], []))
+        subjects.append(s)
+        values.append(o)
+        self._pos.pop(key, None)
         self._len += 1
+
+    def _by_object(self, key: str) -> dict:
+        """Object -> subjects of the predicate ``key``, in the order the triples were added (built once)."""
+        by_o = self._pos.get(key)
+        if by_o is None:
+            by_o = self._pos[key] = {}
+            for s, o in zip(*self._rows.get(key, ((), ()))):
+                subjects = by_o.get(o)
+                if subjects is None:
+                    by_o[o] = [s]
+                else:
+                    subjects.append(s)
+        return by_o
 
     def __len__(self) -> int:
         return self._len
@@ -64,34 +91,60 @@ class TripleIndex:
             for s2, o2 in p.eval(self, s, o):
                 yield s2, p, o2
             return
+        key = None if p is None else str(p)
+        terms = self._predicates
         if s is not None:
             by_p = self._spo.get(s, {})
-            for p2, objects in ([(p, by_p.get(p, ()))] if p is not None else by_p.items()):
+            for k, objects in ([(key, by_p.get(key, ()))] if p is not None else by_p.items()):
                 for o2 in objects:
                     if o is None or o2 == o:
-                        yield s, p2, o2
+                        yield s, terms[k], o2
         elif p is not None:
-            by_o = self._pos.get(p, {})
+            by_o = self._by_object(key)
             for o2, subjects in ([(o, by_o.get(o, ()))] if o is not None else by_o.items()):
                 for s2 in subjects:
-                    yield s2, p, o2
+                    yield s2, terms[key], o2
         else:
             for s2, by_p in self._spo.items():
-                for p2, objects in by_p.items():
+                for k, objects in by_p.items():
                     for o2 in objects:
                         if o is None or o2 == o:
-                            yield s2, p2, o2
+                            yield s2, terms[k], o2
 
     def objects(self, subject=None, predicate=None, unique: bool = False):
         if subject is not None and isinstance(predicate, str):  # the common case: a direct lookup
             by_p = self._spo.get(subject)
-            return iter(by_p.get(predicate, ()) if by_p is not None else ())
+            return iter(by_p.get(str(predicate), ()) if by_p is not None else ())
+        if subject is not None and predicate is not None and not unique:
+            return iter(self._path_objects(subject, predicate))
         return self._unique((o for _, _, o in self.triples((subject, predicate, None))), unique)
+
+    def _path_objects(self, subject, path) -> list:
+        """What ``path`` reaches from ``subject``, in the order (duplicates kept) rdflib's evaluation gives.
+
+        Predicates, inverted predicates, sequences and alternatives are
+        followed here with direct lookups; anything else goes to rdflib.
+        """
+        from rdflib.paths import AlternativePath, InvPath, SequencePath
+
+        if isinstance(path, str):
+            by_p = self._spo.get(subject)
+            return list(by_p.get(str(path), ())) if by_p is not None else []
+        kind = type(path)
+        if kind is InvPath and isinstance(path.arg, str):
+            return list(self._by_object(str(path.arg)).get(subject, ()))
+        if kind is SequencePath:
+            reached = [subject]
+            for step in path.args:
+                reached = [o for s in reached for o in self._path_objects(s, step)]
+            return reached
+        if kind is AlternativePath:
+            return [o for step in path.args for o in self._path_objects(subject, step)]
+        return [o for _, o in path.eval(self, subject, None)]
 
     def subjects(self, predicate=None, object=None, unique: bool = False):
         if object is not None and isinstance(predicate, str):
-            by_o = self._pos.get(predicate)
-            return iter(by_o.get(object, ()) if by_o is not None else ())
+            return iter(self._by_object(str(predicate)).get(object, ()))
         return self._unique((s for s, _, _ in self.triples((None, predicate, object))), unique)
 
     @staticmethod
@@ -101,6 +154,10 @@ class TripleIndex:
         return iter(dict.fromkeys(items))
 
     def value(self, subject=None, predicate=None, object=None, default=None, any=True):  # noqa: A002 (rdflib's names)
+        if object is None and subject is not None and isinstance(predicate, str):  # the common case, inline
+            by_p = self._spo.get(subject)
+            found = by_p.get(str(predicate)) if by_p is not None else None
+            return found[0] if found else default
         if object is None:
             return next(self.objects(subject, predicate), default)
         return next(self.subjects(predicate, object), default)
@@ -122,60 +179,84 @@ def _is_term(value) -> bool:
     return isinstance(value, str)  # URIRef, BNode and Literal are str; rdflib paths are not
 
 
-def from_store(store) -> TripleIndex:
+def from_store(store, skip=()) -> TripleIndex:
     """Read the default graph of a pyoxigraph ``Store`` into a :class:`TripleIndex` (terms interned).
 
     Terms become the rdflib terms a Turtle parse gives (:func:`kg.store.to_rdflib`);
-    each distinct IRI and literal is converted once.
+    each distinct IRI and literal is converted once. The predicates in ``skip``
+    (the derived shortcuts, which the projection does not read) are left out.
+
+    The objects of a subject's predicate come in the store's order, and so do
+    the subjects of an object; the whole of ``rdf:type`` and ``owl:sameAs``
+    (which name indexes walk through) comes in the order of the store's
+    subject index.
     """
     import pyoxigraph as ox
     from rdflib import URIRef
 
-    spo, pos = {}, {}
+    spo, rows, terms = {}, {}, {}
     iris: dict = {}
     literals: dict = {}
     named, literal = ox.NamedNode, ox.Literal
     count = 0
     # A store holds each triple once, so no duplicate check; terms are converted once each.
-    for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-        t = q.subject
-        s = iris.get(t.value)
-        if s is None:
-            s = iris[t.value] = URIRef(t.value) if type(t) is named else to_rdflib(t)
-        t = q.predicate
-        p = iris.get(t.value)
-        if p is None:
-            p = iris[t.value] = URIRef(t.value)
-        t = q.object
-        kind = type(t)
-        if kind is named:
-            o = iris.get(t.value)
-            if o is None:
-                o = iris[t.value] = URIRef(t.value)
-        elif kind is literal:
-            key = (t.value, t.language or t.datatype.value)
-            o = literals.get(key)
-            if o is None:
-                o = literals[key] = to_rdflib(t)
-        else:
-            o = to_rdflib(t)
-        by_p = spo.get(s)
-        if by_p is None:
-            by_p = spo[s] = {}
-        objects = by_p.get(p)
-        if objects is None:
-            by_p[p] = [o]
-        else:
-            objects.append(o)
-        by_o = pos.get(p)
-        if by_o is None:
-            by_o = pos[p] = {}
-        subjects = by_o.get(o)
-        if subjects is None:
-            by_o[o] = [s]
-        else:
+    for key, found in _rows(store, {str(p) for p in skip}):
+        if key not in terms:
+            terms[key] = URIRef(key)
+            rows[key] = [], []
+        subjects, values = rows[key]
+        for t, o in found:
+            s = iris.get(t.value)
+            if s is None:
+                s = iris[t.value] = URIRef(t.value) if type(t) is named else to_rdflib(t)
+            t = o
+            kind = type(t)
+            if kind is named:
+                o = iris.get(t.value)
+                if o is None:
+                    o = iris[t.value] = URIRef(t.value)
+            elif kind is literal:
+                k = (t.value, t.language or t.datatype.value)
+                o = literals.get(k)
+                if o is None:
+                    o = literals[k] = to_rdflib(t)
+            else:
+                o = to_rdflib(t)
+            by_p = spo.get(s)
+            if by_p is None:
+                by_p = spo[s] = {}
+            objects = by_p.get(key)
+            if objects is None:
+                by_p[key] = [o]
+            else:
+                objects.append(o)
             subjects.append(s)
-        count += 1
+            values.append(o)
+            count += 1
     index = TripleIndex()
-    index._spo, index._pos, index._len = spo, pos, count
+    index._spo, index._rows, index._predicates, index._len = spo, rows, terms, count
     return index
+
+
+_ORDERED = ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2002/07/owl#sameAs")
+
+
+def _rows(store, skip: set):
+    """``(predicate IRI, rows of (subject, object))`` for every predicate of the store's default graph not in ``skip``.
+
+    One query per predicate, the predicate written in it: Oxigraph then
+    neither decodes nor returns it with every row, a third of the work.
+    Those rows come by object; the predicates of :data:`_ORDERED` are read
+    by a scan of the subject index instead (a filter, not a pattern), in the
+    order the name index has always seen them.
+    """
+    from kg.rules import path_sparql
+    from rdflib import URIRef
+
+    predicates = sorted(row[0].value for row in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }"))
+    for key in predicates:
+        if key in skip:
+            continue
+        where = (f"?s ?p ?o FILTER(?p = {path_sparql(URIRef(key))})" if key in _ORDERED
+                 else f"?s {path_sparql(URIRef(key))} ?o")
+        yield key, store.query(f"SELECT ?s ?o WHERE {{ {where} }}")

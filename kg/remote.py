@@ -7,18 +7,22 @@ downloaded wholesale:
 
 - names are resolved with one label query (``CONTAINS`` on the words of the
   name) and matched locally with the same rules as :class:`kg.names.NameIndex`;
-- ``entity`` fetches the entity's neighbourhood (the same queries the
-  Oxigraph store uses, :func:`kg.store.described_query`) and hands it to
-  :func:`kg.facts.describe`;
+- ``entity`` fetches the entity's own small graph (the queries the
+  Oxigraph store uses, :func:`kg.store.described_query`, with the relations
+  reaching the entity by a rule's path) and hands it to
+  :func:`kg.facts.describe`; that graph holds every relation of the entity,
+  so ``neighbors`` at one hop is answered from it too, and an entity page
+  (:meth:`RemoteKnowledgeGraph.around`) asks for it once;
 - ``path`` runs a bidirectional breadth-first search, expanding a whole
   frontier with one ``VALUES`` query per step over the relation kinds
   (shortcut properties and plain object properties of the ontology), then
   fetches only the relation nodes between the entities on the shortest
   paths and explains the hops with :mod:`kg.paths` on that small graph, so
   the answer has the same shape and sentences as the local engine's;
-- ``neighbors`` and ``common`` expand one or two frontiers the same way.
+- ``neighbors`` further out and ``common`` expand one or two frontiers the same way.
 
-The ontology is always read locally (``ontology/chips.ttl``). The endpoint
+The ontology is always read locally (``ontology/chips.ttl``); a small graph
+gets the part of it that its terms use, each term's part worked out once. The endpoint
 must hold the derived shortcut triples (``chips:investedIn`` ...):
 :func:`push` uploads the loaded graph including them.
 
@@ -38,6 +42,7 @@ from functools import cached_property
 from types import SimpleNamespace
 
 from kg.errors import BadInput, NoPath, QueryError, QueryTimeout, UnknownEntity
+from kg.loader import KnowledgeGraph
 from kg.vocab import bind_prefixes, sparql_prefixes
 
 __all__ = ["RemoteEndpoint", "RemoteKnowledgeGraph", "push", "MAX_HOPS", "BATCH"]
@@ -298,6 +303,7 @@ class RemoteKnowledgeGraph:
         self.endpoint = RemoteEndpoint(url, timeout=timeout, graph=graph)
         self.key = ("endpoint", url, graph)
         self.files: list = []
+        self._about_term: dict = {}  # ontology term -> what the ontology says of it (:meth:`_ontology_about`)
 
     # --- what is not available ---------------------------------------------
 
@@ -373,15 +379,29 @@ class RemoteKnowledgeGraph:
         return _Names(self)
 
     def _name_graph(self, where: str, limit: int | None = None):
-        """Types and labels of the entities selected by the ``?s`` pattern ``where``, plus the ontology."""
+        """Types and labels of the entities selected by the ``?s`` pattern ``where``, plus the class tree.
+
+        The class tree is all a :class:`kg.names.NameIndex` reads of the
+        ontology (which types are entity classes): the whole ontology, copied
+        into every name graph, cost more than the query.
+        """
         cap = f" LIMIT {limit}" if limit else ""
         text = sparql_prefixes("rdf", "rdfs", "skos") + f"""SELECT DISTINCT ?s ?p ?o WHERE {{
   {{ SELECT DISTINCT ?s WHERE {{ {where} }}{cap} }}
   VALUES ?p {{ rdf:type rdfs:label skos:altLabel }}
   ?s ?p ?o }}"""
         graph = self.endpoint.triples(text)
-        graph += self.ontology
+        graph += self._class_tree
         return graph
+
+    @cached_property
+    def _class_tree(self):
+        """The ontology's ``rdfs:subClassOf`` triples."""
+        from rdflib import RDFS, Graph
+
+        tree = Graph()
+        tree += self.ontology.triples((None, RDFS.subClassOf, None))
+        return tree
 
     def _classes_pattern(self) -> str:
         return f"VALUES ?t {{ {_values(self._entity_classes)} }} ?s a ?t ."
@@ -446,58 +466,100 @@ class RemoteKnowledgeGraph:
 
     # --- small graphs fetched around a question -----------------------------
 
-    def _small(self, graph):
-        """A local :class:`KnowledgeGraph` over ``graph`` (+ ontology), with its own index and projection."""
-        from kg.loader import KnowledgeGraph
-        from kg.names import NameIndex
-        from kg.network import project
+    def _small(self, graph) -> "_Fetched":
+        """A local :class:`KnowledgeGraph` over ``graph``, with what the ontology says of its terms.
 
-        full = bind_prefixes(graph + self.ontology)
-        small = KnowledgeGraph(graph=full, files=[], asserted=len(full), derived=0)
-        small.__dict__["names"] = NameIndex(full)
-        small.__dict__["network"] = project(full, small.names)
-        return small
-
-    def entity_graph(self, iri):
-        """A small KnowledgeGraph with what :func:`kg.facts.describe` needs about ``iri``.
-
-        Two queries: the relation nodes around the entity (and their
-        rounds, valuations, totals), then their triples with the types and
-        labels of everything they mention (as :meth:`kg.store.StoreKnowledgeGraph.entity_graph`),
-        with what the ontology says about the terms they use.
+        Its name index and projection are its own, built on first use; the
+        projection carries the whole ontology's vocabulary, so questions on
+        it read relation kinds and classes as on the whole graph.
         """
-        from kg.loader import KnowledgeGraph
         from kg.names import NameIndex
-        from kg.store import described_query, neighbourhood_queries, ontology_about
 
-        head = sparql_prefixes()
-        _, rows = self.endpoint.select(head + described_query(str(iri)))
-        described = [row[0] for row in rows if row[0] is not None]
-        wheres = [q[q.index("WHERE") + len("WHERE"):] for q in neighbourhood_queries(str(iri), described)]
-        graph = self.endpoint.construct(head + "CONSTRUCT { ?s ?p ?o } WHERE { " + " UNION ".join(wheres) + " }")
-        graph += ontology_about(self.ontology, {n for t in graph for n in t} & self._ontology_terms)
-        small = KnowledgeGraph(graph=graph, files=[], asserted=len(graph), derived=0)
+        graph.addN((s, p, o, graph) for s, p, o in self._ontology_about(graph))
+        small = _Fetched(graph=bind_prefixes(graph), files=[], asserted=len(graph), derived=0)
+        small.vocab = self.vocabulary
         small.__dict__["names"] = NameIndex(graph)
         return small
+
+    def entity_graph(self, iri) -> "_Fetched":
+        """A small KnowledgeGraph with what :func:`kg.facts.describe` needs about ``iri``, and its ties.
+
+        Two queries: the nodes around the entity (relations, their rounds,
+        valuations, totals and deals, and the relations reaching it by a
+        rule's path) with their types, then every triple of the entity and of
+        those that are not entities, the sources of the entities that link to
+        it, and the types and labels of everything they mention (as
+        :meth:`kg.store.StoreKnowledgeGraph.entity_graph`), with what the
+        ontology says about the terms they use. Every relation the entity
+        takes part in is there, so its projection holds the entity's ties
+        (what :func:`kg.paths.neighbors` tells at one hop).
+        """
+        from kg.store import described_query, neighbourhood_queries
+
+        head = sparql_prefixes()
+        _, rows = self.endpoint.select(head + f"SELECT ?d ?t WHERE {{ {{ {described_query(str(iri), self._rule_paths)} }} "
+                                       "OPTIONAL { ?d a ?t } }")
+        classes = set(self._entity_classes)
+        entity = {}
+        for d, t in rows:
+            entity[d] = entity.get(d, False) or str(t) in classes
+        described, linking = [d for d, e in entity.items() if not e], [d for d, e in entity.items() if e]
+        wheres = [q[q.index("WHERE") + len("WHERE"):] for q in neighbourhood_queries(str(iri), described, linking)]
+        return self._small(self.endpoint.triples(head + "SELECT DISTINCT ?s ?p ?o WHERE { "
+                                                 + " UNION ".join(wheres) + " }"))
+
+    def around(self, name: str) -> "_Fetched":
+        """The entity ``name``'s own small graph (:meth:`entity_graph`): ask about it and its ties there.
+
+        :func:`kg.explorer.api.entity_page` describes the entity and draws
+        its ties from this one graph, fetched and built once.
+        """
+        return self._around(name)[1]
+
+    @cached_property
+    def _rule_paths(self) -> str:
+        """Every shortcut rule's subject and object paths, as one property path (how relation nodes reach entities)."""
+        from kg.vocab import CHIPS
+
+        paths = {str(self.ontology.value(cls, side)) for cls in self.ontology.subjects(CHIPS.shortcut, None)
+                 for side in (CHIPS.subjectPath, CHIPS.objectPath)}
+        return "|".join(f"({p})" for p in sorted(paths))
+
+    def _around(self, name: str) -> tuple[str, "_Fetched"]:
+        """The IRI of the entity ``name`` and its :meth:`entity_graph`; an IRI is first looked up in its own graph."""
+        from kg.names import expand_curie
+
+        iri = expand_curie(name.strip())
+        if _IRI.fullmatch(iri):  # an IRI: its own graph names it, if an entity (one query fewer)
+            small = self.entity_graph(iri)
+            if iri in {str(i) for i in small.names.entities}:
+                return iri, small
+        iri = str(self.resolve(name).iri)
+        return iri, self.entity_graph(iri)
 
     def describe(self, name: str, **options) -> dict:
         """Everything the endpoint says about ``name``, as :func:`kg.facts.describe` returns it (``lang=`` too)."""
         from kg.facts import describe
 
-        from kg.names import expand_curie
-
-        iri = expand_curie(name.strip())
-        if _IRI.fullmatch(iri):  # an IRI: its own graph names it, if an entity
-            small = self.entity_graph(iri)
-            if iri in {str(i) for i in small.names.entities}:
-                return describe(small, iri, **options)
-        entity = self.resolve(name)
-        return describe(self.entity_graph(entity.iri), str(entity.iri), **options)
+        iri, small = self._around(name)
+        return describe(small, iri, **options)
 
     @cached_property
     def _ontology_terms(self) -> frozenset:
         """Every subject of the ontology (where :func:`kg.store.ontology_about` starts)."""
         return frozenset(self.ontology.subjects())
+
+    def _ontology_about(self, graph) -> set:
+        """:func:`kg.store.ontology_about` the terms ``graph`` uses, each term's part read once per process."""
+        from kg.store import ontology_about
+
+        found = set()
+        for term in {n for t in graph for n in t} & self._ontology_terms:
+            part = self._about_term.get(term)
+            if part is None:
+                part = self._about_term[term] = tuple(ontology_about(self.ontology, {term}))
+            found.update(part)
+        return found
 
     def _expand(self, frontier, predicates) -> dict[str, dict[str, set]]:
         """Neighbours of every node of ``frontier`` over ``predicates``, either direction.
@@ -521,23 +583,34 @@ class RemoteKnowledgeGraph:
         return found
 
     def neighbours(self, nodes, only=None) -> dict[str, dict[str, list[str]]]:
-        """For each node IRI, its neighbours (entities) and the relation kinds joining them; one query per batch."""
+        """For each node IRI, its neighbours (entities) and the relation kinds joining them; one query per batch.
+
+        Nodes and neighbours come in the order the local adjacency gives
+        them (:meth:`kg.backend.LocalBackend.neighbours`): the nodes as
+        given, each one's neighbours by the first relation either way
+        between them, in (source, target) order, of any kind.
+        """
         from kg.paths import tie_filter
 
         flt = tie_filter(self._shim(), only=only)
-        kinds = {str(p): kind for kind, p in self._kind_predicates.items() if flt.kind_ok(kind)}
-        nodes = sorted({str(n) for n in nodes})
+        kinds = {str(p): kind for kind, p in self._kind_predicates.items()}
+        nodes = list(dict.fromkeys(str(n) for n in nodes))
         found: dict[str, dict[str, set]] = {n: {} for n in nodes}
-        for chunk in _chunks(nodes) if kinds else ():
-            _, rows = self.endpoint.select(f"""SELECT DISTINCT ?n ?m ?p WHERE {{
+        first: dict[tuple, tuple] = {}
+        for chunk in _chunks(nodes):
+            _, rows = self.endpoint.select(f"""SELECT DISTINCT ?n ?m ?p ?out WHERE {{
   VALUES ?n {{ {_values(chunk)} }}
   VALUES ?p {{ {_values(sorted(kinds))} }}
-  {{ ?n ?p ?m }} UNION {{ ?m ?p ?n }}
+  {{ ?n ?p ?m BIND(1 AS ?out) }} UNION {{ ?m ?p ?n BIND(0 AS ?out) }}
   VALUES ?t {{ {_values(self._entity_classes)} }}
   ?m a ?t . FILTER(?m != ?n) }}""")
-            for n, m, p in rows:
-                found[str(n)].setdefault(str(m), set()).add(kinds[str(p)])
-        return {n: {m: sorted(k) for m, k in sorted(ties.items())} for n, ties in found.items()}
+            for n, m, p, out in rows:
+                n, m = str(n), str(m)
+                edge = (n, m) if str(out) == "1" else (m, n)
+                first[n, m] = min(first.get((n, m), edge), edge)
+                if flt.kind_ok(kinds[str(p)]):
+                    found[n].setdefault(m, set()).add(kinds[str(p)])
+        return {n: {m: sorted(ties[m]) for m in sorted(ties, key=lambda m: first[n, m])} for n, ties in found.items()}
 
     def _predicates(self, flt) -> set[str]:
         return {p for kind, p in self._kind_predicates.items() if flt.kind_ok(kind)}
@@ -678,12 +751,15 @@ class RemoteKnowledgeGraph:
                         return paths, False
         return paths, False
 
-    def neighbors(self, name: str, *, depth: int = 1, only=None, lang: str = "en", limit: int | None = None) -> dict:
+    def neighbors(self, name: str, *, depth: int = 1, only=None, lang: str = "en") -> dict:
         """The neighbourhood of ``name``, as :func:`kg.paths.neighbors` returns it; one query per hop, two to explain."""
         from kg.paths import neighbors, tie_filter
 
         if depth < 1:
             raise BadInput("depth must be at least 1")
+        if depth == 1:  # the entity's own graph holds every tie it has
+            iri, small = self._around(name)
+            return neighbors(small, iri, only=only, lang=lang)
         e = self.resolve(name)
         s = str(e.iri)
         flt = tie_filter(self._shim(), only=only, keep=(s,))
@@ -695,7 +771,7 @@ class RemoteKnowledgeGraph:
             reached = {m for around in self._expand(frontier, predicates).values() for m in around}
             frontier = sorted(reached - seen)
             seen |= reached
-        return neighbors(self._small(self._subgraph(seen)), s, depth=depth, only=only, lang=lang, limit=limit)
+        return neighbors(self._small(self._subgraph(seen)), s, depth=depth, only=only, lang=lang)
 
     def common_ties(self, first: str, second: str, *, only=None, lang: str = "en") -> dict:
         """What two entities share, as :func:`kg.paths.common_ties` returns it; three queries after resolving."""
@@ -809,6 +885,27 @@ class RemoteKnowledgeGraph:
             return str(found[0]) if found else None
 
         return label_of
+
+
+class _Fetched(KnowledgeGraph):
+    """A small graph fetched from the endpoint around a question (:meth:`RemoteKnowledgeGraph._small`).
+
+    It holds only the part of the ontology its triples use; its projection
+    takes the whole ontology's vocabulary (``vocab``) instead of reading it.
+    """
+
+    vocab: dict | None = None
+
+    @cached_property
+    def adjacency(self):
+        from kg.adjacency import Adjacency
+        from kg.network import projection_parts
+
+        return Adjacency.from_parts(*projection_parts(self.graph, self.names, self.vocab), names=self.names)
+
+    @cached_property
+    def network(self):
+        return self.adjacency.to_networkx()
 
 
 def _with_prefixes(text: str) -> str:

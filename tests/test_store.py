@@ -149,6 +149,32 @@ def test_projection_and_entities_from_the_store_match_rdflib(built, tmp_path, mo
 
 
 
+def test_the_lean_index_reads_the_store_as_rdflib_does(built):
+    """The index the projection is built from holds the store's triples but the derived shortcuts, and follows
+    every rule's property paths from every relation node as rdflib does (same objects, same order)."""
+    from rdflib import RDF
+
+    from kg.oxigraph_graph import from_store
+    from kg.rules import shortcut_rules
+
+    _, store, _ = built
+    rules = shortcut_rules()
+    shortcuts = {rule.shortcut for rule in rules}
+    index = from_store(open_store(store).store, skip=shortcuts)
+    graph = open_store(store).rdflib_graph()
+    kept = {t for t in graph if t[1] not in shortcuts}
+    assert len(kept) < len(graph) and set(index) == kept and len(index) == len(kept)
+    followed = 0
+    for rule in rules:
+        for node in graph.subjects(RDF.type, rule.relation_class):
+            for path in (rule.subject_path, rule.object_path):
+                found = list(index.objects(node, path))
+                assert found == [o for _, _, o in index.triples((node, path, None))]  # rdflib's evaluation
+                assert sorted(found) == sorted(graph.objects(node, path))
+                followed += bool(found)
+    assert followed > 100
+
+
 def test_an_entity_graph_describes_as_with_the_whole_ontology(tmp_path):
     """The store's entity graph holds only the ontology's triples about the terms it uses: nothing describe reads is lost."""
     from kg.bundled import DATA_DIR
