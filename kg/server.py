@@ -554,12 +554,18 @@ def looks_heavy(text: str) -> bool:
     False
     >>> looks_heavy("SELECT ?x WHERE { FILTER(?x IN (" + ",".join(map(str, range(600))) + ")) }")
     True
+
+    An IRI counts as one token, however long (200 of them are 400 tokens here):
+
+    >>> looks_heavy("SELECT ?p ?o WHERE { VALUES ?s { " + " ".join(
+    ...     f"<https://w3id.org/chipskg/resource/company-{i}>" for i in range(200)) + " } ?s ?p ?o }")
+    False
     """
     import re
 
     global _TOKEN
     if _TOKEN is None:
-        _TOKEN = (re.compile(r"[\w:]+|\S"),
+        _TOKEN = (re.compile(r"<[^<>\s]*>|[\w:]+|\S"),
                   re.compile(r"[{.]\s*\?\w+\s+\?\w+\s+\?\w+\s*(?=[.}])"),  # a triple pattern of variables
                   re.compile(r"\bBIND\s*\(", re.I))
     token, all_variables, bind = _TOKEN
