@@ -5,6 +5,7 @@ Run from the project root::
     python benchmarks/explorer.py                         # bundled data, over --endpoint, then a 1M-triple store
     python benchmarks/explorer.py --store PATH            # an existing store (built by kg load --store)
     python benchmarks/explorer.py --triples 100000        # a smaller synthetic graph
+    python benchmarks/explorer.py --store PATH --only store   # one graph only, printed (no files written)
 
 Starts ``kg serve --workers 1`` as a user would, asks every page once to warm it (the first
 answer loads the projection from the disk cache), then ``--repeat`` times. Reports, per page,
@@ -149,29 +150,18 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", help="an existing store to serve (else a synthetic one is built)")
-    parser.add_argument("--triples", type=int, default=1_000_000, help="size of the synthetic graph")
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--folder", default=os.path.join(tempfile.gettempdir(), "kg-explorer-bench"))
-    args = parser.parse_args()
-    folder = Path(args.folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "KG_CACHE_DIR": str(folder / "cache"), "PYTHONUNBUFFERED": "1"}
-    env.pop("KG_STORE", None)
-    env.pop("KG_DATA", None)
-    runs = {}
-
-    print("bundled data", flush=True)
+def measure_bundled(env: dict, repeat: int) -> dict:
+    """The bundled data, from files."""
     proc, base = serve([], env)
     try:
-        runs["bundled"] = {"graph": "the bundled data (files)", "pages": measure(base, BUNDLED, args.repeat)}
+        return {"graph": "the bundled data (files)", "pages": measure(base, BUNDLED, repeat)}
     finally:
         proc.terminate()
         proc.wait(30)
 
-    print("bundled data over --endpoint", flush=True)
+
+def measure_endpoint(env: dict, folder: Path, repeat: int) -> dict:
+    """The bundled data over ``--endpoint``: a second ``kg serve --store`` on loopback as the SPARQL endpoint."""
     bundled_store = folder / "bundled-store"
     subprocess.run([sys.executable, "-m", "kg", "load", "--store", str(bundled_store), "--force"], cwd=ROOT, env=env,
                    check=True, stdout=subprocess.DEVNULL)
@@ -179,9 +169,9 @@ def main() -> None:
     try:
         proc, base = serve(["--endpoint", remote_base + "/sparql"], env)
         try:
-            runs["endpoint"] = {"graph": "the bundled data over `--endpoint` (a `kg serve --store` on loopback, "
-                                         "2 workers, as the SPARQL endpoint)",
-                                "pages": measure(base, OVER_ENDPOINT, args.repeat)}
+            return {"graph": "the bundled data over `--endpoint` (a `kg serve --store` on loopback, "
+                             "2 workers, as the SPARQL endpoint)",
+                    "pages": measure(base, OVER_ENDPOINT, repeat)}
         finally:
             proc.terminate()
             proc.wait(30)
@@ -189,7 +179,9 @@ def main() -> None:
         remote.terminate()
         remote.wait(30)
 
-    store = Path(args.store) if args.store else synthetic_store(args.triples, folder, env)
+
+def measure_store(store: Path, env: dict, repeat: int) -> dict:
+    """A large store (the synthetic graph, seed 7)."""
     sys.path.insert(0, str(ROOT))
     from kg.store import store_info
 
@@ -199,11 +191,45 @@ def main() -> None:
     try:
         pages = synthetic_pages(hub="fund-0", company="company-1", person="person-0", far="company-4000")
         pages += [("entity page in Chinese (a company)", "/entity/company-1?lang=zh")]
-        runs["store"] = {"graph": f"--store, synthetic graph of {info['triples']:,} triples (seed 7)",
-                         "pages": measure(base, pages, args.repeat)}
+        return {"graph": f"--store, synthetic graph of {info['triples']:,} triples (seed 7)",
+                "pages": measure(base, pages, repeat)}
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+#: The graphs measured, in order (``--only`` picks among them).
+RUNS = ("bundled", "endpoint", "store")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", help="an existing store to serve (else a synthetic one is built)")
+    parser.add_argument("--triples", type=int, default=1_000_000, help="size of the synthetic graph")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--folder", default=os.path.join(tempfile.gettempdir(), "kg-explorer-bench"))
+    parser.add_argument("--only", choices=RUNS, action="append",
+                        help="measure only this graph (repeatable); the figures are printed, RESULTS.md is not written")
+    args = parser.parse_args()
+    wanted = args.only or list(RUNS)
+    folder = Path(args.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "KG_CACHE_DIR": str(folder / "cache"), "PYTHONUNBUFFERED": "1"}
+    env.pop("KG_STORE", None)
+    env.pop("KG_DATA", None)
+    runs = {}
+
+    if "bundled" in wanted:
+        print("bundled data", flush=True)
+        runs["bundled"] = measure_bundled(env, args.repeat)
+    if "endpoint" in wanted:
+        print("bundled data over --endpoint", flush=True)
+        runs["endpoint"] = measure_endpoint(env, folder, args.repeat)
+    if "store" in wanted:
+        runs["store"] = measure_store(Path(args.store) if args.store else synthetic_store(args.triples, folder, env),
+                                      env, args.repeat)
+    if args.only:
+        return
 
     load = os.getloadavg()
     stamp = time.strftime("%Y-%m-%d %H:%M")

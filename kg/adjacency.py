@@ -118,10 +118,11 @@ def _tuples(attrs: dict) -> dict:
 
 
 class _Lines:
-    """Line ``i`` of a JSON-lines file (or list), parsed on demand."""
+    """Line ``i`` of a JSON-lines file (or list), parsed on demand; with ``keep``, each line parsed once."""
 
-    def __init__(self, path=None, offsets=None, items=None):
+    def __init__(self, path=None, offsets=None, items=None, keep: bool = False):
         self._items = items
+        self._kept: dict | None = {} if keep else None
         self.damaged = lambda what: DataError(f"damaged line ({what})")
         if path is not None:
             with open(path, "rb") as handle:
@@ -140,10 +141,15 @@ class _Lines:
     def __getitem__(self, i: int):
         if self._items is not None:
             return self._items[i]
+        if self._kept is not None and i in self._kept:
+            return self._kept[i]
         try:
-            return json.loads(self._line(i))
+            item = json.loads(self._line(i))
         except ValueError:
             raise self.damaged(f"line {i}") from None
+        if self._kept is not None:
+            self._kept[i] = item
+        return item
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -313,7 +319,8 @@ class Adjacency:
         try:
             arrays = {name: read_npy(folder / f"{name}.npy") for name in _ARRAYS}
             meta = json.loads((folder / "adjacency.json").read_text(encoding="utf-8"))
-            iris = _Lines(folder / "iris.jsonl", arrays["iri_offsets"])
+            # IRIs are read again and again (a binary search reads 16 to find one): each is parsed once
+            iris = _Lines(folder / "iris.jsonl", arrays["iri_offsets"], keep=True)
             nodes = _Lines(folder / "nodes.jsonl", arrays["node_offsets"])
             edges = _Lines(folder / "edges.jsonl", arrays["edge_offsets"])
         except (OSError, ValueError) as e:

@@ -521,15 +521,24 @@ def common_ties(kg, first: str, second: str, *, only=None, lang: str = "en") -> 
     return {"a": _entity(kg, a, lang), "b": _entity(kg, b, lang), "groups": result}
 
 
-def neighbors(kg, name: str, *, depth: int = 1, only=None, lang: str = "en") -> dict:
+def neighbors(kg, name: str, *, depth: int = 1, only=None, lang: str = "en", limit: int | None = None) -> dict:
     """The neighbourhood of an entity up to ``depth`` hops, grouped by relation.
+
+    Parameters
+    ----------
+    limit : int, optional
+        Spell out only the nearest ``limit`` entities reached (by distance,
+        then name) and the entity's relations with those of them; ``more``
+        counts the others. A large investor has thousands: a drawing shows
+        a few dozen.
 
     Returns
     -------
     dict
         ``{"entity", "depth", "groups": [{"kind", "label", "edges": [...]}], "reached": [...]}``;
         ``groups`` are the relations of the entity itself, ``reached`` every
-        entity within ``depth`` hops with its distance and the hop that reached it.
+        entity within ``depth`` hops with its distance and the hop that reached it;
+        with ``limit``, also ``more``.
 
     Examples
     --------
@@ -537,28 +546,43 @@ def neighbors(kg, name: str, *, depth: int = 1, only=None, lang: str = "en") -> 
     >>> hood = neighbors(load(), "Icera")
     >>> sorted(g["kind"] for g in hood["groups"])
     ['acquired', 'founded']
+    >>> first = neighbors(load(), "Nvidia", limit=2)
+    >>> len(first["reached"]), first["more"] == len(neighbors(load(), "Nvidia")["reached"]) - 2
+    (2, True)
     """
     if depth < 1:
         raise BadInput("depth must be at least 1")
+    if limit is not None and limit < 0:
+        raise BadInput("limit must not be negative")
     e = kg.resolve(name)
     flt = tie_filter(kg, only=only, keep=(e.id,))
     ties = _Ties(kg, flt)
     s = ties.adj.index_of(e.id)
-    groups: dict[tuple, list] = defaultdict(list)
-    for n in sorted(ties[s], key=ties.label):
-        for edge in ties.hop_edges(s, n, lang):
-            groups[(edge["kind"], edge["label"])].append(edge)
     paths = ties.reach(s, depth)
-    reached = []
-    for n, path in sorted(paths.items(), key=lambda kv: (len(kv[1]), ties.label(kv[0]))):
-        if n == s:
-            continue
-        reached.append({**ties.node(n, lang), "distance": len(path) - 1,
-                        "via": ties.hop_edges(path[-2], path[-1], lang)[0]["sentence"]})
-    return {
+    order = sorted(paths, key=lambda n: (len(paths[n]), ties.label(n)))[1:]  # by distance, then name; s first
+    shown = order if limit is None else order[:limit]
+    hops: dict[tuple, list] = {}  # each hop told once: in the groups and as the way a neighbour is reached
+
+    def hop(u: int, v: int) -> list[dict]:
+        if (u, v) not in hops:
+            hops[u, v] = ties.hop_edges(u, v, lang)
+        return hops[u, v]
+
+    groups: dict[tuple, list] = defaultdict(list)
+    direct = set(shown) if limit is not None else None
+    for n in sorted(ties[s], key=ties.label):
+        if direct is None or n in direct or n == s:
+            for edge in hop(s, n):
+                groups[(edge["kind"], edge["label"])].append(edge)
+    reached = [{**ties.node(n, lang), "distance": len(paths[n]) - 1, "via": hop(*paths[n][-2:])[0]["sentence"]}
+               for n in shown]
+    answer = {
         "entity": _entity(kg, e, lang),
         "depth": depth,
         "groups": [{"kind": k, "label": kind_label(ties.adj, k, l, lang), "edges": edges}
                    for (k, l), edges in sorted(groups.items())],
         "reached": reached,
     }
+    if limit is not None:
+        answer["more"] = len(order) - len(shown)
+    return answer

@@ -751,7 +751,7 @@ class RemoteKnowledgeGraph:
                         return paths, False
         return paths, False
 
-    def neighbors(self, name: str, *, depth: int = 1, only=None, lang: str = "en") -> dict:
+    def neighbors(self, name: str, *, depth: int = 1, only=None, lang: str = "en", limit: int | None = None) -> dict:
         """The neighbourhood of ``name``, as :func:`kg.paths.neighbors` returns it; one query per hop, two to explain."""
         from kg.paths import neighbors, tie_filter
 
@@ -771,7 +771,7 @@ class RemoteKnowledgeGraph:
             reached = {m for around in self._expand(frontier, predicates).values() for m in around}
             frontier = sorted(reached - seen)
             seen |= reached
-        return neighbors(self._small(self._subgraph(seen)), s, depth=depth, only=only, lang=lang)
+        return neighbors(self._small(self._subgraph(seen)), s, depth=depth, only=only, lang=lang, limit=limit)
 
     def common_ties(self, first: str, second: str, *, only=None, lang: str = "en") -> dict:
         """What two entities share, as :func:`kg.paths.common_ties` returns it; three queries after resolving."""

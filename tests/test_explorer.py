@@ -280,18 +280,27 @@ def test_an_entity_with_very_many_ties_is_shown_from_its_ties(tmp_path, monkeypa
     from kg.explorer import api
     from kg.loader import load
 
+    def facts(page):
+        return [f for _, shown, hidden in page["groups"] for f in shown]
+
     kg = load([DATA_DIR, write_ttl(tmp_path, EVIL)])
     full = api.entity_page(kg, "res:evil")
-    assert "ties" not in full["entity"] and full["entity"]["facts"][0]["kind"] == "attribute"
+    assert "ties" not in full["entity"] and full["groups"][0][0] == "attributes"
     monkeypatch.setattr(api, "MAX_DESCRIBED", 1)
     page = api.entity_page(kg, "res:evil")
     hood = api.neighbors(kg, "res:evil")
     assert page["entity"]["ties"] == len(hood["reached"]) == 2  # Graphcore and the victim
-    relations = {f["iri"] for f in full["entity"]["facts"] if f["kind"] == "relation"}
-    assert {f["iri"] for f in page["entity"]["facts"]} == relations  # each relation once
-    assert {f["text"] for f in page["entity"]["facts"]} == {e["sentence"] for g in hood["groups"] for e in g["edges"]}
+    relations = {f["iri"] for f in facts(full) if f["kind"] == "relation"}
+    assert {f["iri"] for f in facts(page)} == relations  # each relation once
+    assert {f["text"] for f in facts(page)} == {e["sentence"] for g in hood["groups"] for e in g["edges"]}
     assert page["graph"] == full["graph"] and page["node"] == full["node"]
-    assert api.entity(kg, "res:evil") == full["entity"]  # /api/entity keeps everything
+    described = api.entity(kg, "res:evil")  # /api/entity keeps everything
+    assert [[g, f, 0] for g, f in api.group_facts(described.pop("facts"))] == full["groups"]
+    assert described == full["entity"]
+    capped = api.entity_page(kg, "res:evil", shown=40)  # the page: 40 facts a group, the rest counted
+    assert [(g, len(shown), hidden) for g, shown, hidden in capped["groups"]] == [
+        (g, min(len(shown), 40), max(len(shown) - 40, 0)) for g, shown, _ in page["groups"]]
+    assert capped["sources"] == page["sources"]
 
 
 def test_labels_for_iris(bundled):
@@ -406,7 +415,7 @@ def test_entity_and_path_pages_over_an_endpoint_are_those_on_files(remote):
         assert answers[json.dumps(job)] == json.loads(call(here, job)[2]), job
     owned = answers[json.dumps(pages[2])]["graph"]["edges"]
     assert {(e["from"], e["kind"], e["to"]) for e in owned} >= {(RES + "graphcore", "subsidiaryOf", RES + "softbank")}
-    told = [f["text"] for f in answers[json.dumps(pages[5])]["entity"]["facts"]]
+    told = [f["text"] for _, shown, _ in answers[json.dumps(pages[5])]["groups"] for f in shown]
     assert any("交易：软银收购了Graphcore" in text for text in told), told
     drawn = {n["iri"] for n in answers[json.dumps(pages[0])]["graph"]["nodes"]}
     assert RES + "far-fund" in drawn  # the endpoint's own investor: its data, not the bundled files

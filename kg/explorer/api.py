@@ -40,7 +40,7 @@ from kg.errors import BadInput, KGError, NotFound, QueryTimeout
 
 __all__ = ["call", "slug_of", "name_of_slug", "resolve_slug", "search", "entity", "entity_page", "neighbors", "graph_of",
            "path", "path_page", "questions", "question", "sources_of", "vocabulary", "labels", "from_ties",
-           "MAX_NEIGHBOURS", "MAX_DESCRIBED"]
+           "group_facts", "readable_facts", "MAX_NEIGHBOURS", "MAX_DESCRIBED", "FACTS_SHOWN"]
 
 #: Most neighbours drawn around one entity; the rest are listed as a count ("and 212 more").
 MAX_NEIGHBOURS = 60
@@ -204,13 +204,14 @@ def graph_of(kg, name: str, only=None, limit: int = MAX_NEIGHBOURS, lang: str = 
     """An entity and its neighbours to draw: ``{"center", "nodes", "edges", "more"}``.
 
     At most ``limit`` neighbours (the rest counted in ``more``); one edge per
-    relation between the entity and a neighbour, with its sentence.
+    relation between the entity and a neighbour, with its sentence. Only the
+    relations drawn are spelled out (:func:`kg.paths.neighbors` with ``limit``).
     """
-    return _drawing(kg, neighbors(kg, name, only=only, lang=lang), limit)
+    return _drawing(kg, kg.neighbors(name, only=_split(only), lang=lang, limit=limit), limit)
 
 
 def _drawing(kg, hood: dict, limit: int = MAX_NEIGHBOURS) -> dict:
-    """:func:`graph_of` from the answer of :func:`neighbors`."""
+    """:func:`graph_of` from the answer of :func:`neighbors` (whole, or limited with its ``more``)."""
     reached = hood["reached"][:limit]
     center, *around = _nodes(kg, [hood["entity"], *reached])
     shown = {center["iri"]} | {r["iri"] for r in reached}
@@ -220,11 +221,17 @@ def _drawing(kg, hood: dict, limit: int = MAX_NEIGHBOURS) -> dict:
         if e["source"] in shown and e["target"] in shown
     ]
     return {"center": center["iri"], "nodes": [center, *around], "edges": edges,
-            "more": len(hood["reached"]) - len(reached)}
+            "more": len(hood["reached"]) - len(reached) + hood.get("more", 0)}
 
 
-def entity_page(kg, name: str, lang: str = "en") -> dict:
-    """What ``/entity/{slug}`` shows: the entity (in ``lang``), its drawn neighbourhood, its sources' details.
+def entity_page(kg, name: str, lang: str = "en", shown: int | None = None) -> dict:
+    """What ``/entity/{slug}`` shows: the entity (in ``lang``), its facts in groups, its drawn neighbourhood, its sources.
+
+    ``groups`` are ``[group, facts, hidden]`` (:func:`group_facts`): with
+    ``shown``, at most that many facts a group, ``hidden`` counting the rest
+    (the page links to them); without, all. The ``entity`` is the answer of
+    :func:`entity` but its ``facts``, which are in the groups; the sources are
+    those of every fact, shown or not.
 
     An entity tied to more than :data:`MAX_DESCRIBED` others (a large investor)
     is shown from its ties (:func:`from_ties`): spelling out thousands of
@@ -235,7 +242,11 @@ def entity_page(kg, name: str, lang: str = "en") -> dict:
     many = len(hood["reached"]) > MAX_DESCRIBED
     about = from_ties(hood) if many else entity(here, hood["entity"]["iri"], lang=lang)
     drawn = _drawing(here, hood)
-    return {"entity": about, "node": drawn["nodes"][0], "graph": drawn, "sources": sources_of(kg, _cited(about))}
+    sources = sources_of(kg, _cited(about))
+    facts = about.pop("facts")
+    groups = [[group, found[:shown], max(len(found) - shown, 0)] if shown is not None else [group, found, 0]
+              for group, found in group_facts(facts, lang)]
+    return {"entity": about, "groups": groups, "node": drawn["nodes"][0], "graph": drawn, "sources": sources}
 
 
 def from_ties(hood: dict) -> dict:
@@ -256,6 +267,68 @@ def from_ties(hood: dict) -> dict:
     return {"iri": about["iri"], "label": about["label"], "class": about["class"], "labels": {},
             "types": [about["class"]], "quotes": [], "sources": [], "facts": list(facts.values()), "funding": None,
             "standing": None, "disputes": [], "time": None, "ties": len(hood["reached"])}
+
+
+# Which group of the entity page a fact goes in: by relation class, or by the kind of a plain link.
+_GROUP_OF = {
+    "FundingRound": "funding", "Investment": "funding", "Valuation": "funding", "FundingTotal": "funding",
+    "investedIn": "funding", "fundedBy": "funding",
+    "Founding": "people", "Position": "people", "PersonalTie": "people",
+    "founded": "people", "workedAt": "people", "knows": "people",
+    "developer": "products", "foundry": "products", "architecture": "products", "processNode": "products",
+    "basedOn": "products", "successorOf": "products", "product": "products",
+    "Deployment": "customers", "Partnership": "customers", "customerOf": "customers", "partnerOf": "customers",
+    "Acquisition": "ownership", "Shareholding": "ownership", "acquired": "ownership",
+    "holdsEquityIn": "ownership", "subOrganizationOf": "ownership",
+}
+GROUPS = ("attributes", "funding", "people", "products", "customers", "ownership", "other", "corrections")
+#: Facts shown per group of the entity page before "show all" (a hub investor has thousands).
+FACTS_SHOWN = 40
+
+
+def readable_facts(facts: list[dict], lang: str) -> list[dict]:
+    """Facts for a reader of ``lang``: an attribute stated in several languages is shown in that one only.
+
+    Examples
+    --------
+    >>> facts = [{"kind": "attribute", "predicate": "p", "lang": "en", "text": "a"},
+    ...          {"kind": "attribute", "predicate": "p", "lang": "zh", "text": "甲"}]
+    >>> [f["text"] for f in readable_facts(facts, "zh")], [f["text"] for f in readable_facts(facts, "en")]
+    (['甲'], ['a'])
+    """
+    stated = {f["predicate"] for f in facts if f["kind"] == "attribute" and f.get("lang") == lang}
+    fallback = "en"
+    english = {f["predicate"] for f in facts if f["kind"] == "attribute" and f.get("lang") == fallback}
+    out = []
+    for f in facts:
+        if f["kind"] == "attribute" and f.get("lang") not in (None, lang):
+            if f["predicate"] in stated or (f.get("lang") != fallback and f["predicate"] in english):
+                continue
+        out.append(f)
+    return out
+
+
+def group_facts(facts: list[dict], lang: str = "en") -> list[tuple[str, list[dict]]]:
+    """The facts of ``describe`` in the entity page's groups, in order; empty groups left out.
+
+    Examples
+    --------
+    >>> group_facts([{"kind": "relation", "class": "Founding", "text": "A founded B"},
+    ...              {"kind": "correction", "text": "Correction: ..."}])
+    [('people', [{'kind': 'relation', 'class': 'Founding', 'text': 'A founded B'}]), ('corrections', [{'kind': 'correction', 'text': 'Correction: ...'}])]
+    """
+    groups: dict[str, list] = {g: [] for g in GROUPS}
+    for fact in readable_facts(facts, lang):
+        if fact["kind"] == "attribute":
+            group = "attributes"
+        elif fact["kind"] == "correction":
+            group = "corrections"
+        elif fact["kind"] == "relation":
+            group = _GROUP_OF.get(fact.get("class") or "", "other")
+        else:
+            group = _GROUP_OF.get(str(fact.get("predicate", "")).rsplit("#", 1)[-1], "other")
+        groups[group].append(fact)
+    return [(g, items) for g, items in groups.items() if items]
 
 
 def path_page(kg, source: str, target: str, **options) -> dict:

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
+from kg.explorer.api import FACTS_SHOWN, group_facts, readable_facts
 from kg.explorer.i18n import LANGS, text_for
 
 __all__ = ["routes", "CSP", "group_facts", "readable_facts"]
@@ -21,68 +22,6 @@ _HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
 
 #: Query parameters handed on to the library as they are: the time of the graph (:mod:`kg.timeview`).
 PASS_THROUGH = ("as_of", "known_by", "dated_only")
-
-# Which group of the entity page a fact goes in: by relation class, or by the kind of a plain link.
-_GROUP_OF = {
-    "FundingRound": "funding", "Investment": "funding", "Valuation": "funding", "FundingTotal": "funding",
-    "investedIn": "funding", "fundedBy": "funding",
-    "Founding": "people", "Position": "people", "PersonalTie": "people",
-    "founded": "people", "workedAt": "people", "knows": "people",
-    "developer": "products", "foundry": "products", "architecture": "products", "processNode": "products",
-    "basedOn": "products", "successorOf": "products", "product": "products",
-    "Deployment": "customers", "Partnership": "customers", "customerOf": "customers", "partnerOf": "customers",
-    "Acquisition": "ownership", "Shareholding": "ownership", "acquired": "ownership",
-    "holdsEquityIn": "ownership", "subOrganizationOf": "ownership",
-}
-GROUPS = ("attributes", "funding", "people", "products", "customers", "ownership", "other", "corrections")
-#: Facts shown per group before "show all" (a hub investor has thousands; the JSON has them all).
-FACTS_SHOWN = 40
-
-
-def readable_facts(facts: list[dict], lang: str) -> list[dict]:
-    """Facts for a reader of ``lang``: an attribute stated in several languages is shown in that one only.
-
-    Examples
-    --------
-    >>> facts = [{"kind": "attribute", "predicate": "p", "lang": "en", "text": "a"},
-    ...          {"kind": "attribute", "predicate": "p", "lang": "zh", "text": "甲"}]
-    >>> [f["text"] for f in readable_facts(facts, "zh")], [f["text"] for f in readable_facts(facts, "en")]
-    (['甲'], ['a'])
-    """
-    stated = {f["predicate"] for f in facts if f["kind"] == "attribute" and f.get("lang") == lang}
-    fallback = "en"
-    english = {f["predicate"] for f in facts if f["kind"] == "attribute" and f.get("lang") == fallback}
-    out = []
-    for f in facts:
-        if f["kind"] == "attribute" and f.get("lang") not in (None, lang):
-            if f["predicate"] in stated or (f.get("lang") != fallback and f["predicate"] in english):
-                continue
-        out.append(f)
-    return out
-
-
-def group_facts(facts: list[dict], lang: str = "en") -> list[tuple[str, list[dict]]]:
-    """The facts of ``describe`` in the entity page's groups, in order; empty groups left out.
-
-    Examples
-    --------
-    >>> group_facts([{"kind": "relation", "class": "Founding", "text": "A founded B"},
-    ...              {"kind": "correction", "text": "Correction: ..."}])
-    [('people', [{'kind': 'relation', 'class': 'Founding', 'text': 'A founded B'}]), ('corrections', [{'kind': 'correction', 'text': 'Correction: ...'}])]
-    """
-    groups: dict[str, list] = {g: [] for g in GROUPS}
-    for fact in readable_facts(facts, lang):
-        if fact["kind"] == "attribute":
-            group = "attributes"
-        elif fact["kind"] == "correction":
-            group = "corrections"
-        elif fact["kind"] == "relation":
-            group = _GROUP_OF.get(fact.get("class") or "", "other")
-        else:
-            group = _GROUP_OF.get(str(fact.get("predicate", "")).rsplit("#", 1)[-1], "other")
-        groups[group].append(fact)
-    return [(g, items) for g, items in groups.items() if items]
-
 
 @lru_cache(maxsize=1)
 def _environment():
@@ -239,18 +178,16 @@ def routes(pool) -> list:
     @page
     async def entity_page(request, started):
         slug = request.path_params["slug"]
-        answer = await ask(request, "entity_page", slug=slug, **passed(request))
+        shown = None if request.query_params.get("all") == "1" else FACTS_SHOWN
+        answer = await ask(request, "entity_page", slug=slug, shown=shown, **passed(request))
         vocab = await vocabulary(request)
         if answer["node"]["slug"] != slug:  # /entity/英伟达 → /entity/nvidia
             return finish(RedirectResponse(url(request, f"/entity/{answer['node']['slug']}", **passed(request)),
                                            status_code=303), started)
         from kg.explorer.api import slug_of
 
-        show_all = request.query_params.get("all") == "1"
-        groups = [(g, facts if show_all else facts[:FACTS_SHOWN], 0 if show_all else max(len(facts) - FACTS_SHOWN, 0))
-                  for g, facts in group_facts(answer["entity"]["facts"], lang_of(request))]
         return render(request, "entity.html", started=started, about=answer["entity"], node=answer["node"],
-                      groups=groups, graph=_drawn(answer["graph"], vocab),
+                      groups=answer["groups"], graph=_drawn(answer["graph"], vocab),
                       sources=_numbered(answer["sources"]), slug_of=slug_of, classes=vocab["classes"],
                       time=passed(request))
 
