@@ -216,7 +216,7 @@ def from_store(store, skip=()) -> TripleIndex:
                 if o is None:
                     o = iris[t.value] = URIRef(t.value)
             elif kind is literal:
-                k = (t.value, t.language or t.datatype.value)
+                k = str(t)  # its N-Triples form: value, language and datatype in one string
                 o = literals.get(k)
                 if o is None:
                     o = literals[k] = to_rdflib(t)
