@@ -688,9 +688,11 @@ def neighbourhood_queries(iri: str, described, linking=()) -> list[str]:
     queries = [
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ VALUES ?s {{ {values} }} ?s ?p ?o }} "
         f"UNION {{ ?s ?p {node} BIND({node} AS ?o) }} }}",
+        # the nodes first (a subquery), then each one's types and labels looked up: a FILTER on ?p read every
+        # triple of each node (a large investor has thousands). kg.remote joins these WHEREs under ?s ?p ?o.
         f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
-  {{ VALUES ?x {{ {values} }} ?x ?q ?s }} UNION {{ ?s ?q {node} }}
-  ?s ?p ?o . FILTER(?p = rdf:type || ?p = rdfs:label) }}""",
+  {{ SELECT DISTINCT ?s WHERE {{ {{ VALUES ?x {{ {values} }} ?x ?q ?s }} UNION {{ ?s ?q {node} }} }} }}
+  {{ ?s rdf:type ?o BIND(rdf:type AS ?p) }} UNION {{ ?s rdfs:label ?o BIND(rdfs:label AS ?p) }} }}""",
     ]
     if linking:
         queries.append(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {' '.join(f'<{d}>' for d in linking)} }} "
