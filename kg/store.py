@@ -523,12 +523,17 @@ class KGStore:
         return [{n: to_rdflib(row[n], iris) for n in names if row[n] is not None} for row in results]
 
     def construct(self, text: str, *, checked: bool = True, into=None):
-        """Run a checked CONSTRUCT; return an rdflib Graph (``into``, with the triples added, when given)."""
+        """Run a checked CONSTRUCT; return an rdflib Graph (``into``, with the triples added, when given).
+
+        A new graph is kept in rdflib's ``SimpleMemory`` store: a small graph
+        has no named graphs, and that store adds a triple about 3x faster.
+        """
         from rdflib import Graph
 
-        graph, iris = Graph() if into is None else into, {}
+        graph, iris = Graph(store="SimpleMemory") if into is None else into, {}
+        add = graph.add
         for t in self.query(text, checked=checked):
-            graph.add((to_rdflib(t.subject, iris), to_rdflib(t.predicate, iris), to_rdflib(t.object, iris)))
+            add((to_rdflib(t.subject, iris), to_rdflib(t.predicate, iris), to_rdflib(t.object, iris)))
         return graph
 
     def rdflib_graph(self):
