@@ -11,6 +11,7 @@ from rdflib.namespace import PROV
 
 from kg.facts import _TRUE, money_of, relation_classes, relation_sentence
 from kg.names import NameIndex, entity_classes, label_of, subclasses
+from kg.parallel import Forked
 from kg.rules import shortcut_rules
 from kg.vocab import CHIPS
 
@@ -21,6 +22,9 @@ __all__ = ["project", "projection_parts", "vocabulary", "edge_predicates", "undi
 _NAME_PROPS = {RDFS.label, CHIPS.quote}
 #: rdflib's namespaces build a new URIRef on every attribute access: the hot ones, once.
 _TYPE, _DERIVED_FROM = RDF.type, PROV.wasDerivedFrom
+#: The share of the relation nodes a forked child projects (:class:`kg.parallel.Forked`) while this process
+#: projects the rest, the entities and the plain properties; and the fewest relation nodes worth a fork.
+_CHILD_SHARE, _FORK_MINIMUM = 0.55, 20_000
 
 
 def kind_of(predicate) -> str:
@@ -86,6 +90,7 @@ class _RuleFacts:
 
     def __init__(self, graph, rule):
         self.rule = rule
+        self.symmetric = rule.subject_path == rule.object_path
         self.common = {"predicate": str(rule.shortcut), "kind": kind_of(rule.shortcut),
                        "label": label_of(graph, rule.shortcut)}
         self.relation_class = kind_of(rule.relation_class)
@@ -144,6 +149,34 @@ def _relation_edge(graph, rule: _RuleFacts, node, classes) -> dict:
     attrs["_details"] = details
     attrs["_role"] = " and ".join(r for r in roles if r != "employee")
     return attrs
+
+
+def _relation_edges(graph, work, entities, classes, labels) -> list:
+    """The edges ``(source, target, key, attributes)`` of the relation nodes in ``work`` (``(_RuleFacts, node)``)."""
+    edges, local_names = [], {}
+    for facts, node in work:
+        rule = facts.rule
+        attrs = _relation_edge(graph, facts, node, classes)
+        subjects = sorted((s for s in graph.objects(node, rule.subject_path) if s in entities), key=str)
+        objects = sorted((o for o in graph.objects(node, rule.object_path) if o in entities), key=str)
+        for s in subjects:
+            for o in objects:
+                if s == o or (facts.symmetric and str(s) > str(o)):
+                    continue
+                for x in (s, o):
+                    if x not in local_names:
+                        local_names[x] = kind_of(x)
+                s_iri, o_iri = str(s), str(o)
+                edges.append((s_iri, o_iri, f"{node}#{local_names[s]}-{local_names[o]}",
+                              _edge_data(attrs, labels, s_iri, o_iri)))
+    return edges
+
+
+def _edge_data(attrs: dict, labels: dict, s, o) -> dict:
+    """An edge's attributes: ``attrs`` without its private keys, plus the sentence between the labels of ``s`` and ``o``."""
+    data = {k: v for k, v in attrs.items() if not k.startswith("_")}
+    data["sentence"] = _short_sentence(labels[s], attrs["label"], labels[o], attrs["_details"], attrs["_role"])
+    return data
 
 
 class _Sharer:
@@ -230,47 +263,38 @@ def projection_parts(graph: Graph, names: NameIndex | None = None,
     classes = relation_classes(graph)
     from kg.timeview import source_dates
 
-    share = _Sharer()
     entities = names.entities  # IRIs (URIRef) only: sorted by their text
-    nodes = [(share(str(iri)), share.attributes(_node_attributes(graph, iri, entities[iri])))
-             for iri in sorted(entities, key=str)]
-    labels = {iri: attrs["label"] for iri, attrs in nodes}
-    local_names: dict = {}
-
-    edges = []
-    for rule in shortcut_rules():
-        symmetric = (rule.subject_path == rule.object_path)
-        facts = _RuleFacts(graph, rule)
-        for node in sorted(graph.subjects(_TYPE, rule.relation_class), key=_node_order):
-            attrs = _relation_edge(graph, facts, node, classes)
-            subjects = sorted((s for s in graph.objects(node, rule.subject_path) if s in entities), key=str)
-            objects = sorted((o for o in graph.objects(node, rule.object_path) if o in entities), key=str)
-            for s in subjects:
-                for o in objects:
-                    if s == o or (symmetric and str(s) > str(o)):
-                        continue
-                    for x in (s, o):
-                        if x not in local_names:
-                            local_names[x] = kind_of(x)
-                    edges.append((str(s), str(o), f"{node}#{local_names[s]}-{local_names[o]}", attrs))
-    for prop in sorted(edge_predicates(graph)):
-        label = label_of(graph, prop)
-        for s, o in sorted(graph.subject_objects(prop)):
-            if s in names.entities and o in names.entities and s != o:
-                attrs = {
-                    "predicate": str(prop), "kind": kind_of(prop), "label": label,
-                    "sources": sorted(str(x) for x in graph.objects(s, _DERIVED_FROM)),
-                    "quotes": [], "_details": [], "_role": "",
-                }
-                edges.append((str(s), str(o), f"{s}|{kind_of(prop)}|{o}", attrs))
-
+    labels = {str(iri): entity.label for iri, entity in entities.items()}  # as the nodes' "label"
+    work = [(facts, node) for facts in (_RuleFacts(graph, rule) for rule in shortcut_rules())
+            for node in sorted(graph.subjects(_TYPE, facts.rule.relation_class), key=_node_order)]
+    # every relation class costs differently: the child's share is spread evenly over them
+    turns = [int((i + 1) * _CHILD_SHARE) > int(i * _CHILD_SHARE) for i in range(len(work))]
+    theirs = [w for w, turn in zip(work, turns) if turn]
+    with Forked(lambda: _relation_edges(graph, theirs, entities, classes, labels),
+                fork=len(work) >= _FORK_MINIMUM) as child:
+        share = _Sharer()
+        nodes = [(share(str(iri)), share.attributes(_node_attributes(graph, iri, entities[iri])))
+                 for iri in sorted(entities, key=str)]
+        edges = _relation_edges(graph, [w for w, turn in zip(work, turns) if not turn], entities, classes, labels)
+        for prop in sorted(edge_predicates(graph)):
+            label = label_of(graph, prop)
+            for s, o in sorted(graph.subject_objects(prop)):
+                if s in entities and o in entities and s != o:
+                    attrs = {
+                        "predicate": str(prop), "kind": kind_of(prop), "label": label,
+                        "sources": sorted(str(x) for x in graph.objects(s, _DERIVED_FROM)),
+                        "quotes": [], "_details": [], "_role": "",
+                    }
+                    edges.append((str(s), str(o), f"{s}|{kind_of(prop)}|{o}", _edge_data(attrs, labels, str(s), str(o))))
+        vocab = vocab if vocab is not None else vocabulary(graph)
+        published = source_dates(graph)
+        edges += child.result()
+    # (source, target, key) is unique (a path reaching an entity twice gives two equal edges): the sort
+    # leaves no trace of the order the child's and this process's edges came in
     edges.sort(key=lambda e: (e[0], e[1], e[2]))
-    for i, (s, o, key, attrs) in enumerate(edges):
-        data = {k: v for k, v in attrs.items() if not k.startswith("_")}
-        data["sentence"] = _short_sentence(labels[s], attrs["label"], labels[o], attrs["_details"], attrs["_role"])
+    for i, (s, o, key, data) in enumerate(edges):
         edges[i] = (share(s), share(o), key, share.attributes(data))
-    vocab = vocab if vocab is not None else vocabulary(graph)
-    return {"vocabulary": vocab, "published": source_dates(graph)}, nodes, edges
+    return {"vocabulary": vocab, "published": published}, nodes, edges
 
 
 def relation_kinds(graph: Graph) -> dict[str, str]:

@@ -215,3 +215,22 @@ def test_cli_load_then_path_same_as_files(built, tmp_path):
     assert both.returncode == 2 and "Traceback" not in both.stderr
     nostore = _kg("--store", str(tmp_path), *question, env=env)
     assert nostore.returncode == 2 and "not a chips-kg store" in nostore.stderr
+
+
+def test_a_projection_shared_with_a_forked_child_is_the_same(built, monkeypatch):
+    """The relation nodes a forked child projects (:class:`kg.parallel.Forked`) give the very same parts."""
+    import threading
+
+    import kg.network
+    from kg.names import NameIndex
+    from kg.network import projection_parts
+
+    _, store, _ = built
+    skg = StoreKnowledgeGraph(store)
+    graph = skg._source
+    names = NameIndex(graph)
+    alone = projection_parts(graph, names)
+    monkeypatch.setattr(kg.network, "_FORK_MINIMUM", 0)
+    assert threading.active_count() == 1  # else nothing forks and this compares nothing
+    shared = projection_parts(graph, names)
+    assert shared == alone and len(alone[2]) > 100
