@@ -57,6 +57,9 @@ BATCH = 400
 MAX_PATHS = 200
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
+#: Ontology predicates written for people, which no question reads: left out of the small graphs.
+_UNREAD = frozenset({"http://www.w3.org/2000/01/rdf-schema#comment", "http://www.w3.org/2000/01/rdf-schema#isDefinedBy",
+                     "http://www.w3.org/2004/02/skos/core#definition", "http://www.w3.org/2004/02/skos/core#closeMatch"})
 
 
 # -----------------------------------------------------------------------------
@@ -186,10 +189,23 @@ class RemoteEndpoint:
             raise _network_error(e, self.url, limit) from None
 
     def select(self, text: str, *, timeout: float | None = None) -> tuple[list[str], list[tuple]]:
-        """Run a SELECT; return ``(variables, rows)``, each row a tuple of rdflib terms (None if unbound)."""
+        """Run a SELECT; return ``(variables, rows)``, each row a tuple of rdflib terms (None if unbound).
+
+        A term repeated in the answer is made once: rdflib checks every new
+        IRI, which was most of the time spent reading an entity's graph.
+        """
         data = self._json(self._send(text, "json", timeout))
         names = data.get("head", {}).get("vars", [])
-        rows = [tuple(_term(b[v]) if v in b else None for v in names)
+        made: dict = {}
+
+        def term(binding: dict):
+            key = (binding.get("value"), binding.get("type"), binding.get("xml:lang"), binding.get("datatype"))
+            found = made.get(key)
+            if found is None:
+                found = made[key] = _term(binding)
+            return found
+
+        rows = [tuple(term(b[v]) if v in b else None for v in names)
                 for b in data.get("results", {}).get("bindings", [])]
         return names, rows
 
@@ -213,14 +229,19 @@ class RemoteEndpoint:
         return _normalise_graph(graph)
 
     def triples(self, text: str):
-        """Run a SELECT of ``?s ?p ?o`` and return the triples as an rdflib Graph."""
+        """Run a SELECT of ``?s ?p ?o`` and return the triples as an rdflib Graph.
+
+        The graph is kept in rdflib's ``SimpleMemory`` store (a small graph
+        has no named graphs; adding and reading a triple cost about a third).
+        """
         from rdflib import Graph
 
-        graph = Graph()
+        graph = Graph(store="SimpleMemory")
+        add = graph.add
         _, rows = self.select(text)
         for s, p, o in rows:
             if s is not None and p is not None and o is not None:
-                graph.add((s, p, o))
+                add((s, p, o))
         return graph
 
     def _json(self, body: bytes) -> dict:
@@ -549,15 +570,30 @@ class RemoteKnowledgeGraph:
         """Every subject of the ontology (where :func:`kg.store.ontology_about` starts)."""
         return frozenset(self.ontology.subjects())
 
+    @cached_property
+    def _ontology_read(self):
+        """The ontology without the text written for people (:data:`_UNREAD`): what questions read of it."""
+        from rdflib import Graph
+
+        read = Graph(store="SimpleMemory")
+        for triple in self.ontology:
+            if str(triple[1]) not in _UNREAD:
+                read.add(triple)
+        return read
+
     def _ontology_about(self, graph) -> set:
-        """:func:`kg.store.ontology_about` the terms ``graph`` uses, each term's part read once per process."""
+        """:func:`kg.store.ontology_about` the terms ``graph`` uses, each term's part read once per process.
+
+        Taken from :attr:`_ontology_read`: the comments and definitions were a
+        quarter of the triples copied into every small graph, and nothing reads them.
+        """
         from kg.store import ontology_about
 
         found = set()
         for term in {n for t in graph for n in t} & self._ontology_terms:
             part = self._about_term.get(term)
             if part is None:
-                part = self._about_term[term] = tuple(ontology_about(self.ontology, {term}))
+                part = self._about_term[term] = tuple(ontology_about(self._ontology_read, {term}))
             found.update(part)
         return found
 
