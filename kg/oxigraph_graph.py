@@ -179,12 +179,17 @@ def _is_term(value) -> bool:
     return isinstance(value, str)  # URIRef, BNode and Literal are str; rdflib paths are not
 
 
-def from_store(store, skip=()) -> TripleIndex:
+def from_store(store, skip=(), *, reopen=None) -> TripleIndex:
     """Read the default graph of a pyoxigraph ``Store`` into a :class:`TripleIndex` (terms interned).
 
     Terms become the rdflib terms a Turtle parse gives (:func:`kg.store.to_rdflib`);
     each distinct IRI and literal is converted once. The predicates in ``skip``
     (the derived shortcuts, which the projection does not read) are left out.
+
+    ``reopen`` (a function opening the same store again) lets a forked child
+    (:class:`kg.parallel.Forked`) read about half of a big store's rows:
+    decoding Oxigraph's terms is half the work, and the child hands back
+    each distinct term once and the rows as numbers.
 
     The objects of a subject's predicate come in the store's order, and so do
     the subjects of an object; the whole of ``rdf:type`` and ``owl:sameAs``
@@ -194,34 +199,48 @@ def from_store(store, skip=()) -> TripleIndex:
     import pyoxigraph as ox
     from rdflib import URIRef
 
-    spo, rows, terms = {}, {}, {}
-    iris: dict = {}
-    literals: dict = {}
+    from kg.parallel import Forked
+
+    counts = {row[0].value: int(row[1].value) for row in
+              store.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")}
+    skip = {str(p) for p in skip}
+    predicates = sorted(key for key in counts if key not in skip)
+    theirs = _child_share(predicates, counts) if reopen is not None else set()
+    rows, iris, literals = {}, {}, {}
     named, literal = ox.NamedNode, ox.Literal
-    count = 0
-    # A store holds each triple once, so no duplicate check; terms are converted once each.
-    for key, found in _rows(store, {str(p) for p in skip}):
-        if key not in terms:
-            terms[key] = URIRef(key)
-            rows[key] = [], []
-        subjects, values = rows[key]
-        for t, o in found:
-            s = iris.get(t.value)
-            if s is None:
-                s = iris[t.value] = URIRef(t.value) if type(t) is named else to_rdflib(t)
-            t = o
-            kind = type(t)
-            if kind is named:
-                o = iris.get(t.value)
-                if o is None:
-                    o = iris[t.value] = URIRef(t.value)
-            elif kind is literal:
-                k = str(t)  # its N-Triples form: value, language and datatype in one string
-                o = literals.get(k)
-                if o is None:
-                    o = literals[k] = to_rdflib(t)
-            else:
-                o = to_rdflib(t)
+    with Forked(lambda: _read_numbered(reopen(), [key for key in predicates if key in theirs]),
+                fork=bool(theirs)) as child:
+        # A store holds each triple once, so no duplicate check; terms are converted once each.
+        for key, found in _rows(store, [key for key in predicates if key not in theirs]):
+            subjects, values = rows[key] = [], []
+            for t, o in found:
+                s = iris.get(t.value)
+                if s is None:
+                    s = iris[t.value] = URIRef(t.value) if type(t) is named else to_rdflib(t)
+                t = o
+                kind = type(t)
+                if kind is named:
+                    o = iris.get(t.value)
+                    if o is None:
+                        o = iris[t.value] = URIRef(t.value)
+                elif kind is literal:
+                    k = str(t)  # its N-Triples form: value, language and datatype in one string
+                    o = literals.get(k)
+                    if o is None:
+                        o = literals[k] = to_rdflib(t)
+                else:
+                    o = to_rdflib(t)
+                subjects.append(s)
+                values.append(o)
+        table, numbered = child.result() if theirs else ((), {})
+    terms = [_intern(t, iris, literals) for t in table]
+    for key, (subjects, values) in numbered.items():
+        rows[key] = [terms[i] for i in subjects], [terms[i] for i in values]
+    rows = {key: rows[key] for key in predicates}  # in the order of the predicates, as if read one after the other
+    spo, count = {}, 0
+    for key, (subjects, values) in rows.items():
+        count += len(values)
+        for s, o in zip(subjects, values):
             by_p = spo.get(s)
             if by_p is None:
                 by_p = spo[s] = {}
@@ -230,19 +249,71 @@ def from_store(store, skip=()) -> TripleIndex:
                 by_p[key] = [o]
             else:
                 objects.append(o)
-            subjects.append(s)
-            values.append(o)
-            count += 1
     index = TripleIndex()
-    index._spo, index._rows, index._predicates, index._len = spo, rows, terms, count
+    index._spo, index._rows, index._len = spo, rows, count
+    index._predicates = {key: URIRef(key) for key in predicates}
     return index
+
+
+#: The smallest store worth a child reading part of it, and the share of the rows it reads.
+_FORK_MINIMUM, _CHILD_ROWS = 100_000, 0.5
+
+
+def _child_share(predicates: list, counts: dict) -> set:
+    """The predicates a child reads: about :data:`_CHILD_ROWS` of the rows, the biggest predicates dealt first."""
+    total = sum(counts[key] for key in predicates)
+    if total < _FORK_MINIMUM:
+        return set()
+    theirs, rows = set(), 0
+    for key in sorted(predicates, key=lambda k: -counts[k]):
+        if rows + counts[key] <= total * _CHILD_ROWS:
+            theirs.add(key)
+            rows += counts[key]
+    return theirs
+
+
+def _read_numbered(store, keys: list) -> tuple[list, dict]:
+    """The rows of the predicates ``keys`` as numbers: (each distinct pyoxigraph term once, {predicate: (subject
+    numbers, object numbers)}); quick to hand from a child to its parent."""
+    from array import array
+
+    numbers, table, out = {}, [], {}
+    for key, found in _rows(store, keys):
+        subjects, values = out[key] = array("q"), array("q")
+        for s, o in found:
+            i = numbers.get(s)
+            if i is None:
+                i = numbers[s] = len(table)
+                table.append(s)
+            subjects.append(i)
+            i = numbers.get(o)
+            if i is None:
+                i = numbers[o] = len(table)
+                table.append(o)
+            values.append(i)
+    return table, out
+
+
+def _intern(term, iris: dict, literals: dict):
+    """The rdflib term of a pyoxigraph term, converted once: IRIs and blank nodes by value, literals by N-Triples text."""
+    import pyoxigraph as ox
+
+    if type(term) is ox.Literal:
+        found = literals.get(str(term))
+        if found is None:
+            found = literals[str(term)] = to_rdflib(term)
+        return found
+    found = iris.get(term.value)
+    if found is None:
+        found = iris[term.value] = to_rdflib(term)
+    return found
 
 
 _ORDERED = ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2002/07/owl#sameAs")
 
 
-def _rows(store, skip: set):
-    """``(predicate IRI, rows of (subject, object))`` for every predicate of the store's default graph not in ``skip``.
+def _rows(store, keys):
+    """``(predicate IRI, rows of (subject, object))`` for every predicate IRI in ``keys``.
 
     One query per predicate, the predicate written in it: Oxigraph then
     neither decodes nor returns it with every row, a third of the work.
@@ -253,10 +324,7 @@ def _rows(store, skip: set):
     from kg.rules import path_sparql
     from rdflib import URIRef
 
-    predicates = sorted(row[0].value for row in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }"))
-    for key in predicates:
-        if key in skip:
-            continue
+    for key in keys:
         where = (f"?s ?p ?o FILTER(?p = {path_sparql(URIRef(key))})" if key in _ORDERED
                  else f"?s {path_sparql(URIRef(key))} ?o")
         yield key, store.query(f"SELECT ?s ?o WHERE {{ {where} }}")

@@ -779,11 +779,14 @@ class StoreKnowledgeGraph(CachedProjection):
     @cached_property
     def _source(self):
         """The store read into a lean :class:`kg.oxigraph_graph.TripleIndex`: the projection is built from it."""
+        import pyoxigraph as ox
+
         from kg.oxigraph_graph import from_store
         from kg.rules import shortcut_rules
 
         # the derived shortcut triples are not read: the relation nodes become those edges
-        return from_store(self.store.store, skip=[rule.shortcut for rule in shortcut_rules()])
+        return from_store(self.store.store, skip=[rule.shortcut for rule in shortcut_rules()],
+                          reopen=lambda: ox.Store.read_only(str(self.store.build_path)))
 
     def _parts(self):
         self.names  # built from the triples too, before they are freed

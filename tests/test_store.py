@@ -234,3 +234,32 @@ def test_a_projection_shared_with_a_forked_child_is_the_same(built, monkeypatch)
     assert threading.active_count() == 1  # else nothing forks and this compares nothing
     shared = projection_parts(graph, names)
     assert shared == alone and len(alone[2]) > 100
+
+
+def test_a_store_read_half_by_a_forked_child_gives_the_same_index(built, monkeypatch):
+    """The rows a forked child reads (``from_store(reopen=...)``) come back as the same terms, in the same order."""
+    import threading
+
+    import pyoxigraph as ox
+
+    import kg.oxigraph_graph
+    from kg.oxigraph_graph import from_store
+    from kg.rules import shortcut_rules
+
+    _, store, _ = built
+    opened = open_store(store)
+    skip = [rule.shortcut for rule in shortcut_rules()]
+    alone = from_store(opened.store, skip=skip)
+    monkeypatch.setattr(kg.oxigraph_graph, "_FORK_MINIMUM", 0)
+    assert threading.active_count() == 1  # else nothing forks and this compares nothing
+    shared = from_store(opened.store, skip=skip, reopen=lambda: ox.Store.read_only(str(opened.build_path)))
+    assert 0 < len(kg.oxigraph_graph._child_share(sorted(shared._rows), {k: len(v[0]) for k, v in shared._rows.items()}))
+    assert list(shared._rows) == list(alone._rows) and list(shared._spo) == list(alone._spo)
+    for s, by_p in alone._spo.items():
+        assert list(shared._spo[s].items()) == list(by_p.items()), s
+
+    def typed(index):  # a Literal's datatype and language count too
+        return {key: [(type(o), o, getattr(o, "datatype", None), getattr(o, "language", None)) for o in objects]
+                for key, (_, objects) in index._rows.items()}
+
+    assert typed(shared) == typed(alone) and len(shared) == len(alone) > 1000
