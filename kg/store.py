@@ -705,6 +705,18 @@ def neighbourhood_queries(iri: str, described, linking=()) -> list[str]:
     return queries
 
 
+def labels_query(nodes) -> str:
+    """CONSTRUCT (without prologue) of the types and labels of ``nodes`` (IRIs).
+
+    What the second of :func:`neighbourhood_queries` asks, for nodes already
+    known: a store reads them from the first one's triples, so that neither
+    the nodes nor the types and labels it has already are looked up again.
+    """
+    values = " ".join(f"<{n}>" for n in nodes)
+    return (f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} "
+            "{ ?s rdf:type ?o BIND(rdf:type AS ?p) } UNION { ?s rdfs:label ?o BIND(rdfs:label AS ?p) } }")
+
+
 # -----------------------------------------------------------------------------
 # A KnowledgeGraph backed by a store
 # -----------------------------------------------------------------------------
@@ -744,6 +756,31 @@ def ontology_about(ontology, terms):
     return about
 
 
+def ontology_parts(ontology, terms, parts: dict) -> set:
+    """:func:`ontology_about` ``terms``, as the union of each term's part, kept in ``parts`` (term -> triples).
+
+    The ontology does not change while a graph is served, and entities of a
+    kind use the same few terms: each term's part is found once.
+
+    Examples
+    --------
+    >>> from kg.loader import ontology_graph
+    >>> from kg.vocab import CHIPS
+    >>> parts = {}
+    >>> found = ontology_parts(ontology_graph(), {CHIPS.Startup, CHIPS.investedIn}, parts)
+    >>> found == set(ontology_about(ontology_graph(), {CHIPS.Startup, CHIPS.investedIn})), sorted(parts) == sorted(
+    ...     [CHIPS.Startup, CHIPS.investedIn])
+    (True, True)
+    """
+    found = set()
+    for term in terms:
+        part = parts.get(term)
+        if part is None:
+            part = parts[term] = tuple(ontology_about(ontology, {term}))
+        found.update(part)
+    return found
+
+
 class StoreKnowledgeGraph(CachedProjection):
     """A :class:`KnowledgeGraph` whose RDF lives in an Oxigraph store.
 
@@ -765,6 +802,7 @@ class StoreKnowledgeGraph(CachedProjection):
         self.skipped = [Skipped(message, *said) for message, said in zip(skipped, about)]
         self._shapes = None
         self.key = projection_key(store_id=self.info["id"])
+        self._about_term: dict = {}  # ontology term -> what the ontology says of it (:meth:`_ontology_about`)
 
     @cached_property
     def store(self) -> KGStore:
@@ -825,14 +863,24 @@ class StoreKnowledgeGraph(CachedProjection):
         labels and types of everything they mention, and what the ontology
         says about the terms they use (:func:`ontology_about`).
         """
+        from rdflib import Literal, URIRef
+
         head = sparql_prefixes()
         described = [row["d"] for row in self.store.select(head + described_query(iri), checked=False)
                      if "d" in row]
-        graph = None
-        for query in neighbourhood_queries(iri, described):
-            graph = self.store.construct(head + query, checked=False, into=graph)
+        whole, labelled = neighbourhood_queries(iri, described)
+        graph = self.store.construct(head + whole, checked=False)
+        # the nodes the second query finds, read from the first's triples: what the whole nodes point at, and
+        # what points at the entity; the whole nodes' own types and labels are there already
+        wholly = {URIRef(iri), *described}
+        mentioned = {o for s, _, o in graph if s in wholly} | set(graph.subjects(None, URIRef(iri)))
+        nodes = sorted(mentioned - wholly - {n for n in mentioned if isinstance(n, Literal)})
+        if any(not isinstance(n, URIRef) for n in nodes):  # a blank node cannot be named in VALUES
+            graph = self.store.construct(head + labelled, checked=False, into=graph)
+        elif nodes:
+            graph = self.store.construct(head + labels_query(nodes), checked=False, into=graph)
         names = self._names_in(graph)
-        graph += ontology_about(self.ontology, {n for t in graph for n in t} & self._ontology_terms)
+        graph.addN((s, p, o, graph) for s, p, o in self._ontology_about(graph))
         small = KnowledgeGraph(graph=graph, files=self.files, asserted=len(graph), derived=0)
         small.__dict__["names"] = names
         return small
@@ -841,6 +889,10 @@ class StoreKnowledgeGraph(CachedProjection):
     def _ontology_terms(self) -> frozenset:
         """Every subject of the ontology: where :func:`ontology_about` starts for an entity's triples."""
         return frozenset(self.ontology.subjects())
+
+    def _ontology_about(self, graph) -> set:
+        """:func:`ontology_about` the terms ``graph`` uses, each term's part found once per process."""
+        return ontology_parts(self.ontology, {n for t in graph for n in t} & self._ontology_terms, self._about_term)
 
     def _names_in(self, graph):
         """The name index of the entities ``graph`` mentions, read from the adjacency (not the whole index)."""
