@@ -522,15 +522,18 @@ class KGStore:
         names = [v.value for v in results.variables]
         return [{n: to_rdflib(row[n], iris) for n in names if row[n] is not None} for row in results]
 
-    def construct(self, text: str, *, checked: bool = True, into=None):
+    def construct(self, text: str, *, checked: bool = True, into=None, iris: dict | None = None):
         """Run a checked CONSTRUCT; return an rdflib Graph (``into``, with the triples added, when given).
 
         A new graph is kept in rdflib's ``SimpleMemory`` store: a small graph
         has no named graphs, and that store adds a triple about 3x faster.
+        ``iris`` (text -> URIRef) gets every IRI of the triples: one term
+        each, shared across calls given the same dict, and the IRIs the
+        graph uses without reading it again.
         """
         from rdflib import Graph
 
-        graph, iris = Graph(store="SimpleMemory") if into is None else into, {}
+        graph, iris = Graph(store="SimpleMemory") if into is None else into, {} if iris is None else iris
         add = graph.add
         for t in self.query(text, checked=checked):
             add((to_rdflib(t.subject, iris), to_rdflib(t.predicate, iris), to_rdflib(t.object, iris)))
@@ -678,7 +681,7 @@ def described_query(iri: str, ties: str | None = None) -> str:
     ?e (chips:disagreesWith|^chips:disagreesWith)/chips:round?/^chips:round? ?d }}{reaching} }}"""
 
 
-def neighbourhood_queries(iri: str, described, linking=()) -> list[str]:
+def neighbourhood_queries(iri: str, described, linking=(), skip=()) -> list[str]:
     """CONSTRUCTs (without prologue) of the triples ``describe`` needs about ``iri``.
 
     ``described`` are the nodes :func:`described_query` found. Every triple
@@ -687,12 +690,15 @@ def neighbourhood_queries(iri: str, described, linking=()) -> list[str]:
     among the nodes found that are taken out of ``described``: of those only
     the sources are asked (their types and labels come with what points at
     ``iri``), not every triple of a large company that links to a small one.
+    ``skip`` are properties whose triples pointing at ``iri`` are left out
+    (the shortcuts a store derives, which ``describe`` does not show).
     """
     values = " ".join(f"<{d}>" for d in [iri, *described])
     node = f"<{iri}>"
+    unless = f" FILTER(?p NOT IN ({', '.join(f'<{p}>' for p in skip)}))" if skip else ""
     queries = [
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ VALUES ?s {{ {values} }} ?s ?p ?o }} "
-        f"UNION {{ ?s ?p {node} BIND({node} AS ?o) }} }}",
+        f"UNION {{ ?s ?p {node}{unless} BIND({node} AS ?o) }} }}",
         # the nodes first (a subquery), then each one's types and labels looked up: a FILTER on ?p read every
         # triple of each node (a large investor has thousands). kg.remote joins these WHEREs under ?s ?p ?o.
         f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
@@ -802,7 +808,7 @@ class StoreKnowledgeGraph(CachedProjection):
         self.skipped = [Skipped(message, *said) for message, said in zip(skipped, about)]
         self._shapes = None
         self.key = projection_key(store_id=self.info["id"])
-        self._about_term: dict = {}  # ontology term -> what the ontology says of it (:meth:`_ontology_about`)
+        self._about_term: dict = {}  # ontology term -> what the ontology says of it (:func:`ontology_parts`)
 
     @cached_property
     def store(self) -> KGStore:
@@ -858,29 +864,42 @@ class StoreKnowledgeGraph(CachedProjection):
     def entity_graph(self, iri) -> "KnowledgeGraph":
         """A small KnowledgeGraph with what :func:`kg.facts.describe` needs about ``iri``.
 
-        The entity's triples in and out, every triple of the relation nodes
-        it takes part in (and of their rounds, valuations and totals), the
-        labels and types of everything they mention, and what the ontology
-        says about the terms they use (:func:`ontology_about`).
+        The entity's triples in and out (but the derived shortcuts pointing at
+        it), every triple of the relation nodes it takes part in (and of their
+        rounds, valuations and totals), the sources of the entities linking to
+        it, the labels and types of everything they mention, and what the
+        ontology says about the terms they use (:func:`ontology_about`).
         """
         from rdflib import Literal, URIRef
 
-        head = sparql_prefixes()
-        described = [row["d"] for row in self.store.select(head + described_query(iri), checked=False)
-                     if "d" in row]
-        whole, labelled = neighbourhood_queries(iri, described)
-        graph = self.store.construct(head + whole, checked=False)
+        from kg.rules import shortcut_rules
+
+        head, node, adjacency = sparql_prefixes(), URIRef(iri), self.adjacency
+        found = [row["d"] for row in self.store.select(head + described_query(iri), checked=False) if "d" in row]
+        # as over an endpoint (kg.remote): of an entity linking to this one, only its sources are asked, not all it says
+        entities = {d for d in found if adjacency.index_of(str(d)) is not None}
+        described = [d for d in found if d not in entities]
+        # the derived links to the entity are left out: describe shows none (a company has one from each past employee)
+        shortcuts = [rule.shortcut for rule in shortcut_rules()]
+        whole, labelled = neighbourhood_queries(iri, described, skip=shortcuts)
+        iris: dict = {}  # every IRI of the graph's triples
+        graph = self.store.construct(head + whole, checked=False, iris=iris)
+        linking = sorted(entities.intersection(graph.subjects(None, node)))
+        if linking:
+            sources = neighbourhood_queries(iri, described, linking, skip=shortcuts)[2]
+            graph = self.store.construct(head + sources, checked=False, into=graph, iris=iris)
         # the nodes the second query finds, read from the first's triples: what the whole nodes point at, and
         # what points at the entity; the whole nodes' own types and labels are there already
-        wholly = {URIRef(iri), *described}
-        mentioned = {o for s, _, o in graph if s in wholly} | set(graph.subjects(None, URIRef(iri)))
+        wholly = {node, *described}
+        mentioned = {o for s, _, o in graph if s in wholly} | set(graph.subjects(None, node))
         nodes = sorted(mentioned - wholly - {n for n in mentioned if isinstance(n, Literal)})
         if any(not isinstance(n, URIRef) for n in nodes):  # a blank node cannot be named in VALUES
-            graph = self.store.construct(head + labelled, checked=False, into=graph)
+            graph = self.store.construct(head + labelled, checked=False, into=graph, iris=iris)
         elif nodes:
-            graph = self.store.construct(head + labels_query(nodes), checked=False, into=graph)
-        names = self._names_in(graph)
-        graph.addN((s, p, o, graph) for s, p, o in self._ontology_about(graph))
+            graph = self.store.construct(head + labels_query(nodes), checked=False, into=graph, iris=iris)
+        names = self._names_in(iris)
+        graph.addN((s, p, o, graph) for s, p, o in ontology_parts(self.ontology, self._ontology_terms.intersection(
+            iris.values()), self._about_term))
         small = KnowledgeGraph(graph=graph, files=self.files, asserted=len(graph), derived=0)
         small.__dict__["names"] = names
         return small
@@ -890,18 +909,11 @@ class StoreKnowledgeGraph(CachedProjection):
         """Every subject of the ontology: where :func:`ontology_about` starts for an entity's triples."""
         return frozenset(self.ontology.subjects())
 
-    def _ontology_about(self, graph) -> set:
-        """:func:`ontology_about` the terms ``graph`` uses, each term's part found once per process."""
-        return ontology_parts(self.ontology, {n for t in graph for n in t} & self._ontology_terms, self._about_term)
-
-    def _names_in(self, graph):
-        """The name index of the entities ``graph`` mentions, read from the adjacency (not the whole index)."""
-        from rdflib import URIRef
-
+    def _names_in(self, iris):
+        """The name index of the entities among ``iris`` (text), read from the adjacency (not the whole index)."""
         from kg.names import Entity, NameIndex
 
         adjacency = self.adjacency
-        nodes = {str(n) for t in graph for n in (t[0], t[2]) if isinstance(n, URIRef)}
-        found = sorted({adjacency.index_of(n) for n in nodes} - {None})
+        found = sorted({adjacency.index_of(n) for n in iris} - {None})
         return NameIndex.from_parts([Entity(adjacency.node(i)["label"], adjacency.iris[i], adjacency.cls(i))
                                      for i in found], {})
