@@ -37,6 +37,8 @@ from kg.errors import DataError
 __all__ = ["Adjacency", "read_npy", "write_npy"]
 
 _MAGIC = b"\x93NUMPY"
+#: The fewest edges worth writing in a forked child (:meth:`Adjacency.save`).
+_FORK_MINIMUM = 50_000
 _DTYPES = {"<i4": "i", "<i8": "q"}
 _CODES = {v: k for k, v in _DTYPES.items()}
 
@@ -286,21 +288,33 @@ class Adjacency:
 
     def save(self, folder) -> None:
         """Write the arrays (``.npy``), nodes and edges (JSON lines), IRIs, names and metadata into ``folder``."""
+        from kg.parallel import Forked
+
         folder = Path(folder)
-        offsets = {}
         encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder for every line
-        for name, items in (("node", self._nodes), ("edge", self._edges), ("iri", self.iris)):
+
+        def lines(name: str, items) -> array:
             positions = array("q", [0])
             with open(folder / f"{name}s.jsonl", "wb") as handle:
                 for item in items:  # as read, not kept: tuples and lists write the same JSON
                     line = encode(item).encode() + b"\n"
                     handle.write(line)
                     positions.append(positions[-1] + len(line))
-            offsets[f"{name}_offsets"] = positions
+            return positions
+
+        # the edges are most of the writing: a forked child writes them (edges held in memory, many of them)
+        edges = self._edges
+        with Forked(lambda: lines("edge", edges), fork=edges._items is not None and len(edges) >= _FORK_MINIMUM) as child:
+            offsets = {"node_offsets": lines("node", self._nodes), "iri_offsets": lines("iri", self.iris)}
+            self._save_names(folder)
+            offsets["edge_offsets"] = child.result()
         for name in _ARRAYS:
             values = offsets.get(name) or getattr(self, name)
             write_npy(folder / f"{name}.npy", values if isinstance(values, array) else array(
                 "q" if values.format == "q" else "i", values))
+        (folder / "adjacency.json").write_text(json.dumps(self.meta, ensure_ascii=False), encoding="utf-8")
+
+    def _save_names(self, folder: Path) -> None:
         if self._names is not None:
             entities, keys, aliases = self._names.parts()
             position = self.index
@@ -310,7 +324,6 @@ class Adjacency:
                 "keys": {k: [position[i] for i in v if i in position] for k, v in keys.items()},
                 "aliases": {merged: position[kept] for merged, kept in aliases.items() if kept in position},
             }, ensure_ascii=False), encoding="utf-8")
-        (folder / "adjacency.json").write_text(json.dumps(self.meta, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def open(cls, folder) -> "Adjacency":

@@ -24,7 +24,7 @@ _NAME_PROPS = {RDFS.label, CHIPS.quote}
 _TYPE, _DERIVED_FROM = RDF.type, PROV.wasDerivedFrom
 #: The share of the relation nodes a forked child projects (:class:`kg.parallel.Forked`) while this process
 #: projects the rest, the entities and the plain properties; and the fewest relation nodes worth a fork.
-_CHILD_SHARE, _FORK_MINIMUM = 0.55, 20_000
+_CHILD_SHARE, _FORK_MINIMUM = 0.6, 20_000
 
 
 def kind_of(predicate) -> str:

@@ -256,7 +256,7 @@ def from_store(store, skip=(), *, reopen=None) -> TripleIndex:
 
 
 #: The smallest store worth a child reading part of it, and the share of the rows it reads.
-_FORK_MINIMUM, _CHILD_ROWS = 100_000, 0.5
+_FORK_MINIMUM, _CHILD_ROWS = 100_000, 0.7
 
 
 def _child_share(predicates: list, counts: dict) -> set:

@@ -217,3 +217,22 @@ def test_old_entries_are_pruned(cache, data):
     left = sorted(p.name for p in cache.glob("projection-*"))
     assert len(left) == module.KEEP and read_projection(cached_kg([data]).key) is not None
     assert "projection-old0" not in left
+
+
+def test_edges_written_by_a_forked_child_are_the_same_bytes(data, tmp_path, monkeypatch):
+    """:meth:`kg.adjacency.Adjacency.save` writing the edges in a forked child leaves the same files."""
+    import threading
+
+    import kg.adjacency
+
+    adjacency = load([data], cache=False).adjacency
+    (tmp_path / "alone").mkdir()
+    adjacency.save(tmp_path / "alone")
+    monkeypatch.setattr(kg.adjacency, "_FORK_MINIMUM", 0)
+    assert threading.active_count() == 1  # else nothing forks and this compares nothing
+    (tmp_path / "shared").mkdir()
+    adjacency.save(tmp_path / "shared")
+    files = sorted(p.name for p in (tmp_path / "alone").iterdir())
+    assert "edges.jsonl" in files and files == sorted(p.name for p in (tmp_path / "shared").iterdir())
+    for name in files:
+        assert (tmp_path / "alone" / name).read_bytes() == (tmp_path / "shared" / name).read_bytes(), name
