@@ -218,12 +218,15 @@ def answer(kg, text: str, *, accept: str | None = None, fmt=None,
     400
     """
     from kg.sparql import _call_with_timeout, check_query, execute, serialize
+    from kg.sparql.formats import select_json
 
     def work() -> Reply:
         checked = check_query(text)
         chosen = negotiate(checked.kind, accept, fmt)
-        result = execute(kg, checked, max_rows=max_rows)
-        return Reply(200, MEDIA_TYPES[chosen], serialize(result, chosen))
+        body = select_json(kg, checked, max_rows=max_rows) if chosen == "json" else None
+        if body is None:
+            body = serialize(execute(kg, checked, max_rows=max_rows), chosen)
+        return Reply(200, MEDIA_TYPES[chosen], body)
 
     try:
         if timeout is None:

@@ -365,3 +365,31 @@ def test_cli_queries_lists_and_shows(runner):
     assert "--param company=" in shown.stdout
     as_json = json.loads(runner.invoke(app, ["queries", "--json"]).stdout)
     assert len(as_json) >= 12 and {"name", "title", "description", "params", "text"} <= set(as_json[0])
+
+
+def test_a_store_select_in_json_is_written_from_oxigraph_as_from_rdflib_terms(tmp_path):
+    """The endpoint's fast JSON for a store's SELECT (select_json) is the same bytes as serialize(execute(...))."""
+    from kg.server import answer
+    from kg.sparql import execute
+    from kg.sparql.formats import select_json
+    from kg.store import StoreKnowledgeGraph, build_store
+
+    data = write_ttl(tmp_path, """
+res:test-chip a chips:Chip ; rdfs:label "Test chip"@en , "测试芯片"@zh , "tab\\there" ;
+    prov:wasDerivedFrom src:test-note ; chips:amount 10.0 , 2.50 ; chips:date "2020-01-01"^^xsd:date ;
+    chips:note "x"^^xsd:string , "01"^^xsd:integer , true , 2.5e3 , _:b .
+""")
+    store = StoreKnowledgeGraph(build_store(tmp_path / "store", [data])["path"])
+    queries = ["SELECT ?p ?o WHERE { res:test-chip ?p ?o } ORDER BY ?p ?o",
+               "SELECT ?s ?o ?none WHERE { ?s rdfs:label ?o OPTIONAL { ?s chips:nothing ?none } } ORDER BY ?s ?o",
+               "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"]
+    for query in queries:
+        checked = check_query(query)
+        rdflib_written = serialize(execute(store, checked), "json")
+        assert select_json(store, checked) == rdflib_written
+        assert answer(store, query, accept="application/sparql-results+json").body == rdflib_written
+    amounts = json.loads(select_json(store, check_query("SELECT ?a WHERE { ?c chips:amount ?a } ORDER BY ?a")))
+    assert [b["a"]["value"] for b in amounts["results"]["bindings"]] == ["2.5", "10.0"]  # Oxigraph writes "10"
+    with pytest.raises(TooManyRows, match="more than 3 rows"):
+        select_json(store, check_query(queries[0]), max_rows=3)
+    assert select_json(load(), check_query(queries[0])) is None  # files: serialize the result instead

@@ -21,6 +21,7 @@ __all__ = [
     "GRAPH_FORMATS",
     "MEDIA_TYPES",
     "with_labels",
+    "select_json",
 ]
 
 
@@ -178,6 +179,65 @@ def _json_term(term) -> dict:
     elif term.datatype is not None:
         out["datatype"] = str(term.datatype)
     return out
+
+
+def select_json(source, checked, *, max_rows: int | None = None) -> bytes | None:
+    """:func:`serialize` of :func:`kg.sparql.execute` in ``json``, written from Oxigraph's own terms, for a store's SELECT.
+
+    The same bytes, without making an rdflib term of every value first
+    (Graphcore's graph asked over ``--endpoint``, 861 rows: about 60 -> 35 ms
+    on the endpoint). None for any other query or source: execute and
+    serialize it instead.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> from kg.sparql import check_query
+    >>> select_json(load(), check_query("SELECT * WHERE { ?s ?p ?o }")) is None  # files: no store
+    True
+    """
+    from kg.sparql.run import _evaluate_in_store
+
+    store = getattr(source, "store", None)
+    if checked.kind != "select" or store is None or getattr(source, "remote", False):
+        return None
+    return _evaluate_in_store(store, checked, {}, max_rows, read=_solutions_json)
+
+
+def _solutions_json(answer, kind: str, max_rows: int | None, started: float) -> bytes:
+    """SPARQL JSON results of Oxigraph's ``answer`` to a SELECT, as :func:`_to_json` writes them."""
+    from kg.sparql.run import _one_more_row
+
+    names = [v.value for v in answer.variables]
+    bindings, iris = [], {}
+    for solution in answer:
+        _one_more_row(len(bindings), max_rows)
+        row = {}
+        for name in names:
+            term = solution[name]
+            if term is not None:
+                row[name] = _oxigraph_json_term(term, iris)
+        bindings.append(row)
+    return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False).encode("utf-8")
+
+
+def _oxigraph_json_term(term, iris: dict) -> dict:
+    """:func:`_json_term` of :func:`kg.terms.to_rdflib` of ``term``; IRIs, blank nodes and strings written directly."""
+    kind = type(term).__name__
+    if kind == "NamedNode":
+        return {"type": "uri", "value": term.value}
+    if kind == "BlankNode":
+        return {"type": "bnode", "value": term.value}
+    if term.language:
+        return {"type": "literal", "value": term.value, "xml:lang": term.language}
+    if term.datatype.value == _XSD_STRING:
+        return {"type": "literal", "value": term.value}
+    from kg.terms import to_rdflib
+
+    return _json_term(to_rdflib(term, iris))  # other datatypes as rdflib writes them (a decimal gets its point)
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def _to_json(result: QueryResult) -> bytes:

@@ -211,8 +211,12 @@ def execute(source, checked: CheckedQuery, *, bindings: Mapping[str, Any] | None
     return _call_with_timeout(work, timeout)
 
 
-def _evaluate_in_store(store, checked: CheckedQuery, bindings: dict, max_rows: int | None) -> QueryResult:
-    """Evaluate inside an Oxigraph store (:class:`kg.store.KGStore`): same result, far faster at scale."""
+def _evaluate_in_store(store, checked: CheckedQuery, bindings: dict, max_rows: int | None, read=None):
+    """Evaluate inside an Oxigraph store (:class:`kg.store.KGStore`): same result, far faster at scale.
+
+    ``read(answer, kind, max_rows, started)`` makes the answer of Oxigraph's
+    results (by default :func:`_store_result`, a :class:`QueryResult`).
+    """
     import pyoxigraph as ox
 
     from kg.terms import to_oxigraph, to_rdflib
@@ -229,7 +233,7 @@ def _evaluate_in_store(store, checked: CheckedQuery, bindings: dict, max_rows: i
     # traceback of TooManyRows) they cannot be freed, and a server worker's memory grows with
     # every query. So they are dropped here, and an error leaves without its traceback.
     try:
-        return _store_result(answer, checked.kind, max_rows, started)
+        return (read or _store_result)(answer, checked.kind, max_rows, started)
     except (OSError, RuntimeError) as e:  # a damaged store found while reading the results
         failure = f"the query could not be evaluated: {_one_line(e)}"
     except BaseException as e:
@@ -323,10 +327,15 @@ def _store_result(answer, kind: str, max_rows: int | None, started: float) -> Qu
     names = [v.value for v in answer.variables]
     rows = []
     for solution in answer:
-        if max_rows is not None and len(rows) >= max_rows:
-            raise TooManyRows(f"the query returned more than {max_rows} rows; add LIMIT or narrow it")
+        _one_more_row(len(rows), max_rows)
         rows.append(tuple(None if solution[n] is None else to_rdflib(solution[n], iris) for n in names))
     return QueryResult("select", vars=names, rows=rows, elapsed=time.perf_counter() - started)
+
+
+def _one_more_row(rows: int, max_rows: int | None) -> None:
+    """Raise :class:`TooManyRows` when a result holding ``rows`` rows may take no more."""
+    if max_rows is not None and rows >= max_rows:
+        raise TooManyRows(f"the query returned more than {max_rows} rows; add LIMIT or narrow it")
 
 
 def _looks_like_name(text: str) -> bool:
