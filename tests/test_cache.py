@@ -219,19 +219,22 @@ def test_old_entries_are_pruned(cache, data):
     assert "projection-old0" not in left
 
 
-def test_edges_written_by_a_forked_child_are_the_same_bytes(data, tmp_path, monkeypatch):
+def test_edges_written_by_a_forked_child_are_the_same_bytes(data, tmp_path, alone):
     """:meth:`kg.adjacency.Adjacency.save` writing the edges in a forked child leaves the same files."""
-    import threading
+    alone("""
+        from pathlib import Path
 
-    import kg.adjacency
+        import kg.adjacency
+        from kg.loader import load
 
-    adjacency = load([data], cache=False).adjacency
-    (tmp_path / "alone").mkdir()
-    adjacency.save(tmp_path / "alone")
-    monkeypatch.setattr(kg.adjacency, "_FORK_MINIMUM", 0)
-    assert threading.active_count() == 1  # else nothing forks and this compares nothing
-    (tmp_path / "shared").mkdir()
-    adjacency.save(tmp_path / "shared")
+        adjacency = load([Path(data)], cache=False).adjacency
+        (Path(folder) / "alone").mkdir()
+        adjacency.save(Path(folder) / "alone")
+        kg.adjacency._FORK_MINIMUM = 0
+        (Path(folder) / "shared").mkdir()
+        adjacency.save(Path(folder) / "shared")
+        assert forks
+    """, data=str(data), folder=str(tmp_path))
     files = sorted(p.name for p in (tmp_path / "alone").iterdir())
     assert "edges.jsonl" in files and files == sorted(p.name for p in (tmp_path / "shared").iterdir())
     for name in files:

@@ -397,7 +397,7 @@ def test_rdfxml_with_a_dtd_is_refused_in_both_modes(tmp_path, encoding):
         build_store(tmp_path / "store", [path])
     result = _cli("--no-bundled", "--data", path, "info")
     assert result.exit_code == 2 and "DTD" in result.stderr and "Traceback" not in result.stderr
-    assert time.perf_counter() - started < 10
+    assert time.perf_counter() - started < 30  # a DTD expanded would not end; 10 s was missed at load 6
     assert not (tmp_path / "store").exists()
 
 

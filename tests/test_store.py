@@ -217,49 +217,48 @@ def test_cli_load_then_path_same_as_files(built, tmp_path):
     assert nostore.returncode == 2 and "not a chips-kg store" in nostore.stderr
 
 
-def test_a_projection_shared_with_a_forked_child_is_the_same(built, monkeypatch):
+def test_a_projection_shared_with_a_forked_child_is_the_same(built, alone):
     """The relation nodes a forked child projects (:class:`kg.parallel.Forked`) give the very same parts."""
-    import threading
+    alone("""
+        import kg.network
+        from kg.names import NameIndex
+        from kg.network import projection_parts
+        from kg.store import StoreKnowledgeGraph
 
-    import kg.network
-    from kg.names import NameIndex
-    from kg.network import projection_parts
-
-    _, store, _ = built
-    skg = StoreKnowledgeGraph(store)
-    graph = skg._source
-    names = NameIndex(graph)
-    alone = projection_parts(graph, names)
-    monkeypatch.setattr(kg.network, "_FORK_MINIMUM", 0)
-    assert threading.active_count() == 1  # else nothing forks and this compares nothing
-    shared = projection_parts(graph, names)
-    assert shared == alone and len(alone[2]) > 100
+        graph = StoreKnowledgeGraph(store)._source
+        names = NameIndex(graph)
+        alone = projection_parts(graph, names)
+        kg.network._FORK_MINIMUM = 0
+        shared = projection_parts(graph, names)
+        assert forks and shared == alone and len(alone[2]) > 100
+    """, store=str(built[1]))
 
 
-def test_a_store_read_half_by_a_forked_child_gives_the_same_index(built, monkeypatch):
+def test_a_store_read_half_by_a_forked_child_gives_the_same_index(built, alone):
     """The rows a forked child reads (``from_store(reopen=...)``) come back as the same terms, in the same order."""
-    import threading
+    alone("""
+        import pyoxigraph as ox
 
-    import pyoxigraph as ox
+        import kg.oxigraph_graph
+        from kg.oxigraph_graph import from_store
+        from kg.rules import shortcut_rules
+        from kg.store import open_store
 
-    import kg.oxigraph_graph
-    from kg.oxigraph_graph import from_store
-    from kg.rules import shortcut_rules
+        opened = open_store(store)
+        skip = [rule.shortcut for rule in shortcut_rules()]
+        alone = from_store(opened.store, skip=skip)
+        kg.oxigraph_graph._FORK_MINIMUM = 0
+        shared = from_store(opened.store, skip=skip, reopen=lambda: ox.Store.read_only(str(opened.build_path)))
+        assert forks
+        counts = {key: len(rows[0]) for key, rows in shared._rows.items()}
+        assert kg.oxigraph_graph._child_share(sorted(shared._rows), counts)
+        assert list(shared._rows) == list(alone._rows) and list(shared._spo) == list(alone._spo)
+        for s, by_p in alone._spo.items():
+            assert list(shared._spo[s].items()) == list(by_p.items()), s
 
-    _, store, _ = built
-    opened = open_store(store)
-    skip = [rule.shortcut for rule in shortcut_rules()]
-    alone = from_store(opened.store, skip=skip)
-    monkeypatch.setattr(kg.oxigraph_graph, "_FORK_MINIMUM", 0)
-    assert threading.active_count() == 1  # else nothing forks and this compares nothing
-    shared = from_store(opened.store, skip=skip, reopen=lambda: ox.Store.read_only(str(opened.build_path)))
-    assert 0 < len(kg.oxigraph_graph._child_share(sorted(shared._rows), {k: len(v[0]) for k, v in shared._rows.items()}))
-    assert list(shared._rows) == list(alone._rows) and list(shared._spo) == list(alone._spo)
-    for s, by_p in alone._spo.items():
-        assert list(shared._spo[s].items()) == list(by_p.items()), s
+        def typed(index):  # a Literal's datatype and language count too
+            return {key: [(type(o), o, getattr(o, "datatype", None), getattr(o, "language", None)) for o in objects]
+                    for key, (_, objects) in index._rows.items()}
 
-    def typed(index):  # a Literal's datatype and language count too
-        return {key: [(type(o), o, getattr(o, "datatype", None), getattr(o, "language", None)) for o in objects]
-                for key, (_, objects) in index._rows.items()}
-
-    assert typed(shared) == typed(alone) and len(shared) == len(alone) > 1000
+        assert typed(shared) == typed(alone) and len(shared) == len(alone) > 1000
+    """, store=str(built[1]))
