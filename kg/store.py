@@ -731,8 +731,8 @@ def labels_query(nodes) -> str:
 # A KnowledgeGraph backed by a store
 # -----------------------------------------------------------------------------
 
-def ontology_about(ontology, terms):
-    """The triples of ``ontology`` naming ``terms``, about them, and about the terms those name, and so on.
+def ontology_about(ontology, terms) -> set:
+    """The triples of ``ontology`` naming ``terms``, about them, and about the terms those name, and so on (a set).
 
     A class brings its labels and superclasses, a property its labels, domain,
     range, superproperties and the class it is the shortcut of, each of those
@@ -749,12 +749,11 @@ def ontology_about(ontology, terms):
     >>> (CHIPS.Startup, RDFS.subClassOf, CHIPS.Company) in about, len(about) < len(ontology_graph()) / 5
     (True, True)
     """
-    from rdflib import Graph, Literal
+    from rdflib import Literal
 
-    about, seen = Graph(), set(terms)
+    about, seen = set(), set(terms)
     for term in seen:  # what names a term: the class whose shortcut a property is, its inverse
-        for triple in ontology.triples((None, None, term)):
-            about.add(triple)
+        about.update(ontology.triples((None, None, term)))
     todo = list(seen)
     while todo:
         for triple in ontology.triples((todo.pop(), None, None)):
