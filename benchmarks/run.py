@@ -80,11 +80,14 @@ def run(cmd, env=None, timeout=None) -> dict:
 
 
 def run_measured(cmd, env=None, timeout=None) -> dict:
-    """Like :func:`run`, with the child's own peak RSS from ``wait4``."""
+    """Like :func:`run`, with the peak RSS of the largest process from ``wait4`` and, sampled every 0.1 s,
+    the peak of the memory the process and its children hold together (``tree_mb``: their summed PSS,
+    so pages a forked child shares with its parent count once)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=RUN_ROOT)
         deadline = None if timeout is None else started + timeout
+        tree_kb, sampled = 0, 0.0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -93,12 +96,32 @@ def run_measured(cmd, env=None, timeout=None) -> dict:
                 proc.kill()
                 os.wait4(proc.pid, 0)
                 return {"wall": None, "rss_mb": None, "rc": "timeout", "out": "", "err": f"> {timeout} s"}
+            if time.perf_counter() - sampled > 0.1:
+                sampled = time.perf_counter()
+                tree_kb = max(tree_kb, _tree_pss_kb(proc.pid))
             time.sleep(0.005)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
-        return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "cpu": usage.ru_utime + usage.ru_stime,
+        return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "tree_mb": max(tree_kb / 1024, usage.ru_maxrss / 1024)
+                if tree_kb else None, "cpu": usage.ru_utime + usage.ru_stime,
                 "rc": proc.returncode, "out": out.read().decode(), "err": err.read().decode()[-2000:]}
+
+
+def _tree_pss_kb(pid: int) -> int:
+    """The summed PSS (kB) of ``pid`` and its descendants now (Linux; 0 where /proc does not tell)."""
+    total, todo = 0, [pid]
+    while todo:
+        pid = todo.pop()
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    todo += [int(child) for child in f.read().split()]
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("Pss:")), 0)
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def kg_cmd(*args) -> list[str]:
@@ -368,7 +391,8 @@ def bench_size(triples: int, work: Path, *, naive_limit: int, query_limit: int, 
     # Fast path: projection from the store (cold, then warm), then the CLI on a warm cache.
     a, b = RES + "company-1", RES + f"company-{min(150, companies - 1)}"
     cold = run_measured(kg_cmd("--store", str(store), "path", a, b), env=env)
-    r["path_store_cold"] = {"wall": cold["wall"], "peak_mb": cold["rss_mb"], "cpu": cold.get("cpu"), "rc": cold["rc"],
+    r["path_store_cold"] = {"wall": cold["wall"], "peak_mb": cold["rss_mb"], "tree_mb": cold.get("tree_mb"),
+                            "cpu": cold.get("cpu"), "rc": cold["rc"],
                             "err": cold["err"][-300:] if cold["rc"] not in (0, 1) else None}
     save(r)
     log(f"[{triples:,}] kg path --store, cold: {r['path_store_cold']}")
@@ -492,7 +516,7 @@ def target_lines(results: dict) -> list[str]:
     if all(peaks):
         lines.append(row("peak memory, fast path (load / warm path / queries+paths+betweenness)",
                          " / ".join(f"{p:,.0f} MB" for p in peaks), "< 1 GB", max(peaks) < 1024,
-                         f"the one-time projection build from Oxigraph: {get('path_store_cold', 'peak_mb'):,.0f} MB"))
+                         f"the one-time projection build from Oxigraph: {(get('path_store_cold', 'tree_mb') or get('path_store_cold', 'peak_mb')):,.0f} MB"))
     if slowest:
         lines.append(row("every command on the bundled data", f"slowest {slowest['command']}: {fmt_s(slowest['wall'])}",
                          "< 0.6 s", slowest["wall"] < 0.6, "pyshacl's import and validation" if "validate" in slowest["command"] else ""))
@@ -539,8 +563,9 @@ def issue12_lines(results: dict) -> list[str]:
         if g(s, "peer") else "—")
     row("`kg load --store`: wall / peak", lambda s: f"{fmt_s(g(s, 'store_load', 'wall'))} / {_mb(g(s, 'store_load', 'peak_mb'))}")
     row("reopen store + first lookup", lambda s: fmt_s(g(s, "reopen", "ready_s")))
-    row("projection built from Oxigraph (first `kg --store path`): wall / CPU / peak", lambda s:
-        f"{fmt_s(g(s, 'path_store_cold', 'wall'))} / {fmt_s(g(s, 'path_store_cold', 'cpu'))} / {_mb(g(s, 'path_store_cold', 'peak_mb'))}")
+    row("projection built from Oxigraph (first `kg --store path`): wall / CPU (all processes) / peak (all processes)",
+        lambda s: f"{fmt_s(g(s, 'path_store_cold', 'wall'))} / {fmt_s(g(s, 'path_store_cold', 'cpu'))} / "
+                  f"{_mb(g(s, 'path_store_cold', 'tree_mb') or g(s, 'path_store_cold', 'peak_mb'))}")
     row("projection built through rdflib (first `kg --data path`: Turtle → rdflib → projection): wall / peak", lambda s:
         f"{fmt_s(g(s, 'path_files_cold', 'wall'))} / {_mb(g(s, 'path_files_cold', 'peak_mb'))}")
     for name in ("neighbors", "common", "entity", "coinvest", "viz_top"):
@@ -593,7 +618,8 @@ def goal_rows(results: dict) -> list[str]:
              "no rdflib, networkx, pyshacl", not heavy)
     one = by_size.get(1_000_000)
     if one is not None:
-        wall, peak = g(one, "path_store_cold", "wall"), g(one, "path_store_cold", "peak_mb")
+        wall = g(one, "path_store_cold", "wall")
+        peak = g(one, "path_store_cold", "tree_mb") or g(one, "path_store_cold", "peak_mb")  # a forked child's too
         if wall and peak:
             cpu = g(one, "path_store_cold", "cpu")
             goal("projection straight from Oxigraph at 1M: time", f"{fmt_s(wall)} wall" + (f", {fmt_s(cpu)} CPU" if cpu else "")
@@ -692,7 +718,7 @@ def write_report(results: dict, path: Path):
     row("betweenness top-10 (method)", lambda s: f"{fmt_s(g(s, 'fast', 'betweenness_s'))} ({'k=' + str(g(s, 'fast', 'betweenness_notes', 'sampled_sources')) if g(s, 'fast', 'betweenness_notes', 'sampled_sources') else 'exact'})")
     row("peak memory: naive `kg path`", lambda s: f"{g(s, 'path_naive', 'peak_mb') or 0:,.0f} MB")
     row("peak memory: `kg load --store`", lambda s: f"{g(s, 'store_load', 'peak_mb') or 0:,.0f} MB")
-    row("peak memory: `kg --store path` first / warm", lambda s: f"{g(s, 'path_store_cold', 'peak_mb') or 0:,.0f} / {g(s, 'path_store_warm', 'peak_mb') or 0:,.0f} MB")
+    row("peak memory: `kg --store path` first / warm", lambda s: f"{g(s, 'path_store_cold', 'tree_mb') or g(s, 'path_store_cold', 'peak_mb') or 0:,.0f} / {g(s, 'path_store_warm', 'peak_mb') or 0:,.0f} MB")
     row("peak memory: in-process queries + 100 paths + betweenness", lambda s: f"{g(s, 'fast', 'rss_mb') or 0:,.0f} MB")
     agreement = [s for s in sizes if g(s, "fast", "agreement_top20") is not None]
     if agreement:
