@@ -257,12 +257,16 @@ def from_store(store, skip=(), *, reopen=None) -> TripleIndex:
 
 #: The smallest store worth a child reading part of it, and the share of the rows it reads.
 _FORK_MINIMUM, _CHILD_ROWS = 100_000, 0.7
+#: The largest: the child holds what it read until this process has its copy, and at 10M triples
+#: the two would pass the 8 GB of issue 12 (:data:`kg.parallel.MOST_RESIDENT_MB` cannot see it
+#: coming: this process is still small when the child starts).
+_FORK_MAXIMUM = 3_000_000
 
 
 def _child_share(predicates: list, counts: dict) -> set:
     """The predicates a child reads: about :data:`_CHILD_ROWS` of the rows, the biggest predicates dealt first."""
     total = sum(counts[key] for key in predicates)
-    if total < _FORK_MINIMUM:
+    if not _FORK_MINIMUM <= total <= _FORK_MAXIMUM:
         return set()
     theirs, rows = set(), 0
     for key in sorted(predicates, key=lambda k: -counts[k]):

@@ -14,6 +14,10 @@ import threading
 __all__ = ["Forked"]
 
 _FAILED = object()
+#: No fork once this process holds more (MB): a child's copy-on-write pages grow toward what it reads of
+#: this process (at 1M triples parent and child hold about 1.45x the parent alone), and at 10M a second
+#: copy would cost more memory than the time it saves is worth (the 8 GB goal of issue 12).
+MOST_RESIDENT_MB = 2048
 
 
 class Forked:
@@ -28,8 +32,9 @@ class Forked:
         False computes ``function()`` in this process, at :meth:`result`
         (for work too small to pay for a fork).
 
-    Nothing is forked when ``os.fork`` is missing or other Python threads
-    run (forking a threaded process can deadlock). When the child fails,
+    Nothing is forked when ``os.fork`` is missing, other Python threads
+    run (forking a threaded process can deadlock) or this process holds
+    more than :data:`MOST_RESIDENT_MB`. When the child fails,
     :meth:`result` computes ``function()`` here, so its error is raised here.
     Leaving the ``with`` block without :meth:`result` stops the child.
 
@@ -44,7 +49,7 @@ class Forked:
     def __init__(self, function, *, fork: bool = True):
         self._function = function
         self._pid = self._pipe = None
-        if not (fork and hasattr(os, "fork") and threading.active_count() == 1):
+        if not (fork and hasattr(os, "fork") and threading.active_count() == 1 and _resident_mb() <= MOST_RESIDENT_MB):
             return
         read, write = os.pipe()
         pid = os.fork()
@@ -84,3 +89,12 @@ class Forked:
     def __exit__(self, *exc):
         if self._pid is not None:
             self._end()
+
+
+def _resident_mb() -> float:
+    """This process's resident memory now (MB); 0 where ``/proc`` does not tell."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0

@@ -33,6 +33,17 @@ def test_a_failing_child_raises_its_error_here(alone):
     """)
 
 
+def test_no_fork_past_the_memory_ceiling(alone):
+    alone("""
+        import kg.parallel
+        from kg.parallel import Forked
+
+        assert 0 < kg.parallel._resident_mb() < kg.parallel.MOST_RESIDENT_MB
+        kg.parallel.MOST_RESIDENT_MB = kg.parallel._resident_mb() / 2
+        assert Forked(os.getpid).result() == os.getpid() and not forks
+    """)
+
+
 def test_no_fork_while_another_thread_runs(alone):
     alone("""
         import threading
