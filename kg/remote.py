@@ -324,7 +324,7 @@ class RemoteKnowledgeGraph:
         self.endpoint = RemoteEndpoint(url, timeout=timeout, graph=graph)
         self.key = ("endpoint", url, graph)
         self.files: list = []
-        self._about_term: dict = {}  # ontology term -> what the ontology says of it (:meth:`_ontology_about`)
+        self._about_term: dict = {}  # ontology term -> what the ontology says of it (:func:`kg.store.ontology_parts`)
 
     # --- what is not available ---------------------------------------------
 
@@ -587,15 +587,9 @@ class RemoteKnowledgeGraph:
         Taken from :attr:`_ontology_read`: the comments and definitions were a
         quarter of the triples copied into every small graph, and nothing reads them.
         """
-        from kg.store import ontology_about
+        from kg.store import ontology_parts
 
-        found = set()
-        for term in {n for t in graph for n in t} & self._ontology_terms:
-            part = self._about_term.get(term)
-            if part is None:
-                part = self._about_term[term] = tuple(ontology_about(self._ontology_read, {term}))
-            found.update(part)
-        return found
+        return ontology_parts(self._ontology_read, {n for t in graph for n in t} & self._ontology_terms, self._about_term)
 
     def _expand(self, frontier, predicates) -> dict[str, dict[str, set]]:
         """Neighbours of every node of ``frontier`` over ``predicates``, either direction.
