@@ -789,7 +789,7 @@ class RemoteKnowledgeGraph:
             raise BadInput("depth must be at least 1")
         if depth == 1:  # the entity's own graph holds every tie it has
             iri, small = self._around(name)
-            return neighbors(small, iri, only=only, lang=lang)
+            return neighbors(small, iri, only=only, lang=lang, limit=limit)
         e = self.resolve(name)
         s = str(e.iri)
         flt = tie_filter(self._shim(), only=only, keep=(s,))
