@@ -182,21 +182,24 @@ def _is_term(value) -> bool:
 def from_store(store, skip=(), *, reopen=None) -> TripleIndex:
     """Read the default graph of a pyoxigraph ``Store`` into a :class:`TripleIndex` (terms interned).
 
-    Terms become the rdflib terms a Turtle parse gives (:func:`kg.store.to_rdflib`);
+    Terms become the rdflib terms a Turtle parse gives (:func:`kg.terms.to_rdflib`);
     each distinct IRI and literal is converted once. The predicates in ``skip``
     (the derived shortcuts, which the projection does not read) are left out.
 
-    ``reopen`` (a function opening the same store again) lets a forked child
-    (:class:`kg.parallel.Forked`) read about half of a big store's rows:
-    decoding Oxigraph's terms is half the work, and the child hands back
-    each distinct term once and the rows as numbers.
+    Each predicate's rows come as one SPARQL answer that Oxigraph writes in
+    TSV: decoding the store's terms is most of the cost, and Oxigraph does it
+    faster into text than into Python objects. ``reopen`` (a function opening
+    the same store again) lets a forked child (:class:`kg.parallel.Forked`)
+    read most of a big store's rows meanwhile; it hands back each distinct
+    term's text once and the rows as numbers.
 
     The objects of a subject's predicate come in the store's order, and so do
     the subjects of an object; the whole of ``rdf:type`` and ``owl:sameAs``
     (which name indexes walk through) comes in the order of the store's
     subject index.
     """
-    import pyoxigraph as ox
+    from itertools import islice
+
     from rdflib import URIRef
 
     from kg.parallel import Forked
@@ -206,36 +209,19 @@ def from_store(store, skip=(), *, reopen=None) -> TripleIndex:
     skip = {str(p) for p in skip}
     predicates = sorted(key for key in counts if key not in skip)
     theirs = _child_share(predicates, counts) if reopen is not None else set()
-    rows, iris, literals = {}, {}, {}
-    named, literal = ox.NamedNode, ox.Literal
     with Forked(lambda: _read_numbered(reopen(), [key for key in predicates if key in theirs]),
                 fork=bool(theirs)) as child:
-        # A store holds each triple once, so no duplicate check; terms are converted once each.
-        for key, found in _rows(store, [key for key in predicates if key not in theirs]):
-            subjects, values = rows[key] = [], []
-            for t, o in found:
-                s = iris.get(t.value)
-                if s is None:
-                    s = iris[t.value] = URIRef(t.value) if type(t) is named else to_rdflib(t)
-                t = o
-                kind = type(t)
-                if kind is named:
-                    o = iris.get(t.value)
-                    if o is None:
-                        o = iris[t.value] = URIRef(t.value)
-                elif kind is literal:
-                    k = str(t)  # its N-Triples form: value, language and datatype in one string
-                    o = literals.get(k)
-                    if o is None:
-                        o = literals[k] = to_rdflib(t)
-                else:
-                    o = to_rdflib(t)
-                subjects.append(s)
-                values.append(o)
-        table, numbered = child.result() if theirs else ((), {})
-    terms = [_intern(t, iris, literals) for t in table]
-    for key, (subjects, values) in numbered.items():
-        rows[key] = [terms[i] for i in subjects], [terms[i] for i in values]
+        table, ours = _read_numbered(store, [key for key in predicates if key not in theirs])
+        terms = _convert(table)
+        their_table, their_rows = child.result() if theirs else ((), {})
+    numbers = dict(zip(table, range(len(table))))
+    renumbered = [numbers.setdefault(text, len(numbers)) for text in their_table]
+    terms += _convert(list(islice(numbers, len(terms), None)))  # a term both processes met is made once
+    their_terms = [terms[i] for i in renumbered]
+    rows = {}
+    for found, numbered in ((terms, ours), (their_terms, their_rows)):
+        for key, (subjects, values) in numbered.items():
+            rows[key] = [found[i] for i in subjects], [found[i] for i in values]
     rows = {key: rows[key] for key in predicates}  # in the order of the predicates, as if read one after the other
     spo, count = {}, 0
     for key, (subjects, values) in rows.items():
@@ -250,7 +236,8 @@ def from_store(store, skip=(), *, reopen=None) -> TripleIndex:
             else:
                 objects.append(o)
     index = TripleIndex()
-    index._spo, index._rows, index._len = spo, rows, count
+    index._spo, index._rows = spo, rows
+    index._len = count
     index._predicates = {key: URIRef(key) for key in predicates}
     return index
 
@@ -277,47 +264,48 @@ def _child_share(predicates: list, counts: dict) -> set:
 
 
 def _read_numbered(store, keys: list) -> tuple[list, dict]:
-    """The rows of the predicates ``keys`` as numbers: (each distinct pyoxigraph term once, {predicate: (subject
+    """The rows of the predicates ``keys`` as numbers: (each distinct term's TSV text once, {predicate: (subject
     numbers, object numbers)}); quick to hand from a child to its parent."""
     from array import array
 
-    numbers, table, out = {}, [], {}
-    for key, found in _rows(store, keys):
-        subjects, values = out[key] = array("q"), array("q")
-        for s, o in found:
-            i = numbers.get(s)
-            if i is None:
-                i = numbers[s] = len(table)
-                table.append(s)
-            subjects.append(i)
-            i = numbers.get(o)
-            if i is None:
-                i = numbers[o] = len(table)
-                table.append(o)
-            values.append(i)
-    return table, out
+    numbers, out = {}, {}
+    number = numbers.setdefault
+    for key, lines in _rows(store, keys):
+        pairs = [line.split(b"\t") for line in lines]
+        out[key] = (array("q", [number(s, len(numbers)) for s, _ in pairs]),
+                    array("q", [number(o, len(numbers)) for _, o in pairs]))
+    return list(numbers), out
 
 
-def _intern(term, iris: dict, literals: dict):
-    """The rdflib term of a pyoxigraph term, converted once: IRIs and blank nodes by value, literals by N-Triples text."""
+def _convert(table: list) -> list:
+    """The rdflib term of each term written in SPARQL TSV (Turtle's syntax): ``<iri>``, ``_:blank`` or a literal.
+
+    Literals (escapes, numbers written bare, datatypes) are read by
+    Oxigraph's own Turtle parser, all in one document.
+    """
     import pyoxigraph as ox
+    from rdflib import BNode, URIRef
 
-    if type(term) is ox.Literal:
-        found = literals.get(str(term))
-        if found is None:
-            found = literals[str(term)] = to_rdflib(term)
-        return found
-    found = iris.get(term.value)
-    if found is None:
-        found = iris[term.value] = to_rdflib(term)
-    return found
+    terms, literals = [], []
+    for text in table:
+        if text[:1] == b"<":
+            terms.append(URIRef(text[1:-1].decode()))
+        elif text[:2] == b"_:":
+            terms.append(BNode(text[2:].decode()))
+        else:
+            literals.append(len(terms))
+            terms.append(None)
+    document = b"".join(b"<x:> <x:> " + table[i] + b" .\n" for i in literals)
+    for i, triple in zip(literals, ox.parse(document, format=ox.RdfFormat.TURTLE), strict=True):
+        terms[i] = to_rdflib(triple.object)
+    return terms
 
 
 _ORDERED = ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2002/07/owl#sameAs")
 
 
 def _rows(store, keys):
-    """``(predicate IRI, rows of (subject, object))`` for every predicate IRI in ``keys``.
+    """``(predicate IRI, rows)`` for every predicate IRI in ``keys``, each row ``subject<TAB>object`` in SPARQL TSV.
 
     One query per predicate, the predicate written in it: Oxigraph then
     neither decodes nor returns it with every row, a third of the work.
@@ -325,10 +313,13 @@ def _rows(store, keys):
     by a scan of the subject index instead (a filter, not a pattern), in the
     order the name index has always seen them.
     """
-    from kg.rules import path_sparql
+    import pyoxigraph as ox
     from rdflib import URIRef
+
+    from kg.rules import path_sparql
 
     for key in keys:
         where = (f"?s ?p ?o FILTER(?p = {path_sparql(URIRef(key))})" if key in _ORDERED
                  else f"?s {path_sparql(URIRef(key))} ?o")
-        yield key, store.query(f"SELECT ?s ?o WHERE {{ {where} }}")
+        lines = store.query(f"SELECT ?s ?o WHERE {{ {where} }}").serialize(format=ox.QueryResultsFormat.TSV).split(b"\n")
+        yield key, lines[1:-1] if lines[-1] == b"" else lines[1:]  # the header, and the newline closing the last row
