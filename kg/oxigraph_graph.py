@@ -243,7 +243,7 @@ def from_store(store, skip=(), *, reopen=None) -> TripleIndex:
 
 
 #: The smallest store worth a child reading part of it, and the share of the rows it reads.
-_FORK_MINIMUM, _CHILD_ROWS = 100_000, 0.7
+_FORK_MINIMUM, _CHILD_ROWS = 100_000, 0.55
 #: The largest: the child holds what it read until this process has its copy, and at 10M triples
 #: the two would pass the 8 GB of issue 12 (:data:`kg.parallel.MOST_RESIDENT_MB` cannot see it
 #: coming: this process is still small when the child starts).
