@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from contextlib import contextmanager
 from functools import cached_property
 from types import SimpleNamespace
 
@@ -55,6 +56,10 @@ _IRI = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
 BATCH = 400
 #: Most shortest paths enumerated before explaining them.
 MAX_PATHS = 200
+#: Most terms an endpoint keeps made from its answers (:meth:`RemoteEndpoint.select`); past it, they are made anew.
+TERMS_KEPT = 50_000
+#: Most sets of ontology terms whose part of the ontology is kept (:meth:`RemoteKnowledgeGraph._ontology_about`).
+_PARTS_KEPT = 500
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 #: Ontology predicates written for people, which no question reads: left out of the small graphs.
@@ -116,6 +121,13 @@ def _normalise_graph(graph):
     return out
 
 
+def _add_all(graph, triples) -> None:
+    """Add ``triples`` (rdflib terms) to ``graph`` through its store: ``Graph.add`` checks the type of every term."""
+    add = graph.store.add
+    for triple in triples:
+        add(triple, graph)
+
+
 def _values(iris) -> str:
     return " ".join(f"<{i}>" for i in iris)
 
@@ -163,6 +175,7 @@ class RemoteEndpoint:
         self.timeout = float(timeout) if timeout is not None else None
         self.graph = graph
         self.queries = 0
+        self._terms: dict = {}  # a term's JSON binding -> the rdflib term (select)
 
     def _send(self, text: str, fmt: str, timeout: float | None):
         from SPARQLWrapper import POST, SPARQLWrapper
@@ -191,12 +204,16 @@ class RemoteEndpoint:
     def select(self, text: str, *, timeout: float | None = None) -> tuple[list[str], list[tuple]]:
         """Run a SELECT; return ``(variables, rows)``, each row a tuple of rdflib terms (None if unbound).
 
-        A term repeated in the answer is made once: rdflib checks every new
-        IRI, which was most of the time spent reading an entity's graph.
+        Each term is made once and kept (up to :data:`TERMS_KEPT`), for this
+        answer and the next: rdflib checks every new IRI, which was most of
+        the time spent reading an entity's graph, and the graphs of one entity
+        and the next share most of their terms (properties, classes, sources).
         """
         data = self._json(self._send(text, "json", timeout))
         names = data.get("head", {}).get("vars", [])
-        made: dict = {}
+        made = self._terms
+        if len(made) > TERMS_KEPT:
+            made.clear()
 
         def term(binding: dict):
             key = (binding.get("value"), binding.get("type"), binding.get("xml:lang"), binding.get("datatype"))
@@ -237,11 +254,8 @@ class RemoteEndpoint:
         from rdflib import Graph
 
         graph = Graph(store="SimpleMemory")
-        add = graph.add
         _, rows = self.select(text)
-        for s, p, o in rows:
-            if s is not None and p is not None and o is not None:
-                add((s, p, o))
+        _add_all(graph, ((s, p, o) for s, p, o in rows if s is not None and p is not None and o is not None))
         return graph
 
     def _json(self, body: bytes) -> dict:
@@ -325,6 +339,8 @@ class RemoteKnowledgeGraph:
         self.key = ("endpoint", url, graph)
         self.files: list = []
         self._about_term: dict = {}  # ontology term -> what the ontology says of it (:func:`kg.store.ontology_parts`)
+        self._about_terms: dict = {}  # the ontology terms a small graph uses -> what the ontology says of them
+        self._held: tuple | None = None  # (IRI, its entity graph) while :meth:`holding` it
 
     # --- what is not available ---------------------------------------------
 
@@ -492,15 +508,29 @@ class RemoteKnowledgeGraph:
 
         Its name index and projection are its own, built on first use; the
         projection carries the whole ontology's vocabulary, so questions on
-        it read relation kinds and classes as on the whole graph.
+        it read relation kinds and classes as on the whole graph. Its prefixes
+        are :attr:`_prefixes`.
         """
         from kg.names import NameIndex
 
-        graph.addN((s, p, o, graph) for s, p, o in self._ontology_about(graph))
-        small = _Fetched(graph=bind_prefixes(graph), files=[], asserted=len(graph), derived=0)
+        _add_all(graph, self._ontology_about(graph))
+        graph.namespace_manager = self._prefixes
+        small = _Fetched(graph=graph, files=[], asserted=len(graph), derived=0)
         small.vocab = self.vocabulary
         small.__dict__["names"] = NameIndex(graph)
         return small
+
+    @cached_property
+    def _prefixes(self):
+        """The project's prefixes (:func:`kg.vocab.bind_prefixes`), shared by every small graph.
+
+        A graph's own namespace manager refers back to it: a small graph
+        dropped after its page was left to the garbage collector, which freed
+        some 5,000 objects a page in one full collection every ten pages (50 ms).
+        """
+        from rdflib import Graph
+
+        return bind_prefixes(Graph(store="SimpleMemory")).namespace_manager
 
     def entity_graph(self, iri) -> "_Fetched":
         """A small KnowledgeGraph with what :func:`kg.facts.describe` needs about ``iri``, and its ties.
@@ -551,12 +581,36 @@ class RemoteKnowledgeGraph:
         from kg.names import expand_curie
 
         iri = expand_curie(name.strip())
+        if self._held is not None and self._held[0] == iri:
+            return self._held
         if _IRI.fullmatch(iri):  # an IRI: its own graph names it, if an entity (one query fewer)
             small = self.entity_graph(iri)
             if iri in {str(i) for i in small.names.entities}:
                 return iri, small
         iri = str(self.resolve(name).iri)
         return iri, self.entity_graph(iri)
+
+    @contextmanager
+    def holding(self, name: str):
+        """The IRI ``name`` spells (an IRI or ``res:`` name) if it is an entity's, else None; its graph is kept meanwhile.
+
+        Fetching the entity's graph (:meth:`entity_graph`) tells whether it is
+        one, and the questions asked about it within the block (:meth:`around`,
+        :meth:`describe`, :meth:`neighbors` at one hop) take that graph: the
+        explorer's entity pages resolved their slug first, one query more.
+        """
+        from kg.names import expand_curie
+
+        iri = expand_curie(name.strip())
+        small = self.entity_graph(iri) if _IRI.fullmatch(iri) else None
+        if small is None or iri not in {str(i) for i in small.names.entities}:
+            yield None
+            return
+        self._held = (iri, small)
+        try:
+            yield iri
+        finally:
+            self._held = None
 
     def describe(self, name: str, **options) -> dict:
         """Everything the endpoint says about ``name``, as :func:`kg.facts.describe` returns it (``lang=`` too)."""
@@ -581,15 +635,23 @@ class RemoteKnowledgeGraph:
                 read.add(triple)
         return read
 
-    def _ontology_about(self, graph) -> set:
+    def _ontology_about(self, graph) -> tuple:
         """:func:`kg.store.ontology_about` the terms ``graph`` uses, each term's part read once per process.
 
         Taken from :attr:`_ontology_read`: the comments and definitions were a
         quarter of the triples copied into every small graph, and nothing reads them.
+        The union is kept for each set of terms (entities of a kind use the same; at most
+        :data:`_PARTS_KEPT` sets): joining the parts hashes some 5,000 triples.
         """
         from kg.store import ontology_parts
 
-        return ontology_parts(self._ontology_read, {n for t in graph for n in t} & self._ontology_terms, self._about_term)
+        terms = frozenset(n for t in graph for n in t) & self._ontology_terms
+        found = self._about_terms.get(terms)
+        if found is None:
+            if len(self._about_terms) > _PARTS_KEPT:
+                self._about_terms.clear()
+            found = self._about_terms[terms] = tuple(ontology_parts(self._ontology_read, terms, self._about_term))
+        return found
 
     def _expand(self, frontier, predicates) -> dict[str, dict[str, set]]:
         """Neighbours of every node of ``frontier`` over ``predicates``, either direction.

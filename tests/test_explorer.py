@@ -424,6 +424,18 @@ def test_entity_and_path_pages_over_an_endpoint_are_those_on_files(remote):
     before = there.endpoint.queries
     call(there, pages[0])
     assert there.endpoint.queries - before == 2
+    # by its slug, as the pages ask, no more queries than by its IRI: the graph fetched tells that the slug names it
+    for fn in ("entity_page", "entity", "graph", "neighbors"):
+        asked = []
+        for args in ({"name": RES + "graphcore"}, {"slug": "graphcore"}):
+            expected = call(here, {"fn": fn, "args": args})
+            before = there.endpoint.queries
+            assert call(there, {"fn": fn, "args": args}) == expected, (fn, args)
+            asked.append(there.endpoint.queries - before)
+        assert asked[1] == asked[0], fn
+        for slug in ("far-fund", "英伟达", "no-such-entity"):  # a name, not a res: name, is read as a name
+            job = {"fn": fn, "args": {"slug": slug, "lang": "zh"}}
+            assert call(there, job) == call(here, job), job
 
 
 def test_path_page_tells_the_hops_with_sources(bundled):

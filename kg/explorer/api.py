@@ -468,6 +468,21 @@ JSON = "application/json"
 _MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/sparql-results+json"}
 
 
+def _about_slug(func, kg, slug: str, args: dict):
+    """``func`` asked about the entity at ``/entity/{slug}`` (:func:`resolve_slug`).
+
+    Over an endpoint, a question answered from the entity's own graph
+    (:meth:`kg.remote.RemoteKnowledgeGraph.holding`) takes the graph fetched
+    to tell that the slug names an entity: resolving it first was one query more.
+    """
+    if getattr(kg, "remote", False) and (func in (entity, entity_page, graph_of)
+                                         or func is neighbors and args.get("depth", 1) == 1):
+        with kg.holding(name_of_slug(slug)) as iri:
+            if iri is not None:
+                return func(kg, name=iri, **args)
+    return func(kg, name=resolve_slug(kg, slug), **args)
+
+
 def _status(error: KGError) -> int:
     if isinstance(error, QueryTimeout):
         return 503
@@ -494,11 +509,9 @@ def call(kg, job: dict, *, timeout: float | None = None, max_rows: int | None = 
         time = {k: args.pop(k) for k in TIME if args.get(k)}
         if time:
             kg = _snapshot(kg, time)
-        if "slug" in args:
-            args["name"] = resolve_slug(kg, args.pop("slug"))
         if func is question:
             args.update(timeout=timeout, max_rows=max_rows)
-        answer = func(kg, **args)
+        answer = _about_slug(func, kg, args.pop("slug"), args) if "slug" in args else func(kg, **args)
         if isinstance(answer, bytes):  # a results document: CSV or SPARQL JSON
             return 200, _MEDIA[args["fmt"]], answer
         return reply(200, answer)
