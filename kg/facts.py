@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import PROV, SKOS
 
 from kg.i18n import join, phrase, when, word
+from kg.i18n import money as _money
 from kg.names import class_of, label_of, subclasses
+from kg.rules import parse_path
 from kg.vocab import CHIPS
 
 __all__ = [
@@ -28,6 +31,8 @@ __all__ = [
 _CURRENCY_SIGNS = {"USD": "US$", "CNY": "CN¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
 _MONEY_KINDS = ((CHIPS.amount, ""), (CHIPS.minimumAmount, "more than "), (CHIPS.approximateAmount, "about "),
                 (CHIPS.maximumAmount, "up to "))
+#: Read on every relation node, most of which state no sum (a namespace's attribute costs a lookup).
+_LOW, _HIGH, _CURRENCY, _DISCLOSED = CHIPS.minimumAmount, CHIPS.maximumAmount, CHIPS.currency, CHIPS.amountDisclosed
 _BOUNDS = {"": "exact", "more than ": "minimum", "about ": "approximate", "up to ": "maximum"}
 #: Compared with on every relation node: made once (a Literal takes microseconds to build).
 _TRUE, _FALSE = Literal(True), Literal(False)
@@ -63,31 +68,34 @@ def money_of(graph: Graph, node, lang: str = "en") -> dict | None:
     (``value`` the low bound, ``high`` the high one) or ``"undisclosed"`` (``value`` None);
     ``text`` is written in ``lang`` (:func:`kg.i18n.money`); None when no money is stated.
     """
-    from kg.i18n import money
-
-    currency = str(graph.value(node, CHIPS.currency) or "USD")
-    low, high = graph.value(node, CHIPS.minimumAmount), graph.value(node, CHIPS.maximumAmount)
+    low, high = graph.value(node, _LOW), graph.value(node, _HIGH)
     if low is not None and high is not None:
+        currency = str(graph.value(node, _CURRENCY) or "USD")
         if lang == "en":  # US$500M–600M
             text = format_money(low.toPython(), currency) + "–" + format_money(high.toPython(), currency).lstrip(
                 _CURRENCY_SIGNS.get(currency, currency + " "))
         else:
-            text = word("{}–{}", lang, money(low.toPython(), currency, lang=lang), money(high.toPython(), currency, lang=lang))
+            text = word("{}–{}", lang, _money(low.toPython(), currency, lang=lang), _money(high.toPython(), currency, lang=lang))
         return {"value": float(low.toPython()), "high": float(high.toPython()), "currency": currency, "bound": "range",
                 "text": text}
     for prop, qualifier in _MONEY_KINDS:
-        value = graph.value(node, prop)
+        value = low if prop is _LOW else high if prop is _HIGH else graph.value(node, prop)  # the bounds, read once
         if value is not None:
-            bound = _BOUNDS[qualifier]
+            currency, bound = str(graph.value(node, _CURRENCY) or "USD"), _BOUNDS[qualifier]
             return {
                 "value": float(value.toPython()),
                 "currency": currency,
                 "bound": bound,
-                "text": money(value.toPython(), currency, bound, lang),
+                "text": _money_text(value, currency, bound, lang),
             }
-    if graph.value(node, CHIPS.amountDisclosed) == _FALSE:
+    if graph.value(node, _DISCLOSED) == _FALSE:
         return {"value": None, "currency": None, "bound": "undisclosed", "text": word("sum not disclosed", lang)}
     return None
+
+
+@lru_cache(maxsize=4096)  # a round's sum is spelled for each of its investors: each sum once
+def _money_text(value: Literal, currency: str, bound: str, lang: str) -> str:
+    return _money(value.toPython(), currency, bound, lang)
 
 
 def _figure(value) -> str:
@@ -157,8 +165,18 @@ def _names(graph: Graph, nodes, lang: str = "en") -> str:
     return join(sorted(label_of(graph, n, lang) for n in nodes), lang)
 
 
+def _remembered(memo: dict | None, key, function, *args):
+    """``function(*args)``, kept in ``memo`` under ``key`` when a memo is given (see :func:`relation_sentence`)."""
+    if memo is None:
+        return function(*args)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = function(*args)
+    return found
+
+
 def _when(graph: Graph, node, lang: str = "en") -> str:
-    return when(*(graph.value(node, p) for p in (CHIPS.date, CHIPS.start, CHIPS.end)), lang=lang)
+    return when(graph.value(node, CHIPS.date), graph.value(node, CHIPS.start), graph.value(node, CHIPS.end), lang)
 
 
 def _round_details(graph: Graph, rnd, lang: str = "en") -> list[str]:
@@ -179,8 +197,13 @@ def _round_details(graph: Graph, rnd, lang: str = "en") -> list[str]:
     return parts
 
 
-def relation_sentence(graph: Graph, node, classes=None, lang: str = "en") -> str:
+def relation_sentence(graph: Graph, node, classes=None, lang: str = "en", memo: dict | None = None) -> str:
     """Describe one relation node in a sentence, in ``lang`` ("en" or "zh"), with its figures, deal and status.
+
+    A caller spelling out many nodes of one ``graph`` passes the same
+    ``classes`` (:func:`relation_classes`) and ``memo`` (a dict, empty at
+    first) to every call: ``memo`` keeps what nodes share (a class's
+    shortcut and phrase, a funding round's details), so each is read once. ``graph`` must not change while ``memo`` is in use.
 
     Examples
     --------
@@ -193,7 +216,7 @@ def relation_sentence(graph: Graph, node, classes=None, lang: str = "en") -> str
     'AMD收购了Seammicro · 2012年 · 3.57亿美元'
     """
     classes = classes or relation_classes(graph)
-    parts = [_sentence(graph, node, classes, lang)]
+    parts = [_sentence(graph, node, classes, lang, memo)]
     g = graph
     if quantity := quantity_of(g, node, lang):
         parts.append(quantity["text"])
@@ -227,7 +250,17 @@ def relation_name(graph: Graph, node, lang: str = "en", classes=None) -> str:
     return _sentence(graph, node, classes, lang).split(" · ")[0]
 
 
-def _sentence(graph: Graph, node, classes, lang: str) -> str:
+def _shortcut(graph: Graph, cls, lang: str) -> tuple:
+    """``(shortcut, subject path, object path, verb, phrase template)`` of the relation class ``cls``, or ``(None,)``."""
+    shortcut = graph.value(cls, CHIPS.shortcut) if cls is not None else None
+    if shortcut is None:
+        return (None,)
+    return (shortcut, parse_path(str(graph.value(cls, CHIPS.subjectPath))),
+            parse_path(str(graph.value(cls, CHIPS.objectPath))), predicate_label(graph, shortcut, lang),
+            _lang_value(graph, shortcut, CHIPS.phrase, lang, fallback=False))
+
+
+def _sentence(graph: Graph, node, classes, lang: str, memo: dict | None = None) -> str:
     cls = _relation_class(graph, node, classes)
     g = graph
     if cls == CHIPS.FundingRound:
@@ -256,11 +289,9 @@ def _sentence(graph: Graph, node, classes, lang: str) -> str:
             parts.append(word("in {} rounds", lang, count))
         return " · ".join(parts)
 
-    shortcut = g.value(cls, CHIPS.shortcut) if cls is not None else None
-    from kg.rules import parse_path
-
-    subjects = list(g.objects(node, parse_path(str(g.value(cls, CHIPS.subjectPath))))) if shortcut else []
-    objects = list(g.objects(node, parse_path(str(g.value(cls, CHIPS.objectPath))))) if shortcut else []
+    shortcut, *rule = _remembered(memo, ("shortcut", cls, lang), _shortcut, g, cls, lang)
+    subjects = list(g.objects(node, rule[0])) if shortcut else []
+    objects = list(g.objects(node, rule[1])) if shortcut else []
     if not subjects or not objects:  # no shortcut, or one side not stated: the node's own label
         parts = [label_of(g, node, lang)]
         if span := _when(g, node, lang):
@@ -268,8 +299,7 @@ def _sentence(graph: Graph, node, classes, lang: str) -> str:
         if money := money_of(g, node, lang):
             parts.append(money["text"])
         return " · ".join(parts)
-    verb = predicate_label(g, shortcut, lang)
-    template = _lang_value(g, shortcut, CHIPS.phrase, lang, fallback=False)
+    verb, template = rule[2:]
     if set(subjects) == set(objects):  # symmetric: partners, competitors, people who know each other
         first, *others = sorted(subjects, key=lambda n: label_of(g, n, lang))
         sentence = phrase(template, label_of(g, first, lang), verb, _names(g, others, lang), lang)
@@ -293,7 +323,7 @@ def _sentence(graph: Graph, node, classes, lang: str) -> str:
         parts.append(span)
     rnd = g.value(node, CHIPS.round)
     if rnd is not None:
-        parts += _round_details(g, rnd, lang)
+        parts += _remembered(memo, ("round", rnd, lang), _round_details, g, rnd, lang)  # a round has many investors
         if g.value(node, CHIPS.isLead) == _TRUE:
             parts.append(word("lead investor", lang))
     elif money := money_of(g, node, lang):

@@ -148,6 +148,7 @@ def entity_classes(graph: Graph) -> set[URIRef]:
 
 
 @functools.lru_cache(maxsize=1)
+@functools.cache
 def _rdfs_label():
     """``rdfs:label`` as a URIRef, made once (rdflib's namespace builds a new one per access)."""
     from rdflib import RDFS

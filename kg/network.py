@@ -20,8 +20,11 @@ __all__ = ["project", "projection_parts", "vocabulary", "edge_predicates", "undi
 
 #: Literal properties never copied onto nodes (they are names, kept separately).
 _NAME_PROPS = {RDFS.label, CHIPS.quote}
+_CHIPS = str(CHIPS)  # the ontology's IRIs start with it
 #: rdflib's namespaces build a new URIRef on every attribute access: the hot ones, once.
 _TYPE, _DERIVED_FROM = RDF.type, PROV.wasDerivedFrom
+#: A relation's dates: property, attribute, and how its detail reads.
+_DATES = ((CHIPS.date, "date", "{}"), (CHIPS.start, "start", "from {}"), (CHIPS.end, "end", "until {}"))
 #: The share of the relation nodes a forked child projects (:class:`kg.parallel.Forked`) while this process
 #: projects the rest, the entities and the plain properties; and the fewest relation nodes worth a fork.
 _CHILD_SHARE, _FORK_MINIMUM = 0.6, 20_000
@@ -60,18 +63,24 @@ def _node_attributes(graph: Graph, node, entity) -> dict:
         "cls": entity.cls,
         "sources": sorted(str(s) for s in graph.objects(node, _DERIVED_FROM)),
     }
-    for p, o in sorted(graph.predicate_objects(node)):
-        if not isinstance(o, Literal) or p in _NAME_PROPS or not p.startswith(str(CHIPS)):
+    by_predicate: dict = {}
+    for p, o in graph.predicate_objects(node):
+        by_predicate.setdefault(p, []).append(o)
+    # in the order of sorted(graph.predicate_objects(node)): predicates are IRIs, which rdflib orders by their text
+    for p in sorted(by_predicate, key=str):
+        if p in _NAME_PROPS or not str.startswith(p, _CHIPS):
             continue
-        if o.language not in (None, "en"):
-            continue
-        value = o.toPython()
-        if isinstance(value, Decimal):
-            value = float(value)
-        elif isinstance(value, Literal) or not isinstance(value, (bool, int, float, str)):
-            value = str(o)  # dates keep the precision the source gave
-        key = kind_of(p)
-        attrs[key] = f"{attrs[key]}; {value}" if key in attrs else value
+        values = by_predicate[p]
+        for o in sorted(values) if len(values) > 1 else values:
+            if not isinstance(o, Literal) or o.language not in (None, "en"):
+                continue
+            value = o.toPython()
+            if isinstance(value, Decimal):
+                value = float(value)
+            elif isinstance(value, Literal) or not isinstance(value, (bool, int, float, str)):
+                value = str(o)  # dates keep the precision the source gave
+            key = kind_of(p)
+            attrs[key] = f"{attrs[key]}; {value}" if key in attrs else value
     return attrs
 
 
@@ -104,12 +113,12 @@ class _RuleFacts:
         return found
 
 
-def _relation_edge(graph, rule: _RuleFacts, node, classes) -> dict:
+def _relation_edge(graph, rule: _RuleFacts, node, classes, memo: dict) -> dict:
     attrs = {
         **rule.common,
         "relation": str(node),
         "relation_class": rule.relation_class,
-        "detail": relation_sentence(graph, node, classes),
+        "detail": relation_sentence(graph, node, classes, memo=memo),
         "sources": sorted(str(s) for s in graph.objects(node, _DERIVED_FROM)),
         "quotes": sorted(str(q) for q in graph.objects(node, CHIPS.quote)),
     }
@@ -119,19 +128,16 @@ def _relation_edge(graph, rule: _RuleFacts, node, classes) -> dict:
     for source in (node, described):
         if source is None:
             continue
-        series = graph.value(source, CHIPS.series)
-        if series is not None:
-            attrs["series"] = str(series)
-            details.append(f"Series {series}")
-        for prop in (CHIPS.date, CHIPS.start, CHIPS.end):
-            value = graph.value(source, prop)
-            if value is not None:
-                attrs[kind_of(prop)] = str(value)
-                details.append({"date": "{}", "start": "from {}", "end": "until {}"}[kind_of(prop)].format(value))
-        money = money_of(graph, source)
-        if money:
-            attrs.update(amount=money["value"], currency=money["currency"], amount_bound=money["bound"])
-            details.append(money["text"] + (" round" if source is described else ""))
+        suffix = " round" if source is described else ""
+        if source is node:
+            stated, more = _stated(graph, source, suffix)
+        else:  # a round, described by each of its investments: read once
+            key = ("stated", source)
+            if key not in memo:
+                memo[key] = _stated(graph, source, suffix)
+            stated, more = memo[key]
+        attrs.update(stated)
+        details += more
     if graph.value(node, CHIPS.isLead) == _TRUE:
         attrs["lead"] = True
         details.append("lead")
@@ -151,12 +157,32 @@ def _relation_edge(graph, rule: _RuleFacts, node, classes) -> dict:
     return attrs
 
 
+def _stated(graph, source, suffix: str) -> tuple[dict, list]:
+    """The series, dates and sum stated on ``source`` (a relation node or what it describes): attributes, details."""
+    attrs, details = {}, []
+    series = graph.value(source, CHIPS.series)
+    if series is not None:
+        attrs["series"] = str(series)
+        details.append(f"Series {series}")
+    for prop, key, text in _DATES:
+        value = graph.value(source, prop)
+        if value is not None:
+            attrs[key] = str(value)
+            details.append(text.format(value))
+    money = money_of(graph, source)
+    if money:
+        attrs.update(amount=money["value"], currency=money["currency"], amount_bound=money["bound"])
+        details.append(money["text"] + suffix)
+    return attrs, details
+
+
 def _relation_edges(graph, work, entities, classes, labels) -> list:
     """The edges ``(source, target, key, attributes)`` of the relation nodes in ``work`` (``(_RuleFacts, node)``)."""
     edges, local_names = [], {}
+    memo: dict = {}  # what nodes share, read once: relation_sentence's, and the rounds investments describe
     for facts, node in work:
         rule = facts.rule
-        attrs = _relation_edge(graph, facts, node, classes)
+        attrs = _relation_edge(graph, facts, node, classes, memo)
         subjects = sorted((s for s in graph.objects(node, rule.subject_path) if s in entities), key=str)
         objects = sorted((o for o in graph.objects(node, rule.object_path) if o in entities), key=str)
         for s in subjects:
@@ -174,8 +200,9 @@ def _relation_edges(graph, work, entities, classes, labels) -> list:
 
 def _edge_data(attrs: dict, labels: dict, s, o) -> dict:
     """An edge's attributes: ``attrs`` without its private keys, plus the sentence between the labels of ``s`` and ``o``."""
-    data = {k: v for k, v in attrs.items() if not k.startswith("_")}
-    data["sentence"] = _short_sentence(labels[s], attrs["label"], labels[o], attrs["_details"], attrs["_role"])
+    data = attrs.copy()
+    details, role = data.pop("_details"), data.pop("_role")
+    data["sentence"] = _short_sentence(labels[s], attrs["label"], labels[o], details, role)
     return data
 
 
@@ -193,15 +220,13 @@ class _Sharer:
         if isinstance(value, str):
             return self._seen.setdefault(value, value)
         if isinstance(value, list):
-            shared = tuple(self(v) for v in value)
+            shared = tuple([self(v) for v in value])
             return self._seen.setdefault(shared, shared)
         return value
 
     def attributes(self, attrs: dict) -> dict:
-        seen, out = self._seen, {}
-        for k, v in attrs.items():  # __call__ inlined for strings: a million calls at 1M triples
-            out[seen.setdefault(k, k)] = seen.setdefault(v, v) if isinstance(v, str) else self(v)
-        return out
+        share = self._seen.setdefault  # __call__ inlined for strings: a million calls at 1M triples
+        return {share(k, k): share(v, v) if isinstance(v, str) else self(v) for k, v in attrs.items()}
 
 
 def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:

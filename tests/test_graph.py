@@ -245,3 +245,18 @@ def test_ontology_terms_have_labels_in_both_languages():
             langs = {l.language for l in g.objects(term, RDFS.label)}
             assert {"en", "zh"} <= langs, term
             assert (term, RDFS.comment, None) in g, term
+
+
+def test_a_memo_kept_across_relation_nodes_changes_no_sentence():
+    """The projection spells out every relation node with one memo (:func:`kg.network.projection_parts`):
+    each sentence must read as it does alone, in both languages, rounds shared by investments included."""
+    from kg.facts import relation_sentence
+
+    g = load().graph
+    classes = relation_classes(g)
+    nodes = sorted({n for c in classes for n in g.subjects(RDF.type, c)})
+    memo = {}
+    for lang in ("en", "zh"):
+        alone = [relation_sentence(g, n, classes, lang) for n in nodes]
+        assert [relation_sentence(g, n, classes, lang, memo) for n in nodes] == alone
+    assert {key[0] for key in memo} == {"shortcut", "round"}
