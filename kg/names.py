@@ -210,13 +210,14 @@ class NameIndex:
         from rdflib.namespace import SKOS
 
         classes = entity_classes(graph)
-        for node, _, cls in graph.triples((None, RDF.type, None)):
+        kind, named_by = RDF.type, (RDFS.label, SKOS.altLabel)  # rdflib's namespaces make a new term per access
+        for node, _, cls in graph.triples((None, kind, None)):
             if cls in classes and isinstance(node, URIRef) and str(node) not in self._by_iri:
-                entity = Entity(label_of(graph, node), str(node), class_of(graph.objects(node, RDF.type)), node)
+                entity = Entity(label_of(graph, node), str(node), class_of(graph.objects(node, kind)), node)
                 self._by_iri[entity.id] = entity
                 names = [entity.label, entity.id.rstrip("/").rsplit("/", 1)[-1]]
-                names += [str(o) for p in (RDFS.label, SKOS.altLabel) for o in graph.objects(node, p)]
-                for name in names:
+                names += [str(o) for p in named_by for o in graph.objects(node, p)]
+                for name in dict.fromkeys(names):  # the English label comes twice
                     if key := normalize(name):
                         self._keys[key].add(entity.id)
         for kept, merged in graph.subject_objects(OWL.sameAs):  # a merged entity's IRI finds the one kept
