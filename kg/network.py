@@ -128,16 +128,19 @@ def _relation_edge(graph, rule: _RuleFacts, node, classes, memo: dict) -> dict:
     for source in (node, described):
         if source is None:
             continue
-        suffix = " round" if source is described else ""
-        if source is node:
-            stated, more = _stated(graph, source, suffix)
-        else:  # a round, described by each of its investments: read once
-            key = ("stated", source)
-            if key not in memo:
-                memo[key] = _stated(graph, source, suffix)
-            stated, more = memo[key]
-        attrs.update(stated)
-        details += more
+        series = graph.value(source, CHIPS.series)
+        if series is not None:
+            attrs["series"] = str(series)
+            details.append(f"Series {series}")
+        for prop, key, text in _DATES:
+            value = graph.value(source, prop)
+            if value is not None:
+                attrs[key] = str(value)
+                details.append(text.format(value))
+        money = money_of(graph, source)
+        if money:
+            attrs.update(amount=money["value"], currency=money["currency"], amount_bound=money["bound"])
+            details.append(money["text"] + (" round" if source is described else ""))
     if graph.value(node, CHIPS.isLead) == _TRUE:
         attrs["lead"] = True
         details.append("lead")
@@ -157,29 +160,10 @@ def _relation_edge(graph, rule: _RuleFacts, node, classes, memo: dict) -> dict:
     return attrs
 
 
-def _stated(graph, source, suffix: str) -> tuple[dict, list]:
-    """The series, dates and sum stated on ``source`` (a relation node or what it describes): attributes, details."""
-    attrs, details = {}, []
-    series = graph.value(source, CHIPS.series)
-    if series is not None:
-        attrs["series"] = str(series)
-        details.append(f"Series {series}")
-    for prop, key, text in _DATES:
-        value = graph.value(source, prop)
-        if value is not None:
-            attrs[key] = str(value)
-            details.append(text.format(value))
-    money = money_of(graph, source)
-    if money:
-        attrs.update(amount=money["value"], currency=money["currency"], amount_bound=money["bound"])
-        details.append(money["text"] + suffix)
-    return attrs, details
-
-
 def _relation_edges(graph, work, entities, classes, labels) -> list:
     """The edges ``(source, target, key, attributes)`` of the relation nodes in ``work`` (``(_RuleFacts, node)``)."""
     edges, local_names = [], {}
-    memo: dict = {}  # what nodes share, read once: relation_sentence's, and the rounds investments describe
+    memo: dict = {}  # relation_sentence's: what nodes share, read once
     for facts, node in work:
         rule = facts.rule
         attrs = _relation_edge(graph, facts, node, classes, memo)
