@@ -20,7 +20,8 @@ local graph too.
 
 from __future__ import annotations
 
-from typing import Callable, Hashable, Iterable, Protocol, runtime_checkable
+from contextlib import contextmanager
+from typing import Callable, ContextManager, Hashable, Iterable, Protocol, runtime_checkable
 
 __all__ = ["Backend", "LocalBackend"]
 
@@ -52,6 +53,14 @@ class Backend(Protocol):
 
         A local graph is itself; an endpoint fetches the entity's own small
         graph once, so a page asking both sends its queries once.
+        """
+
+    def holding(self, name: str) -> ContextManager[str | None]:
+        """``with holding(name) as iri:`` the IRI ``name`` spells (an IRI or ``res:`` name) if an entity's, else None.
+
+        Within the block, questions about that entity answered from its own
+        graph (:meth:`around`) read the graph that told it is one: an endpoint
+        sends that query once. A local graph only looks the IRI up.
         """
 
     def query(self, query, *, params=None, timeout: float | None = None, max_rows: int | None = None):
@@ -138,6 +147,14 @@ class LocalBackend:
     def around(self, name: str) -> "LocalBackend":
         """Itself: everything about ``name`` is here already (see :meth:`Backend.around`)."""
         return self
+
+    @contextmanager
+    def holding(self, name: str):
+        """The IRI ``name`` spells if it is an entity's, else None (see :meth:`Backend.holding`)."""
+        from kg.names import expand_curie
+
+        iri = expand_curie(name.strip())
+        yield iri if iri in self.names else None
 
     def query(self, query, *, params=None, timeout: float | None = None, max_rows: int | None = None):
         from kg.sparql import run_query

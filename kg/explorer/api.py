@@ -471,12 +471,11 @@ _MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/sparql-results+
 def _about_slug(func, kg, slug: str, args: dict):
     """``func`` asked about the entity at ``/entity/{slug}`` (:func:`resolve_slug`).
 
-    Over an endpoint, a question answered from the entity's own graph
-    (:meth:`kg.remote.RemoteKnowledgeGraph.holding`) takes the graph fetched
-    to tell that the slug names an entity: resolving it first was one query more.
+    A question answered from the entity's own graph (:meth:`kg.backend.Backend.holding`)
+    takes the graph fetched to tell that the slug names an entity: over an
+    endpoint, resolving the slug first was one query more.
     """
-    if getattr(kg, "remote", False) and (func in (entity, entity_page, graph_of)
-                                         or func is neighbors and args.get("depth", 1) == 1):
+    if func in (entity, entity_page, graph_of) or func is neighbors and args.get("depth", 1) == 1:
         with kg.holding(name_of_slug(slug)) as iri:
             if iri is not None:
                 return func(kg, name=iri, **args)
