@@ -670,7 +670,7 @@ def described_query(iri: str, ties: str | None = None, skip=()) -> str:
     """
     node = f"<{iri}>"
     if skip:
-        node += f" FILTER(?q NOT IN ({', '.join(f'<{p}>' for p in skip)}))"
+        node += f" FILTER(?q NOT IN ({_iris(skip)}))"
 
     def near(d: str) -> str:
         return f"""{{ {d} ?q {node} }}
@@ -683,6 +683,15 @@ def described_query(iri: str, ties: str | None = None, skip=()) -> str:
   {near("?d")}
   UNION {{ {{ SELECT DISTINCT ?e WHERE {{ {near("?e")} }} }}
     ?e (chips:disagreesWith|^chips:disagreesWith)/chips:round?/^chips:round? ?d }}{reaching} }}"""
+
+
+def _iris(properties) -> str:
+    """``properties`` written as a SPARQL list of IRIs, each checked by :func:`kg.rules.path_sparql`."""
+    from rdflib import URIRef
+
+    from kg.rules import path_sparql
+
+    return ", ".join(path_sparql(URIRef(p)) for p in properties)
 
 
 def neighbourhood_queries(iri: str, described, linking=(), skip=()) -> list[str]:
@@ -699,7 +708,7 @@ def neighbourhood_queries(iri: str, described, linking=(), skip=()) -> list[str]
     """
     values = " ".join(f"<{d}>" for d in [iri, *described])
     node = f"<{iri}>"
-    unless = f" FILTER(?p NOT IN ({', '.join(f'<{p}>' for p in skip)}))" if skip else ""
+    unless = f" FILTER(?p NOT IN ({_iris(skip)}))" if skip else ""
     queries = [
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ VALUES ?s {{ {values} }} ?s ?p ?o }} "
         f"UNION {{ ?s ?p {node}{unless} BIND({node} AS ?o) }} }}",
