@@ -251,10 +251,10 @@ def relation_name(graph: Graph, node, lang: str = "en", classes=None) -> str:
 
 
 def _shortcut(graph: Graph, cls, lang: str) -> tuple:
-    """``(shortcut, subject path, object path, verb, phrase template)`` of the relation class ``cls``, or ``(None,)``."""
+    """``(shortcut, subject path, object path, verb, phrase template)`` of the relation class ``cls``, or five Nones."""
     shortcut = graph.value(cls, CHIPS.shortcut) if cls is not None else None
     if shortcut is None:
-        return (None,)
+        return None, None, None, None, None
     return (shortcut, parse_path(str(graph.value(cls, CHIPS.subjectPath))),
             parse_path(str(graph.value(cls, CHIPS.objectPath))), predicate_label(graph, shortcut, lang),
             _lang_value(graph, shortcut, CHIPS.phrase, lang, fallback=False))
@@ -289,9 +289,10 @@ def _sentence(graph: Graph, node, classes, lang: str, memo: dict | None = None) 
             parts.append(word("in {} rounds", lang, count))
         return " · ".join(parts)
 
-    shortcut, *rule = _remembered(memo, ("shortcut", cls, lang), _shortcut, g, cls, lang)
-    subjects = list(g.objects(node, rule[0])) if shortcut else []
-    objects = list(g.objects(node, rule[1])) if shortcut else []
+    shortcut, subject_path, object_path, verb, template = _remembered(
+        memo, ("shortcut", cls, lang), _shortcut, g, cls, lang)
+    subjects = list(g.objects(node, subject_path)) if shortcut else []
+    objects = list(g.objects(node, object_path)) if shortcut else []
     if not subjects or not objects:  # no shortcut, or one side not stated: the node's own label
         parts = [label_of(g, node, lang)]
         if span := _when(g, node, lang):
@@ -299,7 +300,6 @@ def _sentence(graph: Graph, node, classes, lang: str, memo: dict | None = None) 
         if money := money_of(g, node, lang):
             parts.append(money["text"])
         return " · ".join(parts)
-    verb, template = rule[2:]
     if set(subjects) == set(objects):  # symmetric: partners, competitors, people who know each other
         first, *others = sorted(subjects, key=lambda n: label_of(g, n, lang))
         sentence = phrase(template, label_of(g, first, lang), verb, _names(g, others, lang), lang)

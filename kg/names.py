@@ -147,7 +147,6 @@ def entity_classes(graph: Graph) -> set[URIRef]:
     return subclasses(graph, *(URIRef(_CHIPS + name) for name in ENTITY_ROOTS))
 
 
-@functools.lru_cache(maxsize=1)
 @functools.cache
 def _rdfs_label():
     """``rdfs:label`` as a URIRef, made once (rdflib's namespace builds a new one per access)."""

@@ -236,8 +236,7 @@ def from_store(store, skip=(), *, reopen=None) -> TripleIndex:
             else:
                 objects.append(o)
     index = TripleIndex()
-    index._spo, index._rows = spo, rows
-    index._len = count
+    index._spo, index._rows, index._len = spo, rows, count
     index._predicates = {key: URIRef(key) for key in predicates}
     return index
 
