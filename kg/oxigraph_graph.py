@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from kg.terms import to_rdflib
 
-__all__ = ["TripleIndex", "from_store"]
+__all__ = ["TripleIndex", "from_store", "predicate_counts"]
 
 
 class TripleIndex:
@@ -179,7 +179,7 @@ def _is_term(value) -> bool:
     return isinstance(value, str)  # URIRef, BNode and Literal are str; rdflib paths are not
 
 
-def from_store(store, skip=(), *, reopen=None) -> TripleIndex:
+def from_store(store, skip=(), *, reopen=None, counts: dict | None = None) -> TripleIndex:
     """Read the default graph of a pyoxigraph ``Store`` into a :class:`TripleIndex` (terms interned).
 
     Terms become the rdflib terms a Turtle parse gives (:func:`kg.terms.to_rdflib`);
@@ -197,6 +197,9 @@ def from_store(store, skip=(), *, reopen=None) -> TripleIndex:
     the subjects of an object; the whole of ``rdf:type`` and ``owl:sameAs``
     (which name indexes walk through) comes in the order of the store's
     subject index.
+
+    ``counts`` (:func:`predicate_counts`) saves counting the rows again;
+    only how they are shared out depends on it.
     """
     from itertools import islice
 
@@ -204,8 +207,7 @@ def from_store(store, skip=(), *, reopen=None) -> TripleIndex:
 
     from kg.parallel import Forked
 
-    counts = {row[0].value: int(row[1].value) for row in
-              store.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")}
+    counts = counts if counts is not None else predicate_counts(store)
     skip = {str(p) for p in skip}
     predicates = sorted(key for key in counts if key not in skip)
     theirs = _child_share(predicates, counts) if reopen is not None else set()
@@ -241,6 +243,17 @@ def from_store(store, skip=(), *, reopen=None) -> TripleIndex:
     return index
 
 
+def predicate_counts(store) -> dict[str, list[int]]:
+    """Each predicate IRI of a pyoxigraph ``Store``'s default graph: ``[triples, of which with a literal object]``.
+
+    :func:`kg.store.build_store` keeps them in the store's description
+    (``predicates``); :func:`from_store` shares out the rows by them.
+    """
+    query = ("SELECT ?p (COUNT(*) AS ?n) (SUM(IF(isLiteral(?o), 1, 0)) AS ?literals) "
+             "WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p")
+    return {row[0].value: [int(row[1].value), int(row[2].value)] for row in store.query(query)}
+
+
 #: The smallest store worth a child reading part of it, and the share of the rows it reads.
 _FORK_MINIMUM, _CHILD_ROWS = 100_000, 0.55
 #: The largest: the child holds what it read until this process has its copy, and at 10M triples
@@ -250,15 +263,20 @@ _FORK_MAXIMUM = 3_000_000
 
 
 def _child_share(predicates: list, counts: dict) -> set:
-    """The predicates a child reads: about :data:`_CHILD_ROWS` of the rows, the biggest predicates dealt first."""
-    total = sum(counts[key] for key in predicates)
+    """The predicates a child reads: about :data:`_CHILD_ROWS` of the rows, those with IRI objects first.
+
+    Their objects are mostly terms this process meets anyway (as
+    subjects), so the child hands back few new terms; the literals, whose
+    rdflib terms cost the most to make, are made here while the child reads.
+    """
+    total = sum(counts[key][0] for key in predicates)
     if not _FORK_MINIMUM <= total <= _FORK_MAXIMUM:
         return set()
     theirs, rows = set(), 0
-    for key in sorted(predicates, key=lambda k: -counts[k]):
-        if rows + counts[key] <= total * _CHILD_ROWS:
+    for key in sorted(predicates, key=lambda k: (counts[k][1] / counts[k][0], -counts[k][0])):
+        if rows + counts[key][0] <= total * _CHILD_ROWS:
             theirs.add(key)
-            rows += counts[key]
+            rows += counts[key][0]
     return theirs
 
 

@@ -233,6 +233,7 @@ def _build(folder: Path, files: list[Path], progress) -> dict:
     import pyoxigraph as ox
 
     from kg.bundled import ONTOLOGY
+    from kg.oxigraph_graph import predicate_counts
 
     sources = [ONTOLOGY, *files]
     timings = {}
@@ -253,6 +254,7 @@ def _build(folder: Path, files: list[Path], progress) -> dict:
     store.flush()
     triples = len(store)
     timings["derive_s"] = round(time.perf_counter() - started, 3)
+    predicates = predicate_counts(store)  # kept: a build never changes
     del store
     stamp = hashlib.sha256(json.dumps(
         [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in sources] + [time.time_ns(), os.getpid()]
@@ -262,6 +264,7 @@ def _build(folder: Path, files: list[Path], progress) -> dict:
         "asserted": asserted, "derived": triples - asserted, "triples": triples, "skipped": skipped,
         "skipped_about": [[m.subject, m.predicate] for m in skipped],
         "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "pyoxigraph": ox.__version__, **timings,
+        "predicates": predicates,
     }
     (folder / META_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return info
@@ -842,7 +845,8 @@ class StoreKnowledgeGraph(CachedProjection):
 
         # the derived shortcut triples are not read: the relation nodes become those edges
         return from_store(self.store.store, skip=[rule.shortcut for rule in shortcut_rules()],
-                          reopen=lambda: ox.Store.read_only(str(self.store.build_path)))
+                          reopen=lambda: ox.Store.read_only(str(self.store.build_path)),
+                          counts=self.store.info.get("predicates"))
 
     def _parts(self):
         self.names  # built from the triples too, before they are freed
