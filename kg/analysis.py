@@ -54,15 +54,25 @@ def _igraph_betweenness(graph, directed: bool, sample_above: int, sample_size: i
 def _sampled_betweenness(g, nodes, directed: bool, sample_above: int, sample_size: int):
     import random
 
+    from kg.parallel import Forked
+
     n = len(nodes)
     k = min(sample_size, n) if n > sample_above else None
-    sources = sorted(random.Random(SEED).sample(range(n), k)) if k else None
-    if sources is None:
+    if k is None:
         raw = g.betweenness(directed=directed)
     else:  # the sum over batches of sources is the whole sum; igraph's memory and time grow faster than linearly in k
+        sources = sorted(random.Random(SEED).sample(range(n), k))
+        batches = [sources[start:start + _BATCH] for start in range(0, k, _BATCH)]
+        half = len(batches) // 2  # a forked child computes the second half meanwhile: the second core
+
+        def betweenness(chosen):
+            return [g.betweenness(directed=directed, sources=batch) for batch in chosen]
+
+        with Forked(lambda: betweenness(batches[half:]), fork=half > 0) as child:
+            parts = betweenness(batches[:half])
+            parts += child.result()
         raw = [0.0] * n
-        for start in range(0, k, _BATCH):
-            part = g.betweenness(directed=directed, sources=sources[start:start + _BATCH])
+        for part in parts:  # added in the batches' order, whichever process computed them
             raw = [a + b for a, b in zip(raw, part)]
     scale = (n / k if k else 1.0) * (1.0 if directed else 2.0) / max((n - 1) * (n - 2), 1)
     return {node: value * scale for node, value in zip(nodes, raw)}, k

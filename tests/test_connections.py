@@ -253,6 +253,24 @@ def test_igraph_backend_agrees_with_networkx():
     assert len(top & {n for n, _ in sorted(sampled.items(), key=lambda kv: -kv[1])[:10]}) >= 8
 
 
+def test_sampled_betweenness_shared_with_a_forked_child_is_the_sum_over_all_sources():
+    """Half the batches of sources run in a forked child; the scores are those of one pass over every source."""
+    import random
+
+    import igraph
+
+    from kg.analysis import SEED, _BATCH, _igraph_betweenness
+
+    G = nx.gnm_random_graph(1200, 3000, seed=3)
+    sampled, k = _igraph_betweenness(G, False, sample_above=100, sample_size=4 * _BATCH)
+    assert k == 4 * _BATCH
+    g = igraph.Graph(n=1200, edges=list(G.edges()))
+    whole = g.betweenness(directed=False, sources=sorted(random.Random(SEED).sample(range(1200), k)))
+    scale = 1200 / k * 2 / (1199 * 1198)
+    assert max(abs(sampled[n] - whole[n] * scale) for n in G) < 1e-12
+    assert sum(value > 0 for value in sampled.values()) > 1000
+
+
 def test_centrality_on_the_data_explains_itself(kg):
     answer = centrality(kg, "betweenness", top=5)
     top = answer["ranking"][0]
