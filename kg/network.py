@@ -297,13 +297,22 @@ def projection_parts(graph: Graph, names: NameIndex | None = None,
                     edges.append((str(s), str(o), f"{s}|{kind_of(prop)}|{o}", _edge_data(attrs, labels, str(s), str(o))))
         vocab = vocab if vocab is not None else vocabulary(graph)
         published = source_dates(graph)
-        edges += child.result()
+        edges = _sorted_shared(edges, share)  # while the child still works
+        edges += _sorted_shared(child.result(), share)
     # (source, target, key) is unique (a path reaching an entity twice gives two equal edges): the sort
-    # leaves no trace of the order the child's and this process's edges came in
-    edges.sort(key=lambda e: (e[0], e[1], e[2]))
-    for i, (s, o, key, data) in enumerate(edges):
-        edges[i] = (share(s), share(o), key, share.attributes(data))
+    # leaves no trace of the order the child's and this process's edges came in; two sorted runs merge fast
+    edges.sort(key=_edge_order)
     return {"vocabulary": vocab, "published": published}, nodes, edges
+
+
+def _edge_order(edge: tuple) -> tuple:
+    return edge[0], edge[1], edge[2]
+
+
+def _sorted_shared(edges: list, share: _Sharer) -> list:
+    """``edges`` sorted by source, target and key, their strings and lists shared through ``share``."""
+    edges.sort(key=_edge_order)
+    return [(share(s), share(o), key, share.attributes(data)) for s, o, key, data in edges]
 
 
 def relation_kinds(graph: Graph) -> dict[str, str]:
