@@ -218,7 +218,7 @@ class CachedProjection(KnowledgeGraph):
     def _parts(self):
         from kg.network import projection_parts
 
-        return projection_parts(self._source, self.names)
+        return projection_parts(self._source, self.names, share_edges=False)  # the edges go to the cache as JSON
 
     def resolve(self, name: str):
         """Resolve ``name``: an IRI or ``res:`` name straight from the arrays, other names by the name index."""

@@ -253,11 +253,14 @@ def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:
 
 
 def projection_parts(graph: Graph, names: NameIndex | None = None,
-                     vocab: dict | None = None) -> tuple[dict, list, list]:
+                     vocab: dict | None = None, share_edges: bool = True) -> tuple[dict, list, list]:
     """The projection of :func:`project` as plain lists, without building a networkx graph.
 
     ``vocab`` is the ontology's :func:`vocabulary`, for a graph that holds
     only the part of the ontology its data uses (:mod:`kg.remote`'s small graphs).
+    ``share_edges=False`` leaves the edges' attributes as they are made: for
+    a caller that writes them out (:meth:`kg.adjacency.Adjacency.save`),
+    sharing them costs more time than the memory it saves.
 
     Returns
     -------
@@ -265,8 +268,8 @@ def projection_parts(graph: Graph, names: NameIndex | None = None,
         The graph attributes (``vocabulary``, ``published``); the nodes as
         ``(iri, attributes)`` sorted by IRI; the edges as ``(source, target,
         key, attributes)`` sorted by source, target and key. Strings and
-        lists repeated across nodes and edges are shared objects.
-        :meth:`kg.adjacency.Adjacency.from_parts` turns them into arrays.
+        lists repeated across nodes (and edges) are shared objects, lists
+        as tuples. :meth:`kg.adjacency.Adjacency.from_parts` turns them into arrays.
     """
     names = names or NameIndex(graph)
     classes = relation_classes(graph)
@@ -297,8 +300,9 @@ def projection_parts(graph: Graph, names: NameIndex | None = None,
                     edges.append((str(s), str(o), f"{s}|{kind_of(prop)}|{o}", _edge_data(attrs, labels, str(s), str(o))))
         vocab = vocab if vocab is not None else vocabulary(graph)
         published = source_dates(graph)
-        edges = _sorted_shared(edges, share)  # while the child still works
-        edges += _sorted_shared(child.result(), share)
+        edge_share = share if share_edges else None
+        edges = _sorted_shared(edges, edge_share)  # while the child still works
+        edges += _sorted_shared(child.result(), edge_share)
     # (source, target, key) is unique (a path reaching an entity twice gives two equal edges): the sort
     # leaves no trace of the order the child's and this process's edges came in; two sorted runs merge fast
     edges.sort(key=_edge_order)
@@ -309,9 +313,11 @@ def _edge_order(edge: tuple) -> tuple:
     return edge[0], edge[1], edge[2]
 
 
-def _sorted_shared(edges: list, share: _Sharer) -> list:
-    """``edges`` sorted by source, target and key, their strings and lists shared through ``share``."""
+def _sorted_shared(edges: list, share: _Sharer | None) -> list:
+    """``edges`` sorted by source, target and key, their strings and lists shared through ``share`` if given."""
     edges.sort(key=_edge_order)
+    if share is None:
+        return edges
     return [(share(s), share(o), key, share.attributes(data)) for s, o, key, data in edges]
 
 
