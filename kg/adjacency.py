@@ -39,6 +39,8 @@ __all__ = ["Adjacency", "read_npy", "write_npy"]
 _MAGIC = b"\x93NUMPY"
 #: The fewest edges worth writing in a forked child (:meth:`Adjacency.save`).
 _FORK_MINIMUM = 50_000
+#: The share of the edges that child writes.
+_CHILD_EDGES = 0.85
 _DTYPES = {"<i4": "i", "<i8": "q"}
 _CODES = {v: k for k, v in _DTYPES.items()}
 
@@ -302,12 +304,20 @@ class Adjacency:
                     positions.append(positions[-1] + len(line))
             return positions
 
-        # the edges are most of the writing: a forked child writes them (edges held in memory, many of them)
+        # the edges are most of the writing: a forked child writes most of them (edges held in memory, many of
+        # them) while this process writes the nodes, IRIs and names, then makes the last edges' lines
         edges = self._edges
-        with Forked(lambda: lines("edge", edges), fork=edges._items is not None and len(edges) >= _FORK_MINIMUM) as child:
+        fork = edges._items is not None and len(edges) >= _FORK_MINIMUM
+        split = int(len(edges) * _CHILD_EDGES) if fork else len(edges)
+        with Forked(lambda: lines("edge", (edges[e] for e in range(split))), fork=fork) as child:
             offsets = {"node_offsets": lines("node", self._nodes), "iri_offsets": lines("iri", self.iris)}
             self._save_names(folder)
-            offsets["edge_offsets"] = child.result()
+            tail = [encode(edges[e]).encode() + b"\n" for e in range(split, len(edges))]
+            offsets["edge_offsets"] = positions = child.result()
+        with open(folder / "edges.jsonl", "ab") as handle:
+            handle.writelines(tail)
+        for line in tail:
+            positions.append(positions[-1] + len(line))
         for name in _ARRAYS:
             values = offsets.get(name) or getattr(self, name)
             write_npy(folder / f"{name}.npy", values if isinstance(values, array) else array(

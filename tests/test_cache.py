@@ -220,7 +220,7 @@ def test_old_entries_are_pruned(cache, data):
 
 
 def test_edges_written_by_a_forked_child_are_the_same_bytes(data, tmp_path, alone):
-    """:meth:`kg.adjacency.Adjacency.save` writing the edges in a forked child leaves the same files."""
+    """:meth:`kg.adjacency.Adjacency.save` writing most edges in a forked child, the rest here, leaves the same files."""
     alone("""
         from pathlib import Path
 
