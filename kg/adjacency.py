@@ -295,11 +295,14 @@ class Adjacency:
         folder = Path(folder)
         encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder for every line
 
+        def encoded(item) -> bytes:
+            return encode(item).encode() + b"\n"  # tuples and lists write the same JSON
+
         def lines(name: str, items) -> array:
             positions = array("q", [0])
             with open(folder / f"{name}s.jsonl", "wb") as handle:
-                for item in items:  # as read, not kept: tuples and lists write the same JSON
-                    line = encode(item).encode() + b"\n"
+                for item in items:  # as read, not kept
+                    line = encoded(item)
                     handle.write(line)
                     positions.append(positions[-1] + len(line))
             return positions
@@ -312,7 +315,7 @@ class Adjacency:
         with Forked(lambda: lines("edge", (edges[e] for e in range(split))), fork=fork) as child:
             offsets = {"node_offsets": lines("node", self._nodes), "iri_offsets": lines("iri", self.iris)}
             self._save_names(folder)
-            tail = [encode(edges[e]).encode() + b"\n" for e in range(split, len(edges))]
+            tail = [encoded(edges[e]) for e in range(split, len(edges))]
             offsets["edge_offsets"] = positions = child.result()
         with open(folder / "edges.jsonl", "ab") as handle:
             handle.writelines(tail)

@@ -583,12 +583,19 @@ class RemoteKnowledgeGraph:
         iri = expand_curie(name.strip())
         if self._held is not None and self._held[0] == iri:
             return self._held
-        if _IRI.fullmatch(iri):  # an IRI: its own graph names it, if an entity (one query fewer)
-            small = self.entity_graph(iri)
-            if iri in {str(i) for i in small.names.entities}:
-                return iri, small
+        small = self._own_graph(iri)
+        if small is not None:
+            return iri, small
         iri = str(self.resolve(name).iri)
         return iri, self.entity_graph(iri)
+
+    def _own_graph(self, iri: str) -> "_Fetched | None":
+        """The :meth:`entity_graph` of ``iri`` if it is an IRI that graph names as an entity's (one query, no
+        name lookup first), else None."""
+        if not _IRI.fullmatch(iri):
+            return None
+        small = self.entity_graph(iri)
+        return small if iri in {str(i) for i in small.names.entities} else None
 
     @contextmanager
     def holding(self, name: str):
@@ -602,8 +609,8 @@ class RemoteKnowledgeGraph:
         from kg.names import expand_curie
 
         iri = expand_curie(name.strip())
-        small = self.entity_graph(iri) if _IRI.fullmatch(iri) else None
-        if small is None or iri not in {str(i) for i in small.names.entities}:
+        small = self._own_graph(iri)
+        if small is None:
             yield None
             return
         self._held = (iri, small)
