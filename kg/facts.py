@@ -26,18 +26,57 @@ __all__ = [
     "describe",
     "predicate_label",
     "standing",
+    "properties",
 ]
 
 _CURRENCY_SIGNS = {"USD": "US$", "CNY": "CN¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
-_MONEY_KINDS = ((CHIPS.amount, ""), (CHIPS.minimumAmount, "more than "), (CHIPS.approximateAmount, "about "),
-                (CHIPS.maximumAmount, "up to "))
-#: Read on every relation node, most of which state no sum (a namespace's attribute costs a lookup).
-_LOW, _HIGH, _CURRENCY, _DISCLOSED = CHIPS.minimumAmount, CHIPS.maximumAmount, CHIPS.currency, CHIPS.amountDisclosed
+#: The properties read on every relation node, as :func:`properties` keys them (their IRIs' text).
+_LOW, _HIGH, _CURRENCY, _DISCLOSED = map(str, (CHIPS.minimumAmount, CHIPS.maximumAmount, CHIPS.currency,
+                                              CHIPS.amountDisclosed))
+_MONEY_KINDS = ((str(CHIPS.amount), ""), (_LOW, "more than "), (str(CHIPS.approximateAmount), "about "),
+                (_HIGH, "up to "))
+#: Any of them on a node states a sum (most relations state none).
+_MONEY_KEYS = frozenset([_CURRENCY, _DISCLOSED] + [prop for prop, _ in _MONEY_KINDS])
+_QUANTITY_KINDS = ((str(CHIPS.quantity), ""), (str(CHIPS.minimumQuantity), "more than "),
+                   (str(CHIPS.approximateQuantity), "about "), (str(CHIPS.maximumQuantity), "up to "))
+_DATE, _START, _END, _STATUS, _UNIT, _SERIES, _ROUND, _LEAD, _ROLE, _PRODUCT, _TYPE_KEY = map(str, (
+    CHIPS.date, CHIPS.start, CHIPS.end, CHIPS.status, CHIPS.unit, CHIPS.series, CHIPS.round, CHIPS.isLead,
+    CHIPS.role, CHIPS.product, RDF.type))
+_TITLE, _TEAM, _NATURE, _DEAL, _STATED_BY, _ASSESSED_BY = map(str, (
+    CHIPS.title, CHIPS.team, CHIPS.nature, CHIPS.deal, CHIPS.statedBy, CHIPS.assessedBy))
 _BOUNDS = {"": "exact", "more than ": "minimum", "about ": "approximate", "up to ": "maximum"}
 #: Compared with on every relation node: made once (a Literal takes microseconds to build).
 _TRUE, _FALSE = Literal(True), Literal(False)
-_QUANTITY_KINDS = ((CHIPS.quantity, ""), (CHIPS.minimumQuantity, "more than "),
-                   (CHIPS.approximateQuantity, "about "), (CHIPS.maximumQuantity, "up to "))
+
+
+def properties(graph: Graph, node) -> dict:
+    """What ``node`` states: each predicate's IRI (a plain ``str``) -> its objects, in the graph's order.
+
+    For reading many properties of one node at once: it is one lookup in a
+    :class:`kg.oxigraph_graph.TripleIndex` (which keeps this dict; never
+    change it) and one pass over an rdflib graph, where each ``graph.value``
+    would be a lookup of its own.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> from kg.vocab import CHIPS, RES
+    >>> properties(load().graph, RES["acquisition-amd-seamicro"])[str(CHIPS.date)]
+    [rdflib.term.Literal('2012', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#gYear'))]
+    """
+    own = getattr(graph, "properties", None)
+    if own is not None:
+        return own(node)
+    found: dict = {}
+    for p, o in graph.predicate_objects(node):
+        found.setdefault(str(p), []).append(o)
+    return found
+
+
+def _first(props: dict, key: str):
+    """The first object of ``key`` in ``props`` (:func:`properties`), like ``graph.value``; else None."""
+    found = props.get(key)
+    return found[0] if found else None
 
 
 def format_money(value, currency: str = "USD", qualifier: str = "") -> str:
@@ -68,9 +107,16 @@ def money_of(graph: Graph, node, lang: str = "en") -> dict | None:
     (``value`` the low bound, ``high`` the high one) or ``"undisclosed"`` (``value`` None);
     ``text`` is written in ``lang`` (:func:`kg.i18n.money`); None when no money is stated.
     """
-    low, high = graph.value(node, _LOW), graph.value(node, _HIGH)
+    return _money_in(properties(graph, node), lang)
+
+
+def _money_in(props: dict, lang: str = "en") -> dict | None:
+    """:func:`money_of` for the node whose :func:`properties` are ``props``."""
+    if props.keys().isdisjoint(_MONEY_KEYS):
+        return None
+    low, high = _first(props, _LOW), _first(props, _HIGH)
     if low is not None and high is not None:
-        currency = str(graph.value(node, _CURRENCY) or "USD")
+        currency = str(_first(props, _CURRENCY) or "USD")
         if lang == "en":  # US$500M–600M
             text = format_money(low.toPython(), currency) + "–" + format_money(high.toPython(), currency).lstrip(
                 _CURRENCY_SIGNS.get(currency, currency + " "))
@@ -79,16 +125,16 @@ def money_of(graph: Graph, node, lang: str = "en") -> dict | None:
         return {"value": float(low.toPython()), "high": float(high.toPython()), "currency": currency, "bound": "range",
                 "text": text}
     for prop, qualifier in _MONEY_KINDS:
-        value = low if prop is _LOW else high if prop is _HIGH else graph.value(node, prop)  # the bounds, read once
+        value = low if prop is _LOW else high if prop is _HIGH else _first(props, prop)  # the bounds, read once
         if value is not None:
-            currency, bound = str(graph.value(node, _CURRENCY) or "USD"), _BOUNDS[qualifier]
+            currency, bound = str(_first(props, _CURRENCY) or "USD"), _BOUNDS[qualifier]
             return {
                 "value": float(value.toPython()),
                 "currency": currency,
                 "bound": bound,
                 "text": _money_text(value, currency, bound, lang),
             }
-    if graph.value(node, _DISCLOSED) == _FALSE:
+    if _first(props, _DISCLOSED) == _FALSE:
         return {"value": None, "currency": None, "bound": "undisclosed", "text": word("sum not disclosed", lang)}
     return None
 
@@ -118,17 +164,22 @@ def quantity_of(graph: Graph, node, lang: str = "en") -> dict | None:
     >>> quantity_of(g, n, "zh")["text"]
     '20至25员工'
     """
-    unit_node = graph.value(node, CHIPS.unit)
+    return _quantity_in(graph, properties(graph, node), lang)
+
+
+def _quantity_in(graph: Graph, props: dict, lang: str = "en") -> dict | None:
+    """:func:`quantity_of` for the node whose :func:`properties` are ``props``."""
+    unit_node = _first(props, _UNIT)
     if unit_node is None:
         return None
     unit = label_of(graph, unit_node)
     glue, sign = ("", "%") if unit_node == CHIPS.Percent else ("" if lang == "zh" else " ", label_of(graph, unit_node, lang))
-    low, high = graph.value(node, CHIPS.minimumQuantity), graph.value(node, CHIPS.maximumQuantity)
+    low, high = _first(props, _QUANTITY_KINDS[1][0]), _first(props, _QUANTITY_KINDS[3][0])
     if low is not None and high is not None:
         return {"value": float(low.toPython()), "high": float(high.toPython()), "unit": unit, "bound": "range",
                 "text": word("{}–{}", lang, _figure(low), _figure(high)) + glue + sign}
     for prop, qualifier in _QUANTITY_KINDS:
-        value = graph.value(node, prop)
+        value = _first(props, prop)
         if value is not None:
             return {"value": float(value.toPython()), "unit": unit, "bound": _BOUNDS[qualifier],
                     "text": word(qualifier + "{}", lang, f"{_figure(value)}{glue}{sign}")}
@@ -155,14 +206,18 @@ _TYPE = RDF.type  # rdflib's namespaces build a new URIRef on every attribute ac
 
 
 def _relation_class(graph: Graph, node, classes) -> URIRef | None:
-    for cls in graph.objects(node, _TYPE):
+    return _class_in(graph.objects(node, _TYPE), classes)
+
+
+def _class_in(types, classes) -> URIRef | None:
+    for cls in types:
         if cls in classes and cls != CHIPS.Relation:
             return cls
     return None
 
 
-def _names(graph: Graph, nodes, lang: str = "en") -> str:
-    return join(sorted(label_of(graph, n, lang) for n in nodes), lang)
+def _names(graph: Graph, nodes, lang: str = "en", memo: dict | None = None) -> str:
+    return join(sorted(_remembered(memo, (n, lang), label_of, graph, n, lang) for n in nodes), lang)
 
 
 def _remembered(memo: dict | None, key, function, *args):
@@ -175,23 +230,25 @@ def _remembered(memo: dict | None, key, function, *args):
     return found
 
 
-def _when(graph: Graph, node, lang: str = "en") -> str:
-    return when(graph.value(node, CHIPS.date), graph.value(node, CHIPS.start), graph.value(node, CHIPS.end), lang)
+def _when(props: dict, lang: str = "en") -> str:
+    """The dates of the node whose :func:`properties` are ``props``, spelled out (:func:`kg.i18n.when`)."""
+    return when(_first(props, _DATE), _first(props, _START), _first(props, _END), lang)
 
 
 def _round_details(graph: Graph, rnd, lang: str = "en") -> list[str]:
     parts = []
-    series = graph.value(rnd, CHIPS.series)
+    props = properties(graph, rnd)
+    series = _first(props, _SERIES)
     if series is not None:
         parts.append(word("Series {}", lang, series))
-    if span := _when(graph, rnd, lang):
+    if span := _when(props, lang):
         parts.append(span)
-    if money := money_of(graph, rnd, lang):
+    if money := _money_in(props, lang):
         parts.append(money["text"])
-    valuation = graph.value(rnd, CHIPS.resultingValuation)
+    valuation = _first(props, str(CHIPS.resultingValuation))
     if valuation is not None and (money := money_of(graph, valuation, lang)):
         parts.append(word("post-money valuation {}", lang, money["text"]))
-    total = graph.value(rnd, CHIPS.resultingTotal)
+    total = _first(props, str(CHIPS.resultingTotal))
     if total is not None and (money := money_of(graph, total, lang)):
         parts.append(word("total raised {}", lang, money["text"]))
     return parts
@@ -215,19 +272,23 @@ def relation_sentence(graph: Graph, node, classes=None, lang: str = "en", memo: 
     >>> relation_sentence(kg.graph, RES["acquisition-amd-seamicro"], lang="zh")
     'AMD收购了Seammicro · 2012年 · 3.57亿美元'
     """
-    classes = classes or relation_classes(graph)
-    parts = [_sentence(graph, node, classes, lang, memo)]
-    g = graph
-    if quantity := quantity_of(g, node, lang):
+    return _relation_sentence(graph, node, properties(graph, node), classes or relation_classes(graph), lang, memo)
+
+
+def _relation_sentence(graph: Graph, node, props: dict, classes, lang: str = "en", memo: dict | None = None) -> str:
+    """:func:`relation_sentence` for ``node``, whose :func:`properties` are ``props``."""
+    parts = [_sentence(graph, node, classes, lang, memo, props)]
+    if quantity := _quantity_in(graph, props, lang):
         parts.append(quantity["text"])
     # a denial's speaker denied the figure, not stated it: "about US$500M · denied by Nigel Toon"
-    denied = g.value(node, CHIPS.status) == CHIPS.Denied and g.value(node, CHIPS.statedBy) is not None
-    for prop, words in ((CHIPS.deal, "deal: {}"), (CHIPS.statedBy, "denied by {}" if denied else "stated by {}"),
-                        (CHIPS.assessedBy, "mark by {}")):
-        for other in sorted(g.objects(node, prop)):
-            parts.append(word(words, lang, relation_name(g, other, lang, classes)))
-    if not denied and (status := status_of(g, node, lang)):
-        parts.append(status)
+    status = _first(props, _STATUS)
+    denied = status == CHIPS.Denied and _first(props, _STATED_BY) is not None
+    for prop, words in ((_DEAL, "deal: {}"), (_STATED_BY, "denied by {}" if denied else "stated by {}"),
+                        (_ASSESSED_BY, "mark by {}")):
+        for other in sorted(props.get(prop, ())):
+            parts.append(word(words, lang, relation_name(graph, other, lang, classes)))
+    if not denied and status is not None:
+        parts.append(_remembered(memo, (status, lang), label_of, graph, status, lang))
     return " · ".join(parts)
 
 
@@ -245,9 +306,10 @@ def relation_name(graph: Graph, node, lang: str = "en", classes=None) -> str:
     if lang == "en" or any(label.language == lang for label in graph.objects(node, RDFS.label)):
         return label_of(graph, node, lang)
     classes = classes or relation_classes(graph)
-    if _relation_class(graph, node, classes) is None:
+    props = properties(graph, node)
+    if _class_in(props.get(_TYPE_KEY, ()), classes) is None:
         return label_of(graph, node, lang)
-    return _sentence(graph, node, classes, lang).split(" · ")[0]
+    return _sentence(graph, node, classes, lang, props=props).split(" · ")[0]
 
 
 def _shortcut(graph: Graph, cls, lang: str) -> tuple:
@@ -260,11 +322,14 @@ def _shortcut(graph: Graph, cls, lang: str) -> tuple:
             _lang_value(graph, shortcut, CHIPS.phrase, lang, fallback=False))
 
 
-def _sentence(graph: Graph, node, classes, lang: str, memo: dict | None = None) -> str:
-    cls = _relation_class(graph, node, classes)
+def _sentence(graph: Graph, node, classes, lang: str, memo: dict | None = None, props: dict | None = None) -> str:
+    """The clause of the relation ``node`` (whose :func:`properties` are ``props``) with its figures."""
     g = graph
+    if props is None:
+        props = properties(g, node)
+    cls = _class_in(props.get(_TYPE_KEY, ()), classes)
     if cls == CHIPS.FundingRound:
-        company = label_of(g, g.value(node, CHIPS.fundedCompany), lang)
+        company = label_of(g, _first(props, str(CHIPS.fundedCompany)), lang)
         investors = []
         for inv in sorted(g.subjects(CHIPS.round, node)):
             name = label_of(g, g.value(inv, CHIPS.investor), lang)
@@ -275,15 +340,15 @@ def _sentence(graph: Graph, node, classes, lang: str, memo: dict | None = None) 
             parts.append(word("investors: {}", lang, ("、" if lang == "zh" else ", ").join(investors)))
         return " · ".join(parts)
     if cls in (CHIPS.Valuation, CHIPS.FundingTotal):
-        company = label_of(g, g.value(node, CHIPS.company), lang)
-        money = money_of(g, node, lang)
+        company = label_of(g, _first(props, str(CHIPS.company)), lang)
+        money = _money_in(props, lang)
         verb = "{} valued at {}" if cls == CHIPS.Valuation else "{} had raised {}"
-        count = g.value(node, CHIPS.roundCount)
+        count = _first(props, str(CHIPS.roundCount))
         if money or count is None:
             parts = [word(verb, lang, company, money["text"] if money else word("an undisclosed sum", lang))]
         else:  # the source counts the rounds and names no sum
             parts = [word("{} had raised money in {} rounds (total not stated)", lang, company, count)]
-        if span := _when(g, node, lang):
+        if span := _when(props, lang):
             parts.append(span)
         if count is not None and money:
             parts.append(word("in {} rounds", lang, count))
@@ -295,45 +360,53 @@ def _sentence(graph: Graph, node, classes, lang: str, memo: dict | None = None) 
     objects = list(g.objects(node, object_path)) if shortcut else []
     if not subjects or not objects:  # no shortcut, or one side not stated: the node's own label
         parts = [label_of(g, node, lang)]
-        if span := _when(g, node, lang):
+        if span := _when(props, lang):
             parts.append(span)
-        if money := money_of(g, node, lang):
+        if money := _money_in(props, lang):
             parts.append(money["text"])
         return " · ".join(parts)
     if set(subjects) == set(objects):  # symmetric: partners, competitors, people who know each other
         first, *others = sorted(subjects, key=lambda n: label_of(g, n, lang))
-        sentence = phrase(template, label_of(g, first, lang), verb, _names(g, others, lang), lang)
+        sentence = phrase(template, label_of(g, first, lang), verb, _names(g, others, lang, memo), lang)
     else:
-        sentence = phrase(template, _names(g, subjects, lang), verb, _names(g, objects, lang), lang)
-    roles = sorted(label_of(g, r, lang) for r in g.objects(node, CHIPS.role) if r != CHIPS.Employee)
+        sentence = phrase(template, _names(g, subjects, lang, memo), verb, _names(g, objects, lang, memo), lang)
+    roles = sorted(_remembered(memo, (r, lang), label_of, g, r, lang) for r in props.get(_ROLE, ())
+                   if r != CHIPS.Employee)
     if roles:
         sentence += word(" as {}", lang, join(roles, lang))
     parts = [sentence]
-    title = _lang_value(g, node, CHIPS.title, lang)
+    title = _in_lang(props.get(_TITLE, ()), lang)
     if title:  # the job title as the source words it, beside the role from the vocabulary
         parts.append(word("title “{}”", lang, title))
-    for prop in (CHIPS.team, CHIPS.nature):
-        value = _lang_value(g, node, prop, lang)
+    for prop in (_TEAM, _NATURE):
+        value = _in_lang(props.get(prop, ()), lang)
         if value:
             parts.append(value)
-    products = sorted(label_of(g, p, lang) for p in g.objects(node, CHIPS.product))
+    products = sorted(label_of(g, p, lang) for p in props.get(_PRODUCT, ()))
     if products:
         parts.append(("、" if lang == "zh" else ", ").join(products))
-    if span := _when(g, node, lang):
+    if span := _when(props, lang):
         parts.append(span)
-    rnd = g.value(node, CHIPS.round)
+    rnd = _first(props, _ROUND)
     if rnd is not None:
         parts += _remembered(memo, ("round", rnd, lang), _round_details, g, rnd, lang)  # a round has many investors
-        if g.value(node, CHIPS.isLead) == _TRUE:
+        if _first(props, _LEAD) == _TRUE:
             parts.append(word("lead investor", lang))
-    elif money := money_of(g, node, lang):
+    elif money := _money_in(props, lang):
         parts.append(money["text"])
     return " · ".join(parts)
 
 
 def _lang_value(graph: Graph, node, prop, lang: str = "en", fallback: bool = True) -> str | None:
     """The value of ``prop`` in ``lang``, else (with ``fallback``) English, else the first in sorted order."""
-    values = sorted(graph.objects(node, prop))
+    return _in_lang(graph.objects(node, prop), lang, fallback)
+
+
+def _in_lang(values, lang: str = "en", fallback: bool = True) -> str | None:
+    """:func:`_lang_value` of the literals ``values``."""
+    if not values:  # most relations state none of a title, a team or a nature
+        return None
+    values = sorted(values)
     for wanted in (lang, "en") if fallback else (lang,):
         for value in values:
             if getattr(value, "language", None) == wanted:
@@ -358,7 +431,7 @@ def relation_facts(graph: Graph, node, classes=None, lang: str = "en") -> dict:
         "iri": str(node),
         "class": str(cls).split("#")[-1] if cls else None,
         "text": relation_sentence(graph, node, classes, lang),
-        "date": _when(graph, node) or None,
+        "date": _when(properties(graph, node)) or None,
         "money": money_of(graph, node),
         "quotes": _quotes(graph, node),
         "sources": _sources(graph, node),
@@ -577,7 +650,7 @@ def funding_rounds(graph: Graph, company, lang: str = "en") -> list[dict]:
         rows.append({
             "iri": str(rnd),
             "round": word("Series {}", lang, series) if series is not None else label_of(g, rnd, lang),
-            "date": _when(g, rnd) or None,
+            "date": _when(properties(g, rnd)) or None,
             "amount": money["text"] if money else None,
             "lead": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in investments
                            if g.value(i, CHIPS.isLead) == _TRUE),

@@ -9,7 +9,7 @@ import networkx as nx
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import PROV
 
-from kg.facts import _TRUE, money_of, relation_classes, relation_sentence
+from kg.facts import _TRUE, _first, _money_in, _relation_sentence, properties, relation_classes
 from kg.names import NameIndex, entity_classes, label_of, subclasses
 from kg.parallel import Forked
 from kg.rules import shortcut_rules
@@ -23,8 +23,11 @@ _NAME_PROPS = {RDFS.label, CHIPS.quote}
 _CHIPS = str(CHIPS)  # the ontology's IRIs start with it
 #: rdflib's namespaces build a new URIRef on every attribute access: the hot ones, once.
 _TYPE, _DERIVED_FROM = RDF.type, PROV.wasDerivedFrom
-#: A relation's dates: property, attribute, and how its detail reads.
-_DATES = ((CHIPS.date, "date", "{}"), (CHIPS.start, "start", "from {}"), (CHIPS.end, "end", "until {}"))
+#: A relation's dates: property (as :func:`kg.facts.properties` keys it), attribute, and how its detail reads.
+_DATES = ((str(CHIPS.date), "date", "{}"), (str(CHIPS.start), "start", "from {}"), (str(CHIPS.end), "end", "until {}"))
+#: The other properties read on every relation node, keyed likewise.
+_SOURCES, _QUOTES, _SERIES, _LEAD, _STATUS, _ROLE, _TEAM = map(str, (
+    _DERIVED_FROM, CHIPS.quote, CHIPS.series, CHIPS.isLead, CHIPS.status, CHIPS.role, CHIPS.team))
 #: The share of the relation nodes a forked child projects (:class:`kg.parallel.Forked`) while this process
 #: projects the rest, the entities and the plain properties; and the fewest relation nodes worth a fork.
 _CHILD_SHARE, _FORK_MINIMUM = 0.6, 20_000
@@ -103,7 +106,8 @@ class _RuleFacts:
         self.common = {"predicate": str(rule.shortcut), "kind": kind_of(rule.shortcut),
                        "label": label_of(graph, rule.shortcut)}
         self.relation_class = kind_of(rule.relation_class)
-        self.context = graph.value(rule.relation_class, CHIPS.contextProperty)
+        context = graph.value(rule.relation_class, CHIPS.contextProperty)
+        self.context = str(context) if context is not None else None
         self._labels: dict = {}
 
     def label(self, graph, node, lang: str = "en") -> str:
@@ -114,45 +118,45 @@ class _RuleFacts:
 
 
 def _relation_edge(graph, rule: _RuleFacts, node, classes, memo: dict) -> dict:
+    props = properties(graph, node)
     attrs = {
         **rule.common,
         "relation": str(node),
         "relation_class": rule.relation_class,
-        "detail": relation_sentence(graph, node, classes, memo=memo),
-        "sources": sorted(str(s) for s in graph.objects(node, _DERIVED_FROM)),
-        "quotes": sorted(str(q) for q in graph.objects(node, CHIPS.quote)),
+        "detail": _relation_sentence(graph, node, props, classes, memo=memo),
+        "sources": sorted(str(s) for s in props.get(_SOURCES, ())),
+        "quotes": sorted(str(q) for q in props.get(_QUOTES, ())),
     }
     details = []
-    context = rule.context
-    described = graph.value(node, context) if context is not None else None
-    for source in (node, described):
+    described = _first(props, rule.context) if rule.context is not None else None
+    for source in (props, properties(graph, described) if described is not None else None):
         if source is None:
             continue
-        series = graph.value(source, CHIPS.series)
+        series = _first(source, _SERIES)
         if series is not None:
             attrs["series"] = str(series)
             details.append(f"Series {series}")
         for prop, key, text in _DATES:
-            value = graph.value(source, prop)
+            value = _first(source, prop)
             if value is not None:
                 attrs[key] = str(value)
                 details.append(text.format(value))
-        money = money_of(graph, source)
+        money = _money_in(source)
         if money:
             attrs.update(amount=money["value"], currency=money["currency"], amount_bound=money["bound"])
-            details.append(money["text"] + (" round" if source is described else ""))
-    if graph.value(node, CHIPS.isLead) == _TRUE:
+            details.append(money["text"] + (" round" if source is not props else ""))
+    if _first(props, _LEAD) == _TRUE:
         attrs["lead"] = True
         details.append("lead")
-    status = graph.value(node, CHIPS.status)
+    status = _first(props, _STATUS)
     if status is not None:
         attrs["status"] = rule.label(graph, status)
         details.append(attrs["status"])
-    roles = sorted(rule.label(graph, r) for r in graph.objects(node, CHIPS.role))
+    roles = sorted(rule.label(graph, r) for r in props.get(_ROLE, ()))
     if roles:
         attrs["role"] = ", ".join(roles)
-        attrs["role_zh"] = ", ".join(sorted(rule.label(graph, r, "zh") for r in graph.objects(node, CHIPS.role)))
-    team = [str(t) for t in graph.objects(node, CHIPS.team) if getattr(t, "language", None) == "en"]
+        attrs["role_zh"] = ", ".join(sorted(rule.label(graph, r, "zh") for r in props.get(_ROLE, ())))
+    team = [str(t) for t in props.get(_TEAM, ()) if getattr(t, "language", None) == "en"]
     if team:
         attrs["team"] = team[0]
     attrs["_details"] = details

@@ -17,6 +17,8 @@ own terms, and a dict comparing two distinct ``URIRef`` keys calls rdflib's
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from kg.terms import to_rdflib
 
 __all__ = ["TripleIndex", "from_store", "predicate_counts"]
@@ -162,6 +164,10 @@ class TripleIndex:
             return next(self.objects(subject, predicate), default)
         return next(self.subjects(predicate, object), default)
 
+    def properties(self, subject) -> dict:
+        """Predicate IRI (plain ``str``) -> the objects of ``subject``: the index's own dict (:func:`kg.facts.properties`)."""
+        return self._spo.get(subject, _NOTHING)
+
     def predicate_objects(self, subject=None, unique: bool = False):
         for _, p, o in self.triples((subject, None, None)):
             yield p, o
@@ -173,6 +179,9 @@ class TripleIndex:
     def subject_predicates(self, object=None, unique: bool = False):  # noqa: A002
         for s, p, _ in self.triples((None, None, object)):
             yield s, p
+
+
+_NOTHING = MappingProxyType({})  # the properties of a node that has none
 
 
 def _is_term(value) -> bool:
