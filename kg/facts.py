@@ -37,8 +37,9 @@ _MONEY_KINDS = ((str(CHIPS.amount), ""), (_LOW, "more than "), (str(CHIPS.approx
                 (_HIGH, "up to "))
 #: Any of them on a node states a sum (most relations state none).
 _MONEY_KEYS = frozenset([_CURRENCY, _DISCLOSED] + [prop for prop, _ in _MONEY_KINDS])
-_QUANTITY_KINDS = ((str(CHIPS.quantity), ""), (str(CHIPS.minimumQuantity), "more than "),
-                   (str(CHIPS.approximateQuantity), "about "), (str(CHIPS.maximumQuantity), "up to "))
+_FEWEST, _MOST = str(CHIPS.minimumQuantity), str(CHIPS.maximumQuantity)
+_QUANTITY_KINDS = ((str(CHIPS.quantity), ""), (_FEWEST, "more than "), (str(CHIPS.approximateQuantity), "about "),
+                   (_MOST, "up to "))
 _DATE, _START, _END, _STATUS, _UNIT, _SERIES, _ROUND, _LEAD, _ROLE, _PRODUCT, _TYPE_KEY = map(str, (
     CHIPS.date, CHIPS.start, CHIPS.end, CHIPS.status, CHIPS.unit, CHIPS.series, CHIPS.round, CHIPS.isLead,
     CHIPS.role, CHIPS.product, RDF.type))
@@ -174,7 +175,7 @@ def _quantity_in(graph: Graph, props: dict, lang: str = "en") -> dict | None:
         return None
     unit = label_of(graph, unit_node)
     glue, sign = ("", "%") if unit_node == CHIPS.Percent else ("" if lang == "zh" else " ", label_of(graph, unit_node, lang))
-    low, high = _first(props, _QUANTITY_KINDS[1][0]), _first(props, _QUANTITY_KINDS[3][0])
+    low, high = _first(props, _FEWEST), _first(props, _MOST)
     if low is not None and high is not None:
         return {"value": float(low.toPython()), "high": float(high.toPython()), "unit": unit, "bound": "range",
                 "text": word("{}–{}", lang, _figure(low), _figure(high)) + glue + sign}
@@ -217,7 +218,7 @@ def _class_in(types, classes) -> URIRef | None:
 
 
 def _names(graph: Graph, nodes, lang: str = "en", memo: dict | None = None) -> str:
-    return join(sorted(_remembered(memo, (n, lang), label_of, graph, n, lang) for n in nodes), lang)
+    return join(sorted(_remembered(memo, ("label", n, lang), label_of, graph, n, lang) for n in nodes), lang)
 
 
 def _remembered(memo: dict | None, key, function, *args):
@@ -260,7 +261,9 @@ def relation_sentence(graph: Graph, node, classes=None, lang: str = "en", memo: 
     A caller spelling out many nodes of one ``graph`` passes the same
     ``classes`` (:func:`relation_classes`) and ``memo`` (a dict, empty at
     first) to every call: ``memo`` keeps what nodes share (a class's
-    shortcut and phrase, a funding round's details), so each is read once. ``graph`` must not change while ``memo`` is in use.
+    shortcut and phrase, a funding round's details, the labels of
+    participants, roles and statuses), so each is read once. ``graph``
+    must not change while ``memo`` is in use.
 
     Examples
     --------
@@ -288,7 +291,7 @@ def _relation_sentence(graph: Graph, node, props: dict, classes, lang: str = "en
         for other in sorted(props.get(prop, ())):
             parts.append(word(words, lang, relation_name(graph, other, lang, classes)))
     if not denied and status is not None:
-        parts.append(_remembered(memo, (status, lang), label_of, graph, status, lang))
+        parts.append(_remembered(memo, ("label", status, lang), label_of, graph, status, lang))
     return " · ".join(parts)
 
 
@@ -370,7 +373,7 @@ def _sentence(graph: Graph, node, classes, lang: str, memo: dict | None = None, 
         sentence = phrase(template, label_of(g, first, lang), verb, _names(g, others, lang, memo), lang)
     else:
         sentence = phrase(template, _names(g, subjects, lang, memo), verb, _names(g, objects, lang, memo), lang)
-    roles = sorted(_remembered(memo, (r, lang), label_of, g, r, lang) for r in props.get(_ROLE, ())
+    roles = sorted(_remembered(memo, ("label", r, lang), label_of, g, r, lang) for r in props.get(_ROLE, ())
                    if r != CHIPS.Employee)
     if roles:
         sentence += word(" as {}", lang, join(roles, lang))

@@ -18,8 +18,9 @@ from kg.vocab import CHIPS
 __all__ = ["project", "projection_parts", "vocabulary", "edge_predicates", "undirected", "relation_kinds",
            "indirect_kinds", "kind_of"]
 
-#: Literal properties never copied onto nodes (they are names, kept separately).
-_NAME_PROPS = {RDFS.label, CHIPS.quote}
+#: Literal properties never copied onto nodes (they are names, kept separately),
+#: keyed as :func:`kg.facts.properties` keys them.
+_NAME_PROPS = {str(RDFS.label), str(CHIPS.quote)}
 _CHIPS = str(CHIPS)  # the ontology's IRIs start with it
 #: rdflib's namespaces build a new URIRef on every attribute access: the hot ones, once.
 _TYPE, _DERIVED_FROM = RDF.type, PROV.wasDerivedFrom
@@ -59,21 +60,19 @@ def edge_predicates(graph: Graph) -> set[URIRef]:
 
 
 def _node_attributes(graph: Graph, node, entity) -> dict:
+    props = properties(graph, node)
     attrs = {
         "iri": str(node),
         "label": entity.label,
         "label_zh": label_of(graph, node, "zh"),
         "cls": entity.cls,
-        "sources": sorted(str(s) for s in graph.objects(node, _DERIVED_FROM)),
+        "sources": sorted(str(s) for s in props.get(_SOURCES, ())),
     }
-    by_predicate: dict = {}
-    for p, o in graph.predicate_objects(node):
-        by_predicate.setdefault(p, []).append(o)
     # in the order of sorted(graph.predicate_objects(node)): predicates are IRIs, which rdflib orders by their text
-    for p in sorted(by_predicate, key=str):
-        if p in _NAME_PROPS or not str.startswith(p, _CHIPS):
+    for p in sorted(props):
+        if p in _NAME_PROPS or not p.startswith(_CHIPS):
             continue
-        values = by_predicate[p]
+        values = props[p]
         for o in sorted(values) if len(values) > 1 else values:
             if not isinstance(o, Literal) or o.language not in (None, "en"):
                 continue

@@ -165,7 +165,10 @@ class TripleIndex:
         return next(self.subjects(predicate, object), default)
 
     def properties(self, subject) -> dict:
-        """Predicate IRI (plain ``str``) -> the objects of ``subject``: the index's own dict (:func:`kg.facts.properties`)."""
+        """Predicate IRI (plain ``str``) -> the objects of ``subject``, as :func:`kg.facts.properties` gives them.
+
+        The index's own dict: read it, never change it.
+        """
         return self._spo.get(subject, _NOTHING)
 
     def predicate_objects(self, subject=None, unique: bool = False):

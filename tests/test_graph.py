@@ -259,4 +259,4 @@ def test_a_memo_kept_across_relation_nodes_changes_no_sentence():
     for lang in ("en", "zh"):
         alone = [relation_sentence(g, n, classes, lang) for n in nodes]
         assert [relation_sentence(g, n, classes, lang, memo) for n in nodes] == alone
-    assert {key[0] for key in memo} == {"shortcut", "round"}
+    assert {key[0] for key in memo} == {"shortcut", "round", "label"}
