@@ -234,8 +234,12 @@ class NameIndex:
         return index
 
     def parts(self) -> tuple[list[Entity], dict[str, list[str]], dict[str, str]]:
-        """The entities, the normalized names pointing to their IRIs and the merged IRIs, as plain data."""
-        return list(self._by_iri.values()), {k: sorted(v) for k, v in self._keys.items()}, dict(self._aliases)
+        """The entities, the normalized names pointing to their IRIs and the merged IRIs, as plain data.
+
+        Names and merged IRIs come sorted: the same whatever order the graph listed its triples in.
+        """
+        return (list(self._by_iri.values()), {k: sorted(self._keys[k]) for k in self._sorted_keys},
+                dict(sorted(self._aliases.items())))
 
     @property
     def entities(self) -> dict:

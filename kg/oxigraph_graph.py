@@ -205,10 +205,9 @@ def from_store(store, skip=(), *, reopen=None, counts: dict | None = None) -> Tr
     read most of a big store's rows meanwhile; it hands back each distinct
     term's text once and the rows as numbers.
 
-    The objects of a subject's predicate come in the store's order, and so do
-    the subjects of an object; the whole of ``rdf:type`` and ``owl:sameAs``
-    (which name indexes walk through) comes in the order of the store's
-    subject index.
+    Each predicate's rows come as Oxigraph's index holds them, by object:
+    the objects of a subject's predicate come in the store's order, and so
+    do the subjects of an object (the instances of a class).
 
     ``counts`` (:func:`predicate_counts`) saves counting the rows again
     (a store built by an older version has none); only how they are
@@ -332,17 +331,14 @@ def _convert(table: list) -> list:
     return terms
 
 
-_ORDERED = ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2002/07/owl#sameAs")
-
-
 def _rows(store, keys):
     """``(predicate IRI, rows)`` for every predicate IRI in ``keys``, each row ``subject<TAB>object`` in SPARQL TSV.
 
     One query per predicate, the predicate written in it: Oxigraph then
     neither decodes nor returns it with every row, a third of the work.
-    Those rows come by object; the predicates of :data:`_ORDERED` are read
-    by a scan of the subject index instead (a filter, not a pattern), in the
-    order the name index has always seen them.
+    Those rows come by object (a scan of every triple, filtered by
+    predicate, would put them in subject order but cost a second for
+    ``rdf:type`` at a million triples).
     """
     import pyoxigraph as ox
     from rdflib import URIRef
@@ -350,7 +346,6 @@ def _rows(store, keys):
     from kg.rules import path_sparql
 
     for key in keys:
-        where = (f"?s ?p ?o FILTER(?p = {path_sparql(URIRef(key))})" if key in _ORDERED
-                 else f"?s {path_sparql(URIRef(key))} ?o")
-        lines = store.query(f"SELECT ?s ?o WHERE {{ {where} }}").serialize(format=ox.QueryResultsFormat.TSV).split(b"\n")
+        query = f"SELECT ?s ?o WHERE {{ ?s {path_sparql(URIRef(key))} ?o }}"
+        lines = store.query(query).serialize(format=ox.QueryResultsFormat.TSV).split(b"\n")
         yield key, lines[1:-1] if lines[-1] == b"" else lines[1:]  # the header, and the newline closing the last row
