@@ -239,3 +239,25 @@ def test_edges_written_by_a_forked_child_are_the_same_bytes(data, tmp_path, alon
     assert "edges.jsonl" in files and files == sorted(p.name for p in (tmp_path / "shared").iterdir())
     for name in files:
         assert (tmp_path / "alone" / name).read_bytes() == (tmp_path / "shared" / name).read_bytes(), name
+
+
+def test_a_new_projection_is_written_with_the_collector_off_then_frozen(data, tmp_path, alone):
+    """A build makes a million lasting objects at 1M triples: the collector's passes would walk them all (while
+    the cache is written, and again at the next allocation), so it stays off until the entry is written, and a
+    big build is frozen out of its reach (``gc.freeze``); a small one is not."""
+    alone("""
+        import gc, os
+        from pathlib import Path
+
+        import kg.adjacency, kg.loader
+
+        seen, save = [], kg.adjacency.Adjacency.save
+        kg.adjacency.Adjacency.save = lambda self, folder: (seen.append(gc.isenabled()), save(self, folder))[1]
+        os.environ["KG_CACHE_DIR"] = str(Path(folder) / "small")
+        kg.loader.cached_kg([Path(data)]).adjacency
+        assert seen == [False] and gc.isenabled() and gc.get_freeze_count() == 0
+        kg.loader._FREEZE_MINIMUM = 1
+        os.environ["KG_CACHE_DIR"] = str(Path(folder) / "big")
+        kg.loader.cached_kg([Path(data)]).adjacency
+        assert seen == [False, False] and gc.isenabled() and gc.get_freeze_count() > 0
+    """, data=str(data), folder=str(tmp_path))
