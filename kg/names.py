@@ -198,11 +198,25 @@ class NameIndex:
 
     def __init__(self, graph=None):
         self._by_iri: dict[str, Entity] = {}
-        self._keys: dict[str, set[str]] = defaultdict(set)
         self._aliases: dict[str, str] = {}  # the IRI of a merged entity (owl:sameAs) -> the one kept
+        self._unkeyed: list[tuple[str, list[str]]] = []  # (IRI, its names) not yet in _keys
         if graph is not None:
             self._index(graph)
-        self._sorted_keys = sorted(self._keys)
+
+    @functools.cached_property
+    def _keys(self) -> dict[str, set[str]]:
+        """Normalized name -> the IRIs it names; made on first use (a projection needs the entities first)."""
+        keys: dict[str, set[str]] = defaultdict(set)
+        for iri, names in self._unkeyed:
+            for name in dict.fromkeys(names):  # the English label comes twice
+                if key := normalize(name):
+                    keys[key].add(iri)
+        self._unkeyed = []
+        return keys
+
+    @functools.cached_property
+    def _sorted_keys(self) -> list[str]:
+        return sorted(self._keys)
 
     def _index(self, graph) -> None:
         from rdflib import OWL, RDF, RDFS, URIRef
@@ -216,9 +230,7 @@ class NameIndex:
                 self._by_iri[entity.id] = entity
                 names = [entity.label, entity.id.rstrip("/").rsplit("/", 1)[-1]]
                 names += [str(o) for p in named_by for o in graph.objects(node, p)]
-                for name in dict.fromkeys(names):  # the English label comes twice
-                    if key := normalize(name):
-                        self._keys[key].add(entity.id)
+                self._unkeyed.append((entity.id, names))
         for kept, merged in graph.subject_objects(OWL.sameAs):  # a merged entity's IRI finds the one kept
             if str(kept) in self._by_iri and str(merged) not in self._by_iri:
                 self._aliases.setdefault(str(merged), str(kept))
@@ -230,7 +242,6 @@ class NameIndex:
         index._by_iri = {e.id: e for e in entities}
         index._aliases = dict(aliases or {})
         index._keys = {k: set(v) for k, v in keys.items()}
-        index._sorted_keys = sorted(index._keys)
         return index
 
     def parts(self) -> tuple[list[Entity], dict[str, list[str]], dict[str, str]]:

@@ -305,6 +305,7 @@ def projection_parts(graph: Graph, names: NameIndex | None = None,
         published = source_dates(graph)
         edge_share = share if share_edges else None
         edges = _sorted_shared(edges, edge_share)  # while the child still works
+        names.name_keys()  # made now too (the cache's names.json needs them; the projection does not)
         edges += _sorted_shared(child.result(), edge_share)
     # (source, target, key) is unique (a path reaching an entity twice gives two equal edges): the sort
     # leaves no trace of the order the child's and this process's edges came in; two sorted runs merge fast
