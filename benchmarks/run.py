@@ -126,6 +126,24 @@ def run_measured(cmd, env=None, timeout=None, sample: bool = True) -> dict:
                 "rc": proc.returncode, "out": out.read().decode(), "err": err.read().decode()[-2000:]}
 
 
+def pace() -> list[float]:
+    """Seconds a fixed pure-Python loop takes alone, then with a forked copy at once: how fast this shared
+    machine's cores are now (runs are comparable only at the same pace)."""
+    def loop() -> float:
+        started = time.perf_counter()
+        sum(range(30_000_000))
+        return time.perf_counter() - started
+
+    alone = loop()
+    pid = os.fork()
+    if pid == 0:
+        loop()
+        os._exit(0)
+    both = loop()
+    os.waitpid(pid, 0)
+    return [round(alone, 3), round(both, 3)]
+
+
 def _tree_pss_kb(pid: int) -> int:
     """The summed PSS (kB) of ``pid`` and its descendants now (Linux; 0 where /proc does not tell)."""
     total, todo = 0, [pid]
@@ -741,7 +759,9 @@ def write_report(results: dict, path: Path):
              + "; ".join("/".join(f"{x:.1f}" for x in la) for la in results.get("load_average", []))
              + (" — the cores were shared with other jobs, so wall clocks are inflated (both sides of a comparison alike, "
                 "as its runs alternate)" if max((la[0] for la in results.get("load_average", [])), default=0)
-                > 1.5 * (os.cpu_count() or 1) else ""), "",
+                > 1.5 * (os.cpu_count() or 1) else ""),
+             "- pace (`pace()`: a fixed pure-Python loop alone / with a forked copy at once, at the start and after "
+             "each size): " + "; ".join(f"{one:.2f} / {two:.2f} s" for one, two in results.get("pace", [])), "",
              "## Naive path vs fast path", "",
              "Naive: rdflib in-memory graph parsed from Turtle, projection rebuilt by every command. "
              "Fast: `kg load --store` (Oxigraph bulk load + shortcut derivation inside Oxigraph), "
@@ -871,7 +891,7 @@ def main(argv=None):
     log = lambda m: print(time.strftime("%H:%M:%S"), m, flush=True)  # noqa: E731
     results = {"date": time.strftime("%Y-%m-%d %H:%M"),
                "mem_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
-               "sizes": [], "huge": [], "notes": [], "load_average": [os.getloadavg()]}
+               "sizes": [], "huge": [], "notes": [], "load_average": [os.getloadavg()], "pace": [pace()]}
     out = Path(args.out)
     try:
         for size in args.sizes:
@@ -883,6 +903,7 @@ def main(argv=None):
                                                log=log, peer_runs=args.peer_runs, save=save, reuse=args.reuse,
                                                naive=True if args.naive == "all" else args.naive))
             results["load_average"].append(os.getloadavg())
+            results["pace"].append(pace())
             (out.parent / "results.json").write_text(json.dumps(results, indent=2, default=str))
             write_report(results, out)
         if args.reuse and any(s.get("store_load", {}).get("reused") for s in results["sizes"]):
@@ -906,6 +927,7 @@ def main(argv=None):
                                               log=log, naive=False, peer_runs=0, built=built, save=save))
             results["huge"] = results["huge"][-1:]
             results["load_average"].append(os.getloadavg())
+            results["pace"].append(pace())
             (out.parent / "results.json").write_text(json.dumps(results, indent=2, default=str))
             write_report(results, out)
         if not args.no_bundled:
