@@ -9,7 +9,8 @@ import networkx as nx
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import PROV
 
-from kg.facts import _TRUE, _first, _money_in, _relation_sentence, properties, relation_classes
+from kg.facts import (_DATE, _END, _LEAD, _ROLE, _SERIES, _START, _STATUS, _TEAM, _TRUE, _first, _money_in,
+                      _relation_sentence, properties, relation_classes)
 from kg.names import NameIndex, entity_classes, label_of, subclasses
 from kg.parallel import Forked
 from kg.rules import shortcut_rules
@@ -25,10 +26,9 @@ _CHIPS = str(CHIPS)  # the ontology's IRIs start with it
 #: rdflib's namespaces build a new URIRef on every attribute access: the hot ones, once.
 _TYPE, _DERIVED_FROM = RDF.type, PROV.wasDerivedFrom
 #: A relation's dates: property (as :func:`kg.facts.properties` keys it), attribute, and how its detail reads.
-_DATES = ((str(CHIPS.date), "date", "{}"), (str(CHIPS.start), "start", "from {}"), (str(CHIPS.end), "end", "until {}"))
-#: The other properties read on every relation node, keyed likewise.
-_SOURCES, _QUOTES, _SERIES, _LEAD, _STATUS, _ROLE, _TEAM = map(str, (
-    _DERIVED_FROM, CHIPS.quote, CHIPS.series, CHIPS.isLead, CHIPS.status, CHIPS.role, CHIPS.team))
+_DATES = ((_DATE, "date", "{}"), (_START, "start", "from {}"), (_END, "end", "until {}"))
+#: Sources and quotes, keyed likewise (the other keys read here are kg.facts').
+_SOURCES, _QUOTES = str(_DERIVED_FROM), str(CHIPS.quote)
 #: The share of the relation nodes a forked child projects (:class:`kg.parallel.Forked`) while this process
 #: projects the rest, the entities and the plain properties; and the fewest relation nodes worth a fork.
 _CHILD_SHARE, _FORK_MINIMUM = 0.6, 20_000
