@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import weakref
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import PROV
 
@@ -15,6 +15,9 @@ from kg.names import NameIndex, entity_classes, label_of, subclasses
 from kg.parallel import Forked
 from kg.rules import shortcut_rules
 from kg.vocab import CHIPS
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["project", "projection_parts", "vocabulary", "edge_predicates", "undirected", "relation_kinds",
            "indirect_kinds", "kind_of"]
@@ -247,6 +250,8 @@ def project(graph: Graph, names: NameIndex | None = None) -> nx.MultiDiGraph:
     >>> [d["sentence"] for _, _, d in G.edges(str(RES.nvidia), data=True) if d["kind"] == "acquired"]
     ['Nvidia acquired Icera (2011)']
     """
+    import networkx as nx  # here: building the projection's parts (the cache's route) does not need it
+
     attrs, nodes, edges = projection_parts(graph, names)
     G = nx.MultiDiGraph(**attrs)
     G.add_nodes_from(nodes)
@@ -373,6 +378,8 @@ def undirected(G: nx.MultiDiGraph) -> nx.Graph:
     target, key)`` of the directed edges it merges. The projection is treated
     as read-only: change ``G`` after the first call and the view is stale.
     """
+    import networkx as nx
+
     cached = _UNDIRECTED.get(G)
     if cached is not None:
         return cached
