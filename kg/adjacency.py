@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import ast
 import json
-from bisect import bisect_left
 import mmap
 import os
 import sys
 from array import array
+from bisect import bisect_left
+from functools import reduce
+from itertools import accumulate
+from operator import or_
 from pathlib import Path
 
 from kg.errors import DataError
@@ -258,30 +261,24 @@ class Adjacency:
                 ties[a].append((b, pair))
                 ties[b].append((a, pair))
             members[pair].append(e)
-        arrays = {name: array("q" if name in ("indptr", "pair_mask", "pair_refptr", "edge_offsets",
-                                              "node_offsets") else "i") for name in _ARRAYS}
-        arrays["indptr"].append(0)
-        for row in ties:
-            for b, pair in row:
-                arrays["indices"].append(b)
-                arrays["slot_pair"].append(pair)
-            arrays["indptr"].append(len(arrays["indices"]))
-        arrays["pair_refptr"].append(0)
         for refs in members:
-            refs.sort(key=lambda e: edges[e][:3])
-            mask = 0
-            for e in refs:
-                bit = kind_id[edges[e][3]["kind"]]
-                mask |= (1 << bit) if bit < _MASK_BITS else 0
-            arrays["pair_mask"].append(mask)
-            arrays["pair_refs"].extend(refs)
-            arrays["pair_refptr"].append(len(arrays["pair_refs"]))
-        for u, v, _, d in edges:
-            arrays["edge_src"].append(index[u])
-            arrays["edge_dst"].append(index[v])
-            arrays["edge_kind"].append(kind_id[d["kind"]])
-        for _, d in nodes:
-            arrays["node_cls"].append(class_id[d.get("cls", "Thing")])
+            if len(refs) > 1:
+                refs.sort(key=lambda e: edges[e][:3])
+        edge_kind = array("i", [kind_id[d["kind"]] for _, _, _, d in edges])
+        bit = [1 << kind if kind < _MASK_BITS else 0 for kind in edge_kind]  # each edge's in its pair's mask
+        arrays = {
+            "indptr": array("q", accumulate((len(row) for row in ties), initial=0)),
+            "indices": array("i", [b for row in ties for b, _ in row]),
+            "slot_pair": array("i", [pair for row in ties for _, pair in row]),
+            "pair_mask": array("q", [reduce(or_, [bit[e] for e in refs]) for refs in members]),
+            "pair_refptr": array("q", accumulate((len(refs) for refs in members), initial=0)),
+            "pair_refs": array("i", [e for refs in members for e in refs]),
+            "edge_src": array("i", [index[u] for u, _, _, _ in edges]),
+            "edge_dst": array("i", [index[v] for _, v, _, _ in edges]),
+            "edge_kind": edge_kind,
+            "node_cls": array("i", [class_id[d.get("cls", "Thing")] for _, d in nodes]),
+            "edge_offsets": array("q"), "node_offsets": array("q"), "iri_offsets": array("i"),  # made by save
+        }
         info = {"kinds": kinds, "classes": classes, "vocabulary": vocabulary, "graph": graph, **(meta or {})}
         edge_items = _Lines(items=[(index[u], index[v], k, d) for u, v, k, d in edges])
         iris = [str(n) for n in order]
