@@ -80,6 +80,10 @@ def run(cmd, env=None, timeout=None) -> dict:
     return {"wall": wall, "rss_mb": None, "rc": proc.returncode, "out": out.decode(), "err": err.decode()[-2000:]}
 
 
+#: GNU time, which reports the peak RSS of the command alone (see :func:`run_measured`); None where missing.
+GNU_TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
 def run_measured(cmd, env=None, timeout=None, sample: bool = True) -> dict:
     """Like :func:`run`, with the peak RSS of the largest process and the CPU time of all (from ``wait4``) and,
     with ``sample``, the peak of the memory the process and its children hold together, sampled every 0.1 s
@@ -87,10 +91,17 @@ def run_measured(cmd, env=None, timeout=None, sample: bool = True) -> dict:
 
     Reading PSS walks every page the processes map: about 50 ms for 1 GB, so at 1M triples the sampling
     takes half a core. A command that uses both cores (a build that forks) is timed without it.
+
+    Linux counts in a process's peak RSS the memory of the process that forked it, as it was when
+    forked: a command started from this script would report at least this script's own size (80 MB
+    and more after the in-process questions). GNU time, a small program, starts the command instead
+    and reports its peak; without it, the peak is :func:`os.wait4`'s, and may be this script's.
     """
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=RUN_ROOT)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as peak_file:
+        timer = [GNU_TIME, "--format=%M", f"--output={peak_file.name}"] if GNU_TIME else []
+        proc = subprocess.Popen(timer + list(cmd), stdout=out, stderr=err, env=env, cwd=RUN_ROOT)
         finished, peak_kb, killed = threading.Event(), [0], []
 
         def sampled() -> None:
@@ -121,7 +132,8 @@ def run_measured(cmd, env=None, timeout=None, sample: bool = True) -> dict:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
         tree_kb = peak_kb[0]
-        return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "tree_mb": max(tree_kb / 1024, usage.ru_maxrss / 1024)
+        rss_kb = int(peak_file.read().split()[-1]) if timer else usage.ru_maxrss  # time: "[exit status line]\nKB"
+        return {"wall": wall, "rss_mb": rss_kb / 1024, "tree_mb": max(tree_kb, rss_kb) / 1024
                 if tree_kb else None, "cpu": usage.ru_utime + usage.ru_stime,
                 "rc": proc.returncode, "out": out.read().decode(), "err": err.read().decode()[-2000:]}
 
