@@ -265,7 +265,7 @@ class Adjacency:
             if len(refs) > 1:
                 refs.sort(key=lambda e: edges[e][:3])
         edge_kind = array("i", [kind_id[d["kind"]] for _, _, _, d in edges])
-        bit = [1 << kind if kind < _MASK_BITS else 0 for kind in edge_kind]  # each edge's in its pair's mask
+        bit = [1 << kind if kind < _MASK_BITS else 0 for kind in edge_kind]  # each edge's bit in its pair's mask
         arrays = {
             "indptr": array("q", accumulate((len(row) for row in ties), initial=0)),
             "indices": array("i", [b for row in ties for b, _ in row]),

@@ -378,11 +378,11 @@ def undirected(G: nx.MultiDiGraph) -> nx.Graph:
     target, key)`` of the directed edges it merges. The projection is treated
     as read-only: change ``G`` after the first call and the view is stale.
     """
-    import networkx as nx
-
     cached = _UNDIRECTED.get(G)
     if cached is not None:
         return cached
+    import networkx as nx
+
     H = nx.Graph()
     H.add_nodes_from(G.nodes)
     for u, v, key in G.edges(keys=True):
