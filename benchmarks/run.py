@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -101,7 +103,8 @@ def run_measured(cmd, env=None, timeout=None, sample: bool = True) -> dict:
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile("r") as peak_file:
         timer = [GNU_TIME, "--format=%M", f"--output={peak_file.name}"] if GNU_TIME else []
-        proc = subprocess.Popen(timer + list(cmd), stdout=out, stderr=err, env=env, cwd=RUN_ROOT)
+        # a group of its own: a timeout (or Ctrl-C) stops the command, GNU time and any child it forked
+        proc = subprocess.Popen(timer + list(cmd), stdout=out, stderr=err, env=env, cwd=RUN_ROOT, process_group=0)
         finished, peak_kb, killed = threading.Event(), [0], []
 
         def sampled() -> None:
@@ -112,7 +115,8 @@ def run_measured(cmd, env=None, timeout=None, sample: bool = True) -> dict:
 
         def kill() -> None:
             killed.append(True)
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
 
         sampler = threading.Thread(target=sampled, daemon=True)
         if sample:
@@ -120,7 +124,11 @@ def run_measured(cmd, env=None, timeout=None, sample: bool = True) -> dict:
         deadline = threading.Timer(timeout, kill) if timeout is not None else None
         if deadline is not None:
             deadline.start()
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            kill()
+            raise
         wall = time.perf_counter() - started
         finished.set()
         if deadline is not None:
