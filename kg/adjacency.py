@@ -246,13 +246,13 @@ class Adjacency:
         kind_id = {k: i for i, k in enumerate(kinds)}
         classes = sorted({d.get("cls", "Thing") for _, d in nodes} | set(vocabulary["classes"]))
         class_id = {c: i for i, c in enumerate(classes)}
+        numbered = [(index[u], index[v], k, d) for u, v, k, d in edges]  # as the arrays and the edge lines hold them
 
         # pairs in the order networkx's undirected view adds them (kg.network.undirected)
         pair_of: dict[tuple, int] = {}
         ties: list[list] = [[] for _ in order]
         members: list[list] = []
-        for e, (u, v, _, _) in enumerate(edges):
-            a, b = index[u], index[v]
+        for e, (a, b, _, _) in enumerate(numbered):
             key = (a, b) if a < b else (b, a)
             pair = pair_of.get(key)
             if pair is None:
@@ -273,17 +273,17 @@ class Adjacency:
             "pair_mask": array("q", [reduce(or_, [bit[e] for e in refs]) for refs in members]),
             "pair_refptr": array("q", accumulate((len(refs) for refs in members), initial=0)),
             "pair_refs": array("i", [e for refs in members for e in refs]),
-            "edge_src": array("i", [index[u] for u, _, _, _ in edges]),
-            "edge_dst": array("i", [index[v] for _, v, _, _ in edges]),
+            "edge_src": array("i", [a for a, _, _, _ in numbered]),
+            "edge_dst": array("i", [b for _, b, _, _ in numbered]),
             "edge_kind": edge_kind,
             "node_cls": array("i", [class_id[d.get("cls", "Thing")] for _, d in nodes]),
             "edge_offsets": array("q"), "node_offsets": array("q"), "iri_offsets": array("i"),  # made by save
         }
         info = {"kinds": kinds, "classes": classes, "vocabulary": vocabulary, "graph": graph, **(meta or {})}
-        edge_items = _Lines(items=[(index[u], index[v], k, d) for u, v, k, d in edges])
         iris = [str(n) for n in order]
         info["sorted"] = all(a < b for a, b in zip(iris, iris[1:]))
-        return cls(arrays, info, _Lines(items=iris), _Lines(items=[d for _, d in nodes]), edge_items, names=names)
+        return cls(arrays, info, _Lines(items=iris), _Lines(items=[d for _, d in nodes]), _Lines(items=numbered),
+                   names=names)
 
     def save(self, folder) -> None:
         """Write the arrays (``.npy``), nodes and edges (JSON lines), IRIs, names and metadata into ``folder``."""
