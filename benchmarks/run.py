@@ -148,7 +148,8 @@ def run_measured(cmd, env=None, timeout=None, sample: bool = True) -> dict:
 
 def pace() -> list[float]:
     """Seconds a fixed pure-Python loop takes alone, then with a forked copy at once: how fast this shared
-    machine's cores are now (runs are comparable only at the same pace)."""
+    machine's cores are now. The loop fits in the CPU's cache: work that goes through memory (a 1M-triple
+    build) can still run much slower at the same pace."""
     def loop() -> float:
         started = time.perf_counter()
         sum(range(30_000_000))
