@@ -1317,18 +1317,14 @@ def guarded_protocol(request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
 
 
 #: Connections the event loop accepts in one go (and the kernel's queue of them).
-_BACKLOG = 32
-#: Bursts of accepted connections whose descriptors can be open at once: asyncio accepts a burst, makes
-#: their protocols one loop turn later and closes a refused one the turn after, accepting a burst each turn.
-_BURSTS_IN_FLIGHT = 3
+_BACKLOG = 64
 
 
 def _descriptor_room(wanted: int, workers: int) -> int:
     """Raise the soft limit on open files as far as allowed; return how many connections fit under it.
 
-    Room is left for the workers' pipes, the store's files and the
-    connections accepted before those over the cap are closed
-    (:data:`_BURSTS_IN_FLIGHT` bursts of ``_BACKLOG``).
+    Room is left for the workers' pipes, the store's files and one burst of
+    ``_BACKLOG`` connections accepted before any over the cap is closed.
     """
     import resource
 
@@ -1338,7 +1334,7 @@ def _descriptor_room(wanted: int, workers: int) -> int:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
             soft = target
-    spare = 64 + 8 * workers + _BURSTS_IN_FLIGHT * _BACKLOG
+    spare = 64 + 8 * workers + _BACKLOG
     return max(1, min(wanted, soft - spare))
 
 
