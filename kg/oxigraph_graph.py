@@ -198,9 +198,9 @@ def from_store(store, skip=(), *, reopen=None, counts: dict | None = None) -> Tr
     each distinct IRI and literal is converted once. The predicates in ``skip``
     (the derived shortcuts, which the projection does not read) are left out.
 
-    Each predicate's rows come as one SPARQL answer that Oxigraph writes in
-    TSV: decoding the store's terms is most of the cost, and Oxigraph does it
-    faster into text than into Python objects. ``reopen`` (a function opening
+    Each predicate's rows come as SPARQL answers that Oxigraph writes in
+    TSV (:func:`_rows`): decoding the store's terms is most of the cost, and
+    Oxigraph does it faster into text than into Python objects. ``reopen`` (a function opening
     the same store again) lets a forked child (:class:`kg.parallel.Forked`)
     read most of a big store's rows meanwhile; it hands back each distinct
     term's text once and the rows as numbers.
@@ -210,8 +210,8 @@ def from_store(store, skip=(), *, reopen=None, counts: dict | None = None) -> Tr
     do the subjects of an object (the instances of a class).
 
     ``counts`` (:func:`predicate_counts`) saves counting the rows again
-    (a store built by an older version has none); only how they are
-    shared out depends on them.
+    (a store built by an older version has none); how they are shared out
+    depends on them, and :func:`_rows` checks its groups of rows against them.
     """
     from itertools import islice
 
@@ -223,9 +223,9 @@ def from_store(store, skip=(), *, reopen=None, counts: dict | None = None) -> Tr
     skip = {str(p) for p in skip}
     predicates = sorted(key for key in counts if key not in skip)
     theirs = _child_share(predicates, counts) if reopen is not None else set()
-    with Forked(lambda: _read_numbered(reopen(), [key for key in predicates if key in theirs]),
+    with Forked(lambda: _read_numbered(reopen(), [key for key in predicates if key in theirs], counts),
                 fork=bool(theirs)) as child:
-        table, ours = _read_numbered(store, [key for key in predicates if key not in theirs])
+        table, ours = _read_numbered(store, [key for key in predicates if key not in theirs], counts)
         terms = _convert(table)
         their_table, their_rows = child.result() if theirs else ((), {})
     numbers = dict(zip(table, range(len(table))))
@@ -268,7 +268,7 @@ def predicate_counts(store, literals: bool = True) -> dict[str, list[int]]:
 
 
 #: The smallest store worth a child reading part of it, and the share of the rows it reads.
-_FORK_MINIMUM, _CHILD_ROWS = 100_000, 0.55
+_FORK_MINIMUM, _CHILD_ROWS = 100_000, 0.6
 #: The largest: the child holds what it read until this process has its copy, and at 10M triples
 #: the two would pass the 8 GB of issue 12 (:data:`kg.parallel.MOST_RESIDENT_MB` cannot see it
 #: coming: this process is still small when the child starts).
@@ -293,17 +293,23 @@ def _child_share(predicates: list, counts: dict) -> set:
     return theirs
 
 
-def _read_numbered(store, keys: list) -> tuple[list, dict]:
+def _read_numbered(store, keys: list, counts: dict) -> tuple[list, dict]:
     """The rows of the predicates ``keys`` as numbers: (each distinct term's TSV text once, {predicate: (subject
     numbers, object numbers)}); quick to hand from a child to its parent."""
     from array import array
 
     numbers, out = {}, {}
     number = numbers.setdefault
-    for key, lines in _rows(store, keys):
-        pairs = [line.split(b"\t") for line in lines]
-        out[key] = (array("q", [number(s, len(numbers)) for s, _ in pairs]),
-                    array("q", [number(o, len(numbers)) for _, o in pairs]))
+    for key in keys:
+        subjects, objects = out[key] = array("q"), array("q")
+        for value, lines in _rows(store, key, counts[key][0]):
+            if value is None:  # each line a subject and its object
+                pairs = [line.split(b"\t") for line in lines]
+                subjects.extend([number(s, len(numbers)) for s, _ in pairs])
+                objects.extend([number(o, len(numbers)) for _, o in pairs])
+            else:  # each line a subject of the object ``value``
+                objects.extend(array("q", [number(value, len(numbers))]) * len(lines))
+                subjects.extend([number(s, len(numbers)) for s in lines])
     return list(numbers), out
 
 
@@ -331,21 +337,44 @@ def _convert(table: list) -> list:
     return terms
 
 
-def _rows(store, keys):
-    """``(predicate IRI, rows)`` for every predicate IRI in ``keys``, each row ``subject<TAB>object`` in SPARQL TSV.
+#: A predicate's rows are read object by object when it has at least this many per distinct object (and
+#: this many in all): Oxigraph then decodes each object once, not once per row.
+_ROWS_PER_OBJECT = 50
 
-    One query per predicate, the predicate written in it: Oxigraph then
-    neither decodes nor returns it with every row, a third of the work.
-    Those rows come by object (a scan of every triple, filtered by
-    predicate, would put them in subject order but cost a second for
-    ``rdf:type`` at a million triples).
+
+def _rows(store, key: str, count: int) -> list:
+    """The rows of the predicate IRI ``key`` (``count`` of them), in SPARQL TSV, as ``[(object, lines)]``.
+
+    A predicate with few distinct objects (``rdf:type``, sources, roles)
+    comes as one group per object, each line a subject. Any other comes as
+    one group ``(None, lines)``, each line ``subject<TAB>object``. Either way
+    the rows come in the order of Oxigraph's index, by object: a scan of
+    every triple, filtered by predicate, would put them in subject order but
+    cost a second for ``rdf:type`` at a million triples.
+
+    Decoding terms is most of a read's cost, and Oxigraph decodes each term
+    of each row: a group per object saves decoding the object again and
+    again. Only an object written in TSV can be written back into a query
+    (TSV uses SPARQL's syntax); a blank node cannot, and any other surprise
+    (the groups not adding up to ``count``) falls back to the plain read.
     """
-    import pyoxigraph as ox
     from rdflib import URIRef
 
     from kg.rules import path_sparql
 
-    for key in keys:
-        query = f"SELECT ?s ?o WHERE {{ ?s {path_sparql(URIRef(key))} ?o }}"
-        lines = store.query(query).serialize(format=ox.QueryResultsFormat.TSV).split(b"\n")
-        yield key, lines[1:-1] if lines[-1] == b"" else lines[1:]  # the header, and the newline closing the last row
+    predicate = path_sparql(URIRef(key))  # written in each query: Oxigraph then neither decodes nor returns it
+    if count >= _ROWS_PER_OBJECT:
+        found = _tsv(store, f"SELECT DISTINCT ?o WHERE {{ ?s {predicate} ?o }} LIMIT {count // _ROWS_PER_OBJECT + 1}")
+        if len(found) * _ROWS_PER_OBJECT <= count and not any(o.startswith(b"_:") for o in found):
+            groups = [(o, _tsv(store, f"SELECT ?s WHERE {{ ?s {predicate} {o.decode()} }}")) for o in found]
+            if sum(len(lines) for _, lines in groups) == count:
+                return groups
+    return [(None, _tsv(store, f"SELECT ?s ?o WHERE {{ ?s {predicate} ?o }}"))]
+
+
+def _tsv(store, query: str) -> list:
+    """The rows of a SELECT ``query`` as Oxigraph writes them in TSV, one ``bytes`` line each."""
+    import pyoxigraph as ox
+
+    lines = store.query(query).serialize(format=ox.QueryResultsFormat.TSV).split(b"\n")
+    return lines[1:-1] if lines[-1] == b"" else lines[1:]  # the header, and the newline closing the last row
