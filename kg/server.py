@@ -1316,15 +1316,18 @@ def guarded_protocol(request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     return GuardedH11Protocol
 
 
-#: Connections the event loop accepts in one go (and the kernel's queue of them).
-_BACKLOG = 64
+#: Connections the event loop accepts in one go; the kernel's queue holds many more (:class:`_Server`).
+_BURST, _QUEUE = 16, 1024
 
 
 def _descriptor_room(wanted: int, workers: int) -> int:
     """Raise the soft limit on open files as far as allowed; return how many connections fit under it.
 
-    Room is left for the workers' pipes, the store's files and one burst of
-    ``_BACKLOG`` connections accepted before any over the cap is closed.
+    Room is left for the workers' pipes, the store's files and three bursts
+    of :data:`_BURST` connections over the cap: asyncio accepts a burst,
+    makes their protocols one turn of the loop later, and a refused
+    connection's descriptor is closed one turn after that, so three bursts
+    can be open at once when the server falls behind.
     """
     import resource
 
@@ -1334,7 +1337,7 @@ def _descriptor_room(wanted: int, workers: int) -> int:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
             soft = target
-    spare = 64 + 8 * workers + _BACKLOG
+    spare = 64 + 8 * workers + 3 * _BURST
     return max(1, min(wanted, soft - spare))
 
 
@@ -1349,13 +1352,26 @@ def serve(pool: WorkerPool, sock, *, cors_origins: Iterable[str] = (), hosts: It
     """
     import uvicorn
 
+    class _Server(uvicorn.Server):
+        """uvicorn's server, its listening socket's queue made longer than the bursts asyncio accepts.
+
+        asyncio accepts at most its ``backlog`` connections per turn of the
+        loop, and ``listen`` makes the kernel's queue as long: a short queue
+        would keep a crowd of clients waiting to connect (a full queue drops
+        their first try, retried a second later) past the request timeout.
+        """
+
+        async def startup(self, sockets=None):
+            await super().startup(sockets=sockets)
+            for listening in sockets or ():
+                listening.listen(_QUEUE)
+
     app = create_app(pool, cors_origins=cors_origins, allowed_hosts=hosts)
     limit = _descriptor_room(max_connections, pool.size)
     config = uvicorn.Config(app, log_level=log_level, access_log=log_level in ("info", "debug"),
                             timeout_graceful_shutdown=3, server_header=False, timeout_keep_alive=5,
-                            http=guarded_protocol(request_timeout, limit), backlog=_BACKLOG)
-    server = uvicorn.Server(config)
-    server.run(sockets=[sock])
+                            http=guarded_protocol(request_timeout, limit), backlog=_BURST)
+    _Server(config).run(sockets=[sock])
 
 
 def is_loopback(host: str) -> bool:
