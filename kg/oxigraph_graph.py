@@ -199,11 +199,12 @@ def from_store(store, skip=(), *, reopen=None, counts: dict | None = None) -> Tr
     (the derived shortcuts, which the projection does not read) are left out.
 
     Each predicate's rows come as SPARQL answers that Oxigraph writes in
-    TSV (:func:`_rows`): decoding the store's terms is most of the cost, and
-    Oxigraph does it faster into text than into Python objects. ``reopen`` (a function opening
-    the same store again) lets a forked child (:class:`kg.parallel.Forked`)
-    read most of a big store's rows meanwhile; it hands back each distinct
-    term's text once and the rows as numbers.
+    TSV (:func:`_rows`): decoding the store's terms is most of the cost,
+    and Oxigraph does it faster into text than into Python objects.
+    ``reopen`` (a function opening the same store again) lets a forked
+    child (:class:`kg.parallel.Forked`) read most of a big store's rows
+    meanwhile; it hands back each distinct term's text once and the rows
+    as numbers.
 
     Each predicate's rows come as Oxigraph's index holds them, by object:
     the objects of a subject's predicate come in the store's order, and so

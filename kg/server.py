@@ -1316,7 +1316,7 @@ def guarded_protocol(request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     return GuardedH11Protocol
 
 
-#: Connections the event loop accepts in one go; the kernel's queue holds many more (:class:`_Server`).
+#: Connections the event loop accepts in one go, and the kernel's queue of them (see :func:`serve`).
 _BURST, _QUEUE = 16, 1024
 
 
