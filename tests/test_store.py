@@ -199,8 +199,9 @@ def test_rows_read_object_by_object_are_the_rows_read_whole(tmp_path, monkeypatc
     assert routes == {"urn:many": [True] * len(objects), "urn:blank": [False], "urn:own": [False]}
 
     def typed(index):  # a Literal's datatype and language count too
-        return {key: (subjects, [(type(o), o, getattr(o, "datatype", None), getattr(o, "language", None)) for o in terms])
-                for key, (subjects, terms) in index._rows.items()}, {s: list(by_p.items()) for s, by_p in index._spo.items()}
+        rows = {key: (subjects, [(type(o), o, getattr(o, "datatype", None), getattr(o, "language", None))
+                                 for o in objects]) for key, (subjects, objects) in index._rows.items()}
+        return rows, {s: list(by_p.items()) for s, by_p in index._spo.items()}
 
     grouped = og.from_store(store)
     monkeypatch.setattr(og, "_ROWS_PER_OBJECT", 10**9)  # every predicate read whole
