@@ -339,25 +339,26 @@ def _convert(table: list) -> list:
 
 
 #: A predicate's rows are read object by object when it has at least this many per distinct object (and
-#: this many in all): Oxigraph then decodes each object once, not once per row.
+#: this many in all) and its objects are IRIs: Oxigraph then decodes each object once, not once per row.
 _ROWS_PER_OBJECT = 50
 
 
 def _rows(store, key: str, count: int) -> list:
     """The rows of the predicate IRI ``key`` (``count`` of them), in SPARQL TSV, as ``[(object, lines)]``.
 
-    A predicate with few distinct objects (``rdf:type``, sources, roles)
-    comes as one group per object, each line a subject. Any other comes as
-    one group ``(None, lines)``, each line ``subject<TAB>object``. Either way
-    the rows come in the order of Oxigraph's index, by object: a scan of
-    every triple, filtered by predicate, would put them in subject order but
-    cost a second for ``rdf:type`` at a million triples.
+    A predicate whose objects are few and all IRIs (``rdf:type``, sources,
+    roles) comes as one group per object, each line a subject. Any other
+    comes as one group ``(None, lines)``, each line ``subject<TAB>object``.
+    Either way the rows come in the order of Oxigraph's index, by object: a
+    scan of every triple, filtered by predicate, would put them in subject
+    order but cost a second for ``rdf:type`` at a million triples.
 
     Decoding terms is most of a read's cost, and Oxigraph decodes each term
     of each row: a group per object saves decoding the object again and
-    again. Only an object written in TSV can be written back into a query
-    (TSV uses SPARQL's syntax); a blank node cannot, and any other surprise
-    (the groups not adding up to ``count``) falls back to the plain read.
+    again. Each object is written into its query as the predicate is, an
+    IRI checked by :func:`kg.rules.path_sparql`; no literal from the store
+    is ever written into a query. Any surprise (the groups not adding up to
+    ``count``) falls back to the plain read.
     """
     from rdflib import URIRef
 
@@ -366,8 +367,9 @@ def _rows(store, key: str, count: int) -> list:
     predicate = path_sparql(URIRef(key))  # written in each query: Oxigraph then neither decodes nor returns it
     if count >= _ROWS_PER_OBJECT:
         found = _tsv(store, f"SELECT DISTINCT ?o WHERE {{ ?s {predicate} ?o }} LIMIT {count // _ROWS_PER_OBJECT + 1}")
-        if len(found) * _ROWS_PER_OBJECT <= count and not any(o.startswith(b"_:") for o in found):
-            groups = [(o, _tsv(store, f"SELECT ?s WHERE {{ ?s {predicate} {o.decode()} }}")) for o in found]
+        if len(found) * _ROWS_PER_OBJECT <= count and all(o[:1] == b"<" for o in found):
+            groups = [(o, _tsv(store, f"SELECT ?s WHERE {{ ?s {predicate} {path_sparql(URIRef(o[1:-1].decode()))} }}"))
+                      for o in found]
             if sum(len(lines) for _, lines in groups) == count:
                 return groups
     return [(None, _tsv(store, f"SELECT ?s ?o WHERE {{ ?s {predicate} ?o }}"))]
