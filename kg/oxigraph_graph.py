@@ -303,7 +303,7 @@ def _read_numbered(store, keys: list, counts: dict) -> tuple[list, dict]:
     number = numbers.setdefault
     for key in keys:
         subjects, objects = out[key] = array("q"), array("q")
-        for value, lines in _rows(store, key, counts[key][0]):
+        for value, lines in _rows(store, key, *counts[key]):
             if value is None:  # each line a subject and its object
                 pairs = [line.split(b"\t") for line in lines]
                 subjects.extend([number(s, len(numbers)) for s, _ in pairs])
@@ -343,8 +343,9 @@ def _convert(table: list) -> list:
 _ROWS_PER_OBJECT = 50
 
 
-def _rows(store, key: str, count: int) -> list:
-    """The rows of the predicate IRI ``key`` (``count`` of them), in SPARQL TSV, as ``[(object, lines)]``.
+def _rows(store, key: str, count: int, literals: int = 0) -> list:
+    """The rows of the predicate IRI ``key`` (``count`` of them, ``literals`` of which with a literal object
+    when counted), in SPARQL TSV, as ``[(object, lines)]``.
 
     A predicate whose objects are few and all IRIs (``rdf:type``, sources,
     roles) comes as one group per object, each line a subject. Any other
@@ -365,7 +366,7 @@ def _rows(store, key: str, count: int) -> list:
     from kg.rules import path_sparql
 
     predicate = path_sparql(URIRef(key))  # written in each query: Oxigraph then neither decodes nor returns it
-    if count >= _ROWS_PER_OBJECT:
+    if count >= _ROWS_PER_OBJECT and not literals:  # objects known to be literals are not looked for
         found = _tsv(store, f"SELECT DISTINCT ?o WHERE {{ ?s {predicate} ?o }} LIMIT {count // _ROWS_PER_OBJECT + 1}")
         if len(found) * _ROWS_PER_OBJECT <= count and all(o[:1] == b"<" for o in found):
             groups = [(o, _tsv(store, f"SELECT ?s WHERE {{ ?s {predicate} {path_sparql(URIRef(o[1:-1].decode()))} }}"))

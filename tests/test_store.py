@@ -198,8 +198,9 @@ def test_rows_read_object_by_object_are_the_rows_read_whole(tmp_path, monkeypatc
         store.add(ox.Quad(subject, ox.NamedNode("urn:blank"), ox.BlankNode("b")))
         store.add(ox.Quad(subject, ox.NamedNode("urn:own"), ox.NamedNode(f"urn:o{i}")))  # one object per row
     counts = og.predicate_counts(store)
-    routes = {key: [value is not None for value, _ in og._rows(store, key, counts[key][0])] for key in counts}
+    routes = {key: [value is not None for value, _ in og._rows(store, key, *counts[key])] for key in counts}
     assert routes == {"urn:iris": [True] * 3, "urn:many": [False], "urn:blank": [False], "urn:own": [False]}
+    assert [value for value, _ in og._rows(store, "urn:many", counts["urn:many"][0])] == [None]  # literals not counted
 
     def typed(index):  # a Literal's datatype and language count too
         rows = {key: (subjects, [(type(o), o, getattr(o, "datatype", None), getattr(o, "language", None))
