@@ -10,12 +10,14 @@ entities could expand without bound), and an ill-typed value
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import math
 import os
 import re
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -41,7 +43,9 @@ class KnowledgeGraph(LocalBackend):
     Attributes
     ----------
     graph : rdflib.Graph
-        Ontology + data + the shortcut triples derived by :mod:`kg.rules`.
+        Ontology + data + the shortcut triples derived by :mod:`kg.rules`, in
+        rdflib's ``SimpleMemory`` store (one graph, no named graphs). A library
+        that wants named graphs (pyshacl) takes :func:`kg.validation.with_named_graphs`.
     files : list of Path
         The data files loaded (not counting ontology and shapes).
     asserted : int
@@ -197,21 +201,14 @@ class CachedProjection(KnowledgeGraph):
         """
         if self._hit is not None:
             return self._hit[0]
-        import gc
-
         from kg.adjacency import Adjacency
         from kg.cache import write_projection
 
-        collecting = gc.isenabled()
-        gc.disable()  # millions of lasting objects, no cycles: the collector would only walk them again and again
-        try:
+        with collector_paused():  # millions of lasting objects, no cycles: the collector would only walk them again
             adjacency = Adjacency.from_parts(*self._parts(), names=self.names)
             write_projection(self.key, adjacency, self._cache_meta())  # a million JSON lines: many collections
             if len(adjacency) >= _FREEZE_MINIMUM:
                 gc.freeze()  # it all lasts: no collection need walk it again (0.4 s each at a million triples)
-        finally:
-            if collecting:
-                gc.enable()
         return adjacency
 
     @cached_property
@@ -588,12 +585,13 @@ def parse_file(path: Path, graph: Graph | None = None, *, _iris: dict | None = N
 
     fmt = guess_format(str(path)) or "turtle"
     data = read_data(path)
-    target = Graph(bind_namespaces="none") if graph is None else graph
+    target = Graph(store="SimpleMemory", bind_namespaces="none") if graph is None else graph
     if fmt in _OXIGRAPH_FORMATS and _parse_with_oxigraph(path, data, fmt, target, {} if _iris is None else _iris):
         return target
+    parsed = Graph(bind_namespaces="none")  # rdflib's JSON-LD and TriG parsers need a store of named graphs
     try:
         with _quiet_rdflib() as logged:
-            target.parse(data=data, format=fmt, publicID=Path(path).resolve().as_uri())
+            parsed.parse(data=data, format=fmt, publicID=Path(path).resolve().as_uri())
     except Exception as e:  # rdflib raises many exception types for bad syntax
         raise DataError(_syntax_message(path, e)) from None
     bad_iri = next((m for m in logged if "does not look like a valid URI" in m), None)
@@ -603,6 +601,9 @@ def parse_file(path: Path, graph: Graph | None = None, *, _iris: dict | None = N
         found = text.find(iri)
         where = f"{path}:{text.count(chr(10), 0, found) + 1}" if found >= 0 else str(path)
         raise DataError(f"{where}: malformed RDF: the IRI <{iri}> holds a character IRIs may not contain")
+    target += parsed
+    for prefix, namespace in parsed.namespaces():
+        target.bind(prefix, namespace)
     return target
 
 
@@ -693,6 +694,18 @@ def ontology_graph() -> Graph:
     return parse_file(ONTOLOGY)
 
 
+@contextmanager
+def collector_paused():
+    """Pause Python's garbage collector for the block (if it was running): for building many lasting objects."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 _CACHE: dict[tuple, KnowledgeGraph] = {}
 
 
@@ -731,21 +744,22 @@ def load(paths=None, *, derive: bool = True, cache: bool = True) -> KnowledgeGra
 
     from kg.vocab import bind_prefixes
 
-    graph = bind_prefixes(Graph())
-    graph += ontology_graph()  # copied: faster than parsing it again, and the rules read it alone
-    iris: dict = {}
-    for path in files:  # one graph for all: merging per-file graphs cost as much as parsing
-        parse_file(path, graph, _iris=iris)
-    skipped = _skip_bad_literals(graph, files)
-    from kg.identity import apply_merges
+    with collector_paused():  # a graph of lasting objects and no cycles: collecting would only walk it
+        graph = bind_prefixes(Graph(store="SimpleMemory"))  # no named graphs: a third quicker to fill and read
+        graph += ontology_graph()  # copied: faster than parsing it again, and the rules read it alone
+        iris: dict = {}
+        for path in files:  # one graph for all: merging per-file graphs cost as much as parsing
+            parse_file(path, graph, _iris=iris)
+        skipped = _skip_bad_literals(graph, files)
+        from kg.identity import apply_merges
 
-    apply_merges(graph)  # merges recorded as data: the two entities become one everywhere
-    asserted = len(graph)  # after the merges, which may fold two triples into one
-    derived = 0
-    if derive:
-        from kg.rules import derive_shortcuts
+        apply_merges(graph)  # merges recorded as data: the two entities become one everywhere
+        asserted = len(graph)  # after the merges, which may fold two triples into one
+        derived = 0
+        if derive:
+            from kg.rules import derive_shortcuts
 
-        derived = derive_shortcuts(graph)
+            derived = derive_shortcuts(graph)
     kg = KnowledgeGraph(graph=graph, files=files, asserted=asserted, derived=derived, skipped=skipped)
     if cache:
         _CACHE[key] = kg

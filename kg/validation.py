@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SH
 
-__all__ = ["Violation", "ValidationReport", "validate", "shacl_results", "redefinitions"]
+__all__ = ["Violation", "ValidationReport", "validate", "shacl_results", "with_named_graphs", "redefinitions"]
 
 
 @dataclass(frozen=True, order=True)
@@ -114,8 +114,28 @@ def shacl_results(kg) -> tuple[bool, Graph | None]:
         return True, None
     from pyshacl import validate as shacl_validate
 
-    conforms, results, _ = shacl_validate(graph, shacl_graph=kg.shapes, inference="none", allow_warnings=True)
+    conforms, results, _ = shacl_validate(with_named_graphs(graph), shacl_graph=kg.shapes, inference="none", allow_warnings=True)
     return conforms, results
+
+
+def with_named_graphs(graph: Graph) -> Graph:
+    """``graph`` if its store keeps named graphs, else a copy in rdflib's default store, which does.
+
+    pyshacl reads its data as a ``Dataset``, which needs such a store; a
+    loaded graph lives in ``SimpleMemory``, which does not (and is quicker).
+    The copy shares ``graph``'s prefixes, so results name nodes alike.
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> with_named_graphs(load().graph).store.context_aware
+    True
+    """
+    if graph.store.context_aware:
+        return graph
+    copy = Graph(namespace_manager=graph.namespace_manager)
+    copy += graph
+    return copy
 
 
 def _about_left_out(results, result, shapes, left_out) -> bool:

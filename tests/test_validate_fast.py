@@ -11,7 +11,7 @@ from rdflib.namespace import SH
 
 from kg import shapes_check
 from kg.loader import load
-from kg.validation import shacl_results, validate
+from kg.validation import shacl_results, validate, with_named_graphs
 
 NEW = 'a chips:Startup ; prov:wasDerivedFrom src:test-note'
 #: Turtle that breaks one constraint component of ontology/shapes.ttl each (beside the bundled data).
@@ -42,7 +42,7 @@ BREAKS = {
 
 def _pyshacl(kg):
     """pyshacl alone on the whole graph: (conforms, {(focus, path)}, its messages)."""
-    conforms, results, _ = pyshacl_validate(kg.graph, shacl_graph=kg.shapes, inference="none", allow_warnings=True)
+    conforms, results, _ = pyshacl_validate(with_named_graphs(kg.graph), shacl_graph=kg.shapes, inference="none", allow_warnings=True)
     return (conforms, {(str(results.value(r, SH.focusNode)), str(results.value(r, SH.resultPath) or ""))
                        for r in results.subjects(SH.focusNode, None)},
             {str(m) for m in results.objects(None, SH.resultMessage)})
