@@ -204,7 +204,7 @@ class CachedProjection(KnowledgeGraph):
         from kg.adjacency import Adjacency
         from kg.cache import write_projection
 
-        with collector_paused():  # millions of lasting objects, no cycles: the collector would only walk them again
+        with _collector_paused():  # millions of lasting objects, no cycles: the collector would only walk them again
             adjacency = Adjacency.from_parts(*self._parts(), names=self.names)
             write_projection(self.key, adjacency, self._cache_meta())  # a million JSON lines: many collections
             if len(adjacency) >= _FREEZE_MINIMUM:
@@ -695,7 +695,7 @@ def ontology_graph() -> Graph:
 
 
 @contextmanager
-def collector_paused():
+def _collector_paused():
     """Pause Python's garbage collector for the block (if it was running): for building many lasting objects."""
     collecting = gc.isenabled()
     gc.disable()
@@ -744,7 +744,7 @@ def load(paths=None, *, derive: bool = True, cache: bool = True) -> KnowledgeGra
 
     from kg.vocab import bind_prefixes
 
-    with collector_paused():  # a graph of lasting objects and no cycles: collecting would only walk it
+    with _collector_paused():  # a graph of lasting objects and no cycles: collecting would only walk it
         graph = bind_prefixes(Graph(store="SimpleMemory"))  # no named graphs: a third quicker to fill and read
         graph += ontology_graph()  # copied: faster than parsing it again, and the rules read it alone
         iris: dict = {}
