@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 
 __all__ = ["Violation", "ValidationReport", "validate", "shacl_results", "with_named_graphs", "redefinitions"]
@@ -37,12 +37,27 @@ class ValidationReport:
 
 
 def _short(graph: Graph, node) -> str:
+    """``node`` as Turtle writes it with ``graph``'s prefixes: ``res:groq``, ``"May 2016"``, ``<urn:x>``."""
     if node is None:
         return ""
+    if isinstance(node, (Literal, BNode)):  # a value (the focus of a sh:node or sh:or on it) or a blank node
+        return node.n3(graph.namespace_manager)
     try:
         return graph.namespace_manager.normalizeUri(node)
     except Exception:
         return str(node)
+
+
+def _shape_name(shapes: Graph, shape) -> str:
+    """A shape as a reader can find it in ``shapes.ttl``: a named shape by its short IRI; an unnamed one
+    (``sh:property [ ... ]``) by the named shape it sits in and the path it checks: ``shapes:Entity (rdfs:label)``."""
+    named, seen = shape, set()
+    while isinstance(named, BNode) and named not in seen:  # up through sh:property, sh:or lists ...
+        seen.add(named)
+        named = next(shapes.subjects(None, named), None)
+    name = _short(shapes, named) if named is not None and not isinstance(named, BNode) else "an unnamed shape"
+    path = shapes.value(shape, SH.path) if isinstance(shape, BNode) else None
+    return f"{name} ({_short(shapes, path)})" if path is not None else name
 
 
 def validate(kg) -> ValidationReport:
@@ -85,7 +100,7 @@ def validate(kg) -> ValidationReport:
             path=_short(kg.graph, results.value(result, SH.resultPath)),
             message="; ".join(messages) or "constraint violated",
             severity=_short(results, results.value(result, SH.resultSeverity)).split("#")[-1].replace("sh:", ""),
-            shape=_short(kg.shapes, results.value(result, SH.sourceShape)),
+            shape=_shape_name(kg.shapes, results.value(result, SH.sourceShape)),
         ))
     return ValidationReport(bool(conforms), sorted(set(violations)))
 

@@ -111,6 +111,19 @@ res:nameless a chips:Person ; rdfs:label "无名"@zh ; prov:wasDerivedFrom src:t
     assert "currency" in messages
     assert "English rdfs:label" in messages
     assert {v["focus"] for v in report["violations"]} >= {"res:bad-round", "res:nameless"}
+    # each shape named as shapes.ttl names it, an unnamed property shape by its node shape and path
+    assert {"shapes:FundingRound (chips:fundedCompany)", "shapes:Entity (rdfs:label)"} <= {
+        v["shape"] for v in report["violations"]}, report["violations"]
+
+
+def test_a_bad_value_is_reported_as_written(tmp_path, caplog):
+    bad = write_ttl(tmp_path, 'res:cerebras chips:foundingDate "May 2016" .')
+    result = invoke("--data", str(bad), "validate", "--json")
+    assert result.exit_code == 1, result.output
+    assert "does not look like a valid URI" not in caplog.text  # rdflib's, when a value is read as an IRI
+    violations = json.loads(result.output)["violations"]
+    assert ('"May 2016"', "shapes:PartialDate") in {(v["focus"], v["shape"]) for v in violations}, violations
+    assert ("res:cerebras", "chips:foundingDate") in {(v["focus"], v["path"]) for v in violations}, violations
 
 
 # --- loading errors and data selection -----------------------------------------
