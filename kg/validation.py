@@ -129,7 +129,8 @@ def shacl_results(kg) -> tuple[bool, Graph | None]:
         return True, None
     from pyshacl import validate as shacl_validate
 
-    conforms, results, _ = shacl_validate(with_named_graphs(graph), shacl_graph=kg.shapes, inference="none", allow_warnings=True)
+    conforms, results, _ = shacl_validate(with_named_graphs(graph), shacl_graph=kg.shapes, inference="none",
+                                          allow_warnings=True)
     return conforms, results
 
 

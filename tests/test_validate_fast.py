@@ -42,7 +42,8 @@ BREAKS = {
 
 def _pyshacl(kg):
     """pyshacl alone on the whole graph: (conforms, {(focus, path)}, its messages)."""
-    conforms, results, _ = pyshacl_validate(with_named_graphs(kg.graph), shacl_graph=kg.shapes, inference="none", allow_warnings=True)
+    conforms, results, _ = pyshacl_validate(with_named_graphs(kg.graph), shacl_graph=kg.shapes, inference="none",
+                                            allow_warnings=True)
     return (conforms, {(str(results.value(r, SH.focusNode)), str(results.value(r, SH.resultPath) or ""))
                        for r in results.subjects(SH.focusNode, None)},
             {str(m) for m in results.objects(None, SH.resultMessage)})
