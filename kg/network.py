@@ -364,7 +364,7 @@ def vocabulary(graph: Graph) -> dict:
 
 
 def indirect_kinds(graph: Graph) -> set[str]:
-    """The relation kinds the ontology marks ``chips:indirectTie true`` (rivalries, opinions)."""
+    """The relation kinds the ontology marks ``chips:indirectTie true`` (rivalries, opinions, shared traits)."""
     return {kind_of(p) for p in graph.subjects(CHIPS.indirectTie, Literal(True))}
 
 

@@ -124,6 +124,15 @@ def test_indirect_ties_only_when_asked(kg):
     assert rivalry["length"] == 1 and rivalry["edges"][0]["kind"] == "competesWith"
 
 
+def test_a_shared_process_generation_is_a_trait_not_a_tie(kg):
+    # GC200 and WSE-2 are both made on 7 nm: that links them only when asked for by name
+    by_process = find_paths(kg, "GC200", "WSE-2", only=["processNode"])["paths"][0]
+    assert by_process["length"] == 2 and {e["kind"] for e in by_process["edges"]} == {"processNode"}
+    usual = find_paths(kg, "GC200", "WSE-2", k=3)
+    assert "processNode" in usual["skipped_kinds"]
+    assert all(e["kind"] != "processNode" for p in usual["paths"] for e in p["edges"])
+
+
 def test_max_len(kg):
     with pytest.raises(NoPath, match="within 2 hops"):
         find_paths(kg, "Nvidia", "Graphcore", max_len=2)
@@ -163,7 +172,7 @@ def test_path_cli_human_and_json():
     assert "Nigel Toon founded Graphcore" in result.output
     answer = run_json("path", "Nvidia", "Graphcore", "--k", "2")
     assert set(answer) == {"source", "target", "paths", "skipped_kinds"}
-    assert answer["skipped_kinds"] == ["competesWith"]
+    assert answer["skipped_kinds"] == ["competesWith", "processNode"]
     edge = answer["paths"][0]["edges"][0]
     assert set(edge) >= {"source", "target", "predicate", "label", "attributes", "sources"}
 

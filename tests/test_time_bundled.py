@@ -86,3 +86,15 @@ def test_graphcore_timeline_keeps_order_and_precision():
     assert dates.index(("2016", "year")) < dates.index(("2020-12", "month")) < dates.index(("2024-07-11", "day"))
     denied = [e for e in events if e["status"] == "denied"]
     assert denied and all(e["disputed"] for e in denied)
+
+
+def test_graphcore_to_nvidia_in_time_order_needs_the_later_sources():
+    """The README's claim: none as the article knew it (and why), one through TSMC with the later sources."""
+    known = invoke("path", "Graphcore", "Nvidia", "--in-order", "--known-by", "2021-12-11")
+    assert known.exit_code == 1 and "only out-of-order paths exist" in known.stderr, known.output
+    assert "Nvidia acquired Icera (2011)" in known.stderr
+    later = invoke("path", "Graphcore", "Nvidia", "--in-order", "--json")
+    assert later.exit_code == 0, later.output
+    hops = [e["sentence"] for e in json.loads(later.output)["paths"][0]["edges"]]
+    assert any("Bow IPU made by Taiwan Semiconductor" in h for h in hops), hops
+    assert "Nvidia in talks to acquire Cerebras (2026-02, reported)" in hops
