@@ -163,6 +163,16 @@ def test_a_settled_conflict(pages, tmp_path):
     assert not by_fact(conflicts(load(pages), "Graphcore"), "Founding · Graphcore: date")["settled"]
 
 
+def test_settle_json(pages, tmp_path):
+    ranks = tmp_path / "ranks.ttl"
+    args = [*data_args(pages), "settle", "res:t-a010", "--rank", "Deprecated", "--reason", "x", "--by", "me", "--json"]
+    printed = json.loads(invoke(*args).output)
+    assert printed["claim"] == "res:t-a010" and printed["rank"] == "deprecated" and printed["written"] is None
+    written = json.loads(invoke(*args, "-o", ranks).output)
+    assert written["written"] == str(ranks) and ranks.read_text(encoding="utf-8") == written["turtle"]
+    assert "chips:rank chips:DeprecatedRank" in written["turtle"]
+
+
 def test_ranking_refuses_what_is_no_claim(pages):
     kg = load(pages)
     with pytest.raises(BadInput, match="no claim"):

@@ -190,6 +190,15 @@ def test_cli_export_graphml_to_file(world_file, tmp_path):
     assert nx.read_graphml(out, force_multigraph=True).number_of_edges() == 4
 
 
+def test_cli_export_json_reports_the_file(world_file, tmp_path):
+    out = tmp_path / "x.graphml"
+    args = ["--no-bundled", "--data", str(world_file), "export", "--format", "graphml", "--json"]
+    report = json.loads(runner.invoke(app, [*args, "-o", str(out)]).output)
+    assert report == {"path": str(out), "format": "graphml", "bytes": out.stat().st_size}
+    refused = runner.invoke(app, args)  # to standard output the export itself is the output
+    assert refused.exit_code == 2 and "--output" in refused.stderr
+
+
 def test_cli_export_format_from_suffix(world_file, tmp_path):
     out = tmp_path / "x.gexf"
     result = runner.invoke(app, ["--no-bundled", "--data", str(world_file), "export", "-o", str(out)])

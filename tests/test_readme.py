@@ -52,6 +52,16 @@ def test_readme_sessions_show_real_output(steps, tmp_path):
             assert actual == expected, f"README output of `{command}` is stale: python tests/test_readme.py --update"
 
 
+def test_every_command_but_serve_has_json():
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    runner = CliRunner()
+    without = [name for name in COMMANDS if "--json" not in runner.invoke(app, [name, "-h"]).output]
+    assert without == ["serve"]  # as the README says: it runs a server
+
+
 def test_every_command_is_in_the_readme():
     text = README.read_text(encoding="utf-8")
     names = list(COMMANDS)

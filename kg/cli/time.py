@@ -162,6 +162,7 @@ def settle(
         "--output", "-o", help="Add the ranking to this Turtle file (load it with --data). Default: print it.",
         dir_okay=False)] = None,
     lang: LangOpt = "en",
+    as_json: JsonOpt = False,
 ):
     """Settle a disputed fact as data: rank one source's claim preferred or deprecated, with a reason and who decided.
 
@@ -170,11 +171,15 @@ def settle(
     from kg.conflicts import ranking
 
     text = ranking(get_kg(ctx), claim, rank.strip().lower(), reason=reason, by=by, date=date)
+    if output is not None:
+        from kg.export import atomic_write
+
+        before = output.read_text(encoding="utf-8") if output.exists() else ""
+        atomic_write(output, before + ("\n" if before and not before.endswith("\n") else "") + text)
+    if as_json:
+        return print_json({"claim": claim, "rank": rank.strip().lower(), "turtle": text,
+                           "written": str(output) if output is not None else None})
     if output is None:
         sys.stdout.write(text)
         return
-    from kg.export import atomic_write
-
-    before = output.read_text(encoding="utf-8") if output.exists() else ""
-    atomic_write(output, before + ("\n" if before and not before.endswith("\n") else "") + text)
     console.print(Text(word("Wrote the ranking to {}; load it with --data {}.", lang, output, output)))

@@ -87,6 +87,7 @@ def export(
         "or the RDF itself: turtle, jsonld, nt. Default: from the --output suffix.")] = None,
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="File to write (replaced atomically). Default: standard output.", dir_okay=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Report the file written as JSON (needs --output).")] = False,
 ):
     """Write the graph for other tools: the network for Gephi/Cytoscape, or the RDF.
 
@@ -100,6 +101,8 @@ def export(
         if fmt is None:
             raise BadInput(f"say which format: --format {'|'.join(FORMATS)}"
                            + (f" (the suffix {output.suffix!r} names none)" if output is not None else ""))
+    if as_json and output is None:
+        raise BadInput("--json reports the file written: give --output FILE (without it, the export itself is the output)")
     kg = get_kg(ctx)
     if output is None:
         data = export_bytes(kg, fmt)
@@ -107,4 +110,6 @@ def export(
         sys.stdout.buffer.flush()
         return
     written = write_export(kg, fmt, output)
+    if as_json:
+        return print_json({"path": str(written), "format": fmt, "bytes": written.stat().st_size})
     console.print(Text(f"Wrote {written} ({fmt}, {_size(written.stat().st_size)})."))
