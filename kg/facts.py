@@ -273,7 +273,7 @@ def relation_sentence(graph: Graph, node, classes=None, lang: str = "en", memo: 
     >>> relation_sentence(kg.graph, RES["acquisition-amd-seamicro"])
     'AMD acquired SeaMicro · 2012 · US$357M'
     >>> relation_sentence(kg.graph, RES["acquisition-amd-seamicro"], lang="zh")
-    'AMD收购了Seammicro · 2012年 · 3.57亿美元'
+    'AMD收购了SeaMicro · 2012年 · 3.57亿美元'
     """
     return _relation_sentence(graph, node, properties(graph, node), classes or relation_classes(graph), lang, memo)
 
@@ -304,7 +304,7 @@ def relation_name(graph: Graph, node, lang: str = "en", classes=None) -> str:
     >>> from kg.vocab import RES
     >>> g = load().graph
     >>> relation_name(g, RES["acquisition-amd-seamicro"]), relation_name(g, RES["acquisition-amd-seamicro"], "zh")
-    ('AMD acquired SeaMicro (2012, US$357 million)', 'AMD收购了Seammicro')
+    ('AMD acquired SeaMicro (2012, US$357 million)', 'AMD收购了SeaMicro')
     """
     if lang == "en" or any(label.language == lang for label in graph.objects(node, RDFS.label)):
         return label_of(graph, node, lang)

@@ -226,3 +226,11 @@ def test_corrections_keep_what_the_source_says(kg):
     assert any("Seammicro" in s for s in stated)
     # the misspelling stays findable, the label is the right name
     assert kg.resolve("Seammicro").label == "SeaMicro"
+    # in Chinese too: a corrected name is shown, the source's spelling stays an alias
+    from rdflib.namespace import SKOS
+
+    from kg.names import label_of
+    from kg.vocab import RES
+
+    assert label_of(kg.graph, RES.seamicro, "zh") == "SeaMicro"
+    assert (RES.seamicro, SKOS.altLabel, Literal("Seammicro", lang="zh")) in kg.graph
