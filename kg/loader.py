@@ -54,6 +54,9 @@ class KnowledgeGraph(LocalBackend):
         Number of shortcut triples the rules added.
     skipped : list of str
         One message per ill-typed value left out (file, line, value, why).
+    unbacked : list of str
+        One message per shortcut triple a data file states with no relation
+        node behind it (:func:`kg.rules.stated_shortcuts`): the projection leaves it out.
     """
 
     graph: "Graph"
@@ -61,6 +64,7 @@ class KnowledgeGraph(LocalBackend):
     asserted: int = 0
     derived: int = 0
     skipped: list[str] = field(default_factory=list)
+    unbacked: list[str] = field(default_factory=list)
     _shapes: "Graph | None" = field(default=None, repr=False)
 
     @property
@@ -249,6 +253,7 @@ class CachedKnowledgeGraph(CachedProjection):
     asserted = property(lambda self: self._loaded.asserted)
     derived = property(lambda self: self._loaded.derived)
     skipped = property(lambda self: self._loaded.skipped)
+    unbacked = property(lambda self: self._loaded.unbacked)
 
 
 def cached_kg(paths=None) -> CachedKnowledgeGraph:
@@ -502,11 +507,13 @@ def _skip_bad_literals(graph: Graph, files: list[Path]) -> list[str]:
 
 
 class Skipped(str):
-    """The one-line message about a value loading left out, carrying the ``subject`` and ``predicate`` it was stated with.
+    """The one-line message about what loading leaves out, carrying the ``subject`` and ``predicate`` it was stated with.
 
+    An ill-typed value is left out of the graph; a shortcut stated with no
+    relation node behind it, out of the network (:func:`kg.rules.stated_shortcuts`).
     It is the message (a ``str``: printed, compared and stored as one);
-    :func:`kg.validation.validate` uses the subject not to report the value
-    a second time as missing.
+    :func:`kg.validation.validate` reports it with its subject, and does not
+    report a skipped value a second time as missing.
 
     Examples
     --------
@@ -736,7 +743,7 @@ def load(paths=None, *, derive: bool = True, cache: bool = True) -> KnowledgeGra
     files = data_files(paths)
     key = (derive, tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
     if cache and key in _CACHE:
-        for message in _CACHE[key].skipped:  # each load says what it leaves out
+        for message in _CACHE[key].skipped + _CACHE[key].unbacked:  # each load says what it leaves out
             warnings.warn(message, DataWarning, stacklevel=2)
         return _CACHE[key]
 
@@ -755,12 +762,19 @@ def load(paths=None, *, derive: bool = True, cache: bool = True) -> KnowledgeGra
 
         apply_merges(graph)  # merges recorded as data: the two entities become one everywhere
         asserted = len(graph)  # after the merges, which may fold two triples into one
-        derived = 0
+        derived, unbacked = 0, []
         if derive:
-            from kg.rules import derive_shortcuts
+            from kg.rules import derived_triples, stated_shortcuts, unbacked_message
 
-            derived = derive_shortcuts(graph)
-    kg = KnowledgeGraph(graph=graph, files=files, asserted=asserted, derived=derived, skipped=skipped)
+            stated, shortcuts = stated_shortcuts(graph), derived_triples(graph)
+            for triple in shortcuts:
+                graph.add(triple)
+            derived = len(graph) - asserted
+            unbacked = [Skipped(unbacked_message(t), str(t[0]), str(t[1])) for t in stated if t not in shortcuts]
+            for message in unbacked:
+                warnings.warn(message, DataWarning, stacklevel=2)
+    kg = KnowledgeGraph(graph=graph, files=files, asserted=asserted, derived=derived, skipped=skipped,
+                        unbacked=unbacked)
     if cache:
         _CACHE[key] = kg
     return kg

@@ -30,7 +30,8 @@ from rdflib.paths import AlternativePath, InvPath, Path, SequencePath
 from kg.errors import DataError
 from kg.vocab import CHIPS, PREFIXES
 
-__all__ = ["ShortcutRule", "shortcut_rules", "derive_shortcuts", "parse_path", "path_sparql", "RULE_PREDICATES"]
+__all__ = ["ShortcutRule", "shortcut_rules", "derive_shortcuts", "derived_triples", "stated_shortcuts", "unbacked_message",
+           "parse_path", "path_sparql", "RULE_PREDICATES"]
 
 #: The annotations that state a rule; only the ontology file may use them.
 RULE_PREDICATES = (CHIPS.shortcut, CHIPS.subjectPath, CHIPS.objectPath)
@@ -156,7 +157,46 @@ def derive_shortcuts(graph: Graph) -> int:
     0
     """
     before = len(graph)
-    derived = {t for rule in shortcut_rules() for t in rule.triples(graph)}
-    for triple in derived:
+    for triple in derived_triples(graph):
         graph.add(triple)
     return len(graph) - before
+
+
+def derived_triples(graph: Graph) -> set:
+    """The shortcut triples the ontology's rules derive from the relation nodes of ``graph``."""
+    return {t for rule in shortcut_rules() for t in rule.triples(graph)}
+
+
+def stated_shortcuts(graph: Graph) -> list:
+    """The shortcut triples ``graph`` holds before any are derived: those a data file states itself.
+
+    The projection draws its edges from relation nodes, which keep a
+    source and a quote; a shortcut stated alone has neither, so it is left
+    out of paths and views. :func:`unbacked_message` says so for each one
+    no relation node gives too.
+
+    Examples
+    --------
+    >>> from kg.loader import load
+    >>> stated_shortcuts(load(derive=False).graph)   # the bundled data states none
+    []
+    """
+    return sorted(t for rule in shortcut_rules() for t in graph.triples((None, rule.shortcut, None)))
+
+
+def unbacked_message(triple) -> str:
+    """The warning for a shortcut triple stated with no relation node behind it (see :func:`stated_shortcuts`).
+
+    Examples
+    --------
+    >>> from kg.vocab import RES
+    >>> print(unbacked_message((RES.acme, CHIPS.investedIn, RES.groq)))
+    res:acme chips:investedIn res:groq is stated directly, with no chips:Investment node behind it: paths, neighbours and views leave it out (state it as a relation node, with its source and quote, as kg import writes it)
+    """
+    from kg.sparql.saved import compact
+
+    s, p, o = triple
+    cls = next((rule.relation_class for rule in shortcut_rules() if rule.shortcut == p), None)
+    node = f"{compact(cls)} node" if cls is not None else "relation node"
+    return (f"{compact(s)} {compact(p)} {compact(o)} is stated directly, with no {node} behind it: paths, neighbours "
+            "and views leave it out (state it as a relation node, with its source and quote, as kg import writes it)")

@@ -90,6 +90,37 @@ def _shortcut_updates() -> list[tuple[str, str]]:
     return updates
 
 
+def _stated_shortcuts(store) -> list:
+    """The shortcut triples the files state themselves (:func:`kg.rules.stated_shortcuts`), before any are derived."""
+    from kg.rules import path_sparql, shortcut_rules
+    from kg.terms import to_rdflib
+
+    shortcuts = " ".join(path_sparql(rule.shortcut) for rule in shortcut_rules())
+    rows = store.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {shortcuts} }} ?s ?p ?o }}")
+    return sorted(tuple(to_rdflib(term) for term in row) for row in rows)
+
+
+def _unbacked(store, stated: list) -> list:
+    """Warn about, and return, each of the ``stated`` shortcuts no relation node derives, as the files mode does."""
+    import warnings
+
+    from kg.errors import DataWarning
+    from kg.loader import Skipped
+    from kg.rules import path_sparql, shortcut_rules, unbacked_message
+    from kg.terms import to_rdflib
+
+    derived = set()
+    for rule in shortcut_rules():
+        if any(p == rule.shortcut for _, p, _ in stated):  # the pairs its relation nodes give, as the INSERT reads them
+            cls, sp, op = (path_sparql(x) for x in (rule.relation_class, rule.subject_path, rule.object_path))
+            rows = store.query(f"SELECT ?s ?o WHERE {{ ?r a {cls} . ?r {sp} ?s . ?r {op} ?o }}")
+            derived |= {(to_rdflib(s), rule.shortcut, to_rdflib(o)) for s, o in rows}
+    messages = [Skipped(unbacked_message(t), str(t[0]), str(t[1])) for t in stated if t not in derived]
+    for message in messages:
+        warnings.warn(message, DataWarning, stacklevel=3)
+    return messages
+
+
 def _fold_merges(store) -> None:
     """Treat merged entities as one, as :func:`kg.identity.apply_merges` does for files (chains need a pass each)."""
     from kg.identity import MERGE_UPDATES, PENDING_MERGE
@@ -246,12 +277,14 @@ def _build(folder: Path, files: list[Path], progress) -> dict:
     timings["load_s"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     _fold_merges(store)
+    stated = _stated_shortcuts(store)
     updates = _shortcut_updates()
     for n, (_, update) in enumerate(updates, start=1):
         store.update(update)
         if progress:
             progress("derive", n, len(updates))
     store.flush()
+    unbacked = _unbacked(store, stated)
     triples = len(store)
     timings["derive_s"] = round(time.perf_counter() - started, 3)
     predicates = predicate_counts(store)  # kept: a build never changes
@@ -263,6 +296,7 @@ def _build(folder: Path, files: list[Path], progress) -> dict:
         "format": _STORE_FORMAT, "id": stamp, "files": [str(p) for p in files],
         "asserted": asserted, "derived": triples - asserted, "triples": triples, "skipped": skipped,
         "skipped_about": [[m.subject, m.predicate] for m in skipped],
+        "unbacked": unbacked, "unbacked_about": [[m.subject, m.predicate] for m in unbacked],
         "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "pyoxigraph": ox.__version__, **timings,
         "predicates": predicates,
     }
@@ -821,6 +855,8 @@ class StoreKnowledgeGraph(CachedProjection):
         skipped = self.info.get("skipped", [])
         about = self.info.get("skipped_about") or [[None, None]] * len(skipped)  # a store built before it was kept
         self.skipped = [Skipped(message, *said) for message, said in zip(skipped, about)]
+        self.unbacked = [Skipped(message, *said) for message, said in zip(self.info.get("unbacked", []),
+                                                                          self.info.get("unbacked_about", []))]
         self._shapes = None
         self.key = projection_key(store_id=self.info["id"])
         self._about_term: dict = {}  # ontology term -> what the ontology says of it (:func:`ontology_parts`)

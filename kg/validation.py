@@ -66,7 +66,8 @@ def validate(kg) -> ValidationReport:
     No inference: the ontology's rdfs:subClassOf triples, loaded beside the
     data, let a shape on a class reach its subclasses (see :func:`shacl_results`).
     Then the vocabulary (:mod:`kg.spelling`), redefinitions of the ontology,
-    and the ill-typed values loading left out.
+    the ill-typed values loading left out, and shortcuts stated with no
+    relation node behind them (which the network leaves out).
 
     Examples
     --------
@@ -84,6 +85,10 @@ def validate(kg) -> ValidationReport:
         Violation(focus=message.split(": ", 1)[0], path="", message=message, severity="Violation",
                   shape="chips-kg:well-typed")
         for message in getattr(kg, "skipped", [])
+    ] + [
+        Violation(focus=_short(kg.graph, URIRef(m.subject)), path=_short(kg.graph, URIRef(m.predicate)), message=m,
+                  severity="Violation", shape="chips-kg:relation-node")
+        for m in getattr(kg, "unbacked", [])
     ]
     conforms = conforms and not violations
     explained = {URIRef(t[key]) for t in typos for key in ("term", "focus")}

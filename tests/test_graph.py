@@ -126,6 +126,38 @@ def test_a_bad_value_is_reported_as_written(tmp_path, caplog):
     assert ("res:cerebras", "chips:foundingDate") in {(v["focus"], v["path"]) for v in violations}, violations
 
 
+@pytest.mark.parametrize("backend", ["files", "store"])
+def test_a_shortcut_stated_alone_is_reported_and_left_out(tmp_path, backend):
+    """``res:acme chips:investedIn res:groq`` with no chips:Investment node: validate and every load say the
+    network leaves it out; with a node behind it, the same triple is fine and the path exists."""
+    acme = 'res:acme a chips:InvestmentFirm ; rdfs:label "Acme Ventures"@en ; prov:wasDerivedFrom src:test-note .\n'
+    node = ('res:investment-acme-groq a chips:Investment ; rdfs:label "Acme invested in Groq"@en ; chips:investor '
+            'res:acme ; chips:investee res:groq ; chips:quote "Acme backs Groq"@en ; prov:wasDerivedFrom src:test-note .\n')
+    stated = "res:acme chips:investedIn res:groq .\n"
+
+    def run(body, *args):
+        paths = with_article(tmp_path, acme + body)
+        data = [a for p in paths for a in ("--data", str(p))]
+        if backend == "files":
+            return invoke(*data, *args)
+        store = tmp_path / f"store-{len(body)}"
+        built = invoke(*data, "load", "--store", str(store), "--force")
+        assert built.exit_code == 0, built.output
+        return invoke("--store", str(store), *args)
+
+    report = run(stated, "validate", "--json")
+    assert report.exit_code == 1, report.output
+    found = [v for v in json.loads(report.stdout)["violations"] if v["shape"] == "chips-kg:relation-node"]
+    assert [(v["focus"], v["path"]) for v in found] == [("res:acme", "chips:investedIn")], found
+    assert "no chips:Investment node behind it" in found[0]["message"]
+    if backend == "files":  # a store says it once, when it is built
+        missing = run(stated, "path", "Acme Ventures", "Groq")
+        assert missing.exit_code == 1 and "is stated directly" in missing.stderr, missing.output
+    backed = run(stated + node, "validate", "--json")
+    assert backed.exit_code == 0, backed.output
+    assert run(stated + node, "path", "Acme Ventures", "Groq").exit_code == 0
+
+
 # --- loading errors and data selection -----------------------------------------
 
 def test_malformed_turtle_names_file_and_line(tmp_path):

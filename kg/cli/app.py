@@ -216,7 +216,7 @@ class _Group(TyperGroup):
     def invoke(self, ctx):
         with warnings.catch_warnings():
             warnings.simplefilter("always", DataWarning)
-            warnings.showwarning = _show_warning
+            warnings.showwarning = _warning_printer()
             try:
                 return super().invoke(ctx)
             except KGError as e:
@@ -226,14 +226,21 @@ class _Group(TyperGroup):
                 raise typer.Exit(0)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    """A data warning is one line on stderr (``Warning: file:line: ...``); others as Python shows them."""
-    if issubclass(category, DataWarning):
-        from rich.text import Text
+def _warning_printer():
+    """A ``warnings.showwarning`` for one command: a data warning is one line on stderr (``Warning: file:line:
+    ...``), once however often the command reads the data; others as Python shows them."""
+    shown: set[str] = set()
 
-        err_console.print(Text(f"Warning: {message}"))
-    else:
-        warnings._showwarning_orig(message, category, filename, lineno, file, line)
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, DataWarning):
+            return warnings._showwarning_orig(message, category, filename, lineno, file, line)
+        if str(message) not in shown:
+            from rich.text import Text
+
+            shown.add(str(message))
+            err_console.print(Text(f"Warning: {message}"))
+
+    return show
 
 
 def fail(message: str, code: int = 2):
