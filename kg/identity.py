@@ -28,7 +28,7 @@ from kg.names import entity_classes, label_of, model_numbers, normalize
 from kg.vocab import CHIPS, RES
 
 __all__ = ["apply_merges", "merge_pairs", "merge", "undo_merge", "list_merges", "duplicates", "core_name",
-           "related", "LINKS", "MERGE_UPDATES", "PENDING_MERGE"]
+           "related", "named_apart", "LINKS", "MERGE_UPDATES", "PENDING_MERGE"]
 
 #: Links that make two entities related but distinct: never the same entity.
 LINKS = (CHIPS.subOrganizationOf, CHIPS.runBy)
@@ -195,7 +195,7 @@ def _slug(iri) -> str:
 
 
 def merge(kg, keep: str, fold: str, *, reason: str, source: str | None = None, out: str | Path,
-          today: date | None = None) -> dict:
+          today: date | None = None, force: bool = False) -> dict:
     """Record that ``fold`` is the same entity as ``keep``, as data in the Turtle file ``out``.
 
     Writes ``keep owl:sameAs fold`` and a ``chips:Merge`` node (kept, merged, reason, date,
@@ -215,6 +215,8 @@ def merge(kg, keep: str, fold: str, *, reason: str, source: str | None = None, o
         The evidence: a URL or a ``src:`` name.
     out : str or Path
         The Turtle file of merges to write (created if missing).
+    force : bool
+        Merge even two entities whose names read as two things (:func:`named_apart`).
 
     Returns
     -------
@@ -225,7 +227,8 @@ def merge(kg, keep: str, fold: str, *, reason: str, source: str | None = None, o
     ------
     BadInput
         Empty reason, the same entity twice, a source that is not an IRI, an unreadable
-        ``out``, or two entities that the data says are related but distinct.
+        ``out``, two entities that the data says are related but distinct, or (without
+        ``force``) two whose names say so.
     """
     from kg.export import atomic_write
     from kg.loader import parse_file
@@ -243,6 +246,10 @@ def merge(kg, keep: str, fold: str, *, reason: str, source: str | None = None, o
     links = related(kg.graph, a.iri, b.iri)
     if links:
         raise BadInput(f"{a.label} and {b.label} are related but distinct ({'; '.join(links)}); not merged")
+    apart = named_apart(kg.graph, a.iri, b.iri)
+    if apart and not force:
+        raise BadInput(f"{a.label} and {b.label} read as two things ({'; '.join(apart)}); not merged "
+                       "(--force merges them all the same)")
     evidence = None
     if source:
         evidence = URIRef(expand_curie(source.strip()))
@@ -428,6 +435,26 @@ def duplicates(kg, *, min_score: float = 0.6, limit: int | None = None) -> list[
     if min_score > 0:
         results = [r for r in results if r["score"] >= min_score or r["counter_evidence"]]
     return results[:limit] if limit else results
+
+
+def named_apart(graph: Graph, a: URIRef, b: URIRef) -> list[str]:
+    """Why the names of ``a`` and ``b`` read as two things, as :func:`duplicates` gives it (empty if they do not).
+
+    A name that is the other's plus fund words reads as its fund or arm
+    ("Intel Capital"); names alike but for their model numbers name two
+    products ("Hailo-8" / "Hailo-8L").
+
+    Examples
+    --------
+    >>> from kg import load
+    >>> from kg.vocab import RES
+    >>> named_apart(load().graph, RES.intel, RES["intel-capital"])
+    ["'Intel Capital' reads as a fund or arm of 'Intel', not the same firm (state it with chips:subOrganizationOf)"]
+    """
+    names_a, names_b = _names(graph, a), _names(graph, b)
+    words_a, words_b = {core_name(n): n for n in names_a}, {core_name(n): n for n in names_b}
+    _, _, pair = _name_evidence({normalize(n): n for n in names_a}, {normalize(n): n for n in names_b}, words_a, words_b)
+    return _arm(words_a, words_b) or _models(pair, words_a, words_b)
 
 
 def _arm(core_a: dict, core_b: dict) -> list[str]:

@@ -84,6 +84,8 @@ def test_usage_errors_are_one_line(runner):
         ("path", "Nvidia"): "missing argument 'target'",
         ("centrality", "--top", "x"): "invalid value for '--top'",
         ("viz", "--path", "Nvidia", "-o", "f.html"): "--path takes 2 values and took '-o' as one",
+        ("entity", "Groq", "--data", "x.ttl"): "--data is an option of kg itself, not of entity: give it before",
+        ("path", "A", "B", "--no-bundled"): "--no-bundled is an option of kg itself, not of path",
     }
     for args, expected in cases.items():
         result = runner.invoke(app, list(args))

@@ -154,7 +154,12 @@ def test_without_the_part_of_link_the_name_still_says_fund(tmp_path):
     assert p["counter_evidence"] == ["'Intel Capital' reads as a fund or arm of 'Intel', not the same firm "
                                      "(state it with chips:subOrganizationOf)"]
     assert p["score"] < 0.6
-    merge(unlinked, "Intel", "Intel Capital", reason="test", out=tmp_path / "m.ttl")  # the data no longer forbids it
+    # the data no longer forbids it; the names still do, unless forced
+    with pytest.raises(BadInput, match="read as two things .*reads as a fund or arm of 'Intel'"):
+        merge(unlinked, "Intel", "Intel Capital", reason="test", out=tmp_path / "m.ttl")
+    assert not (tmp_path / "m.ttl").exists()
+    merge(unlinked, "Intel", "Intel Capital", reason="test", out=tmp_path / "m.ttl", force=True)
+    assert (tmp_path / "m.ttl").exists()
 
 
 def test_the_model_says_which_belongs_to_which(kg, investors):
@@ -252,6 +257,8 @@ def test_merge_cli_writes_lists_and_undoes(runner, tmp_path):
     (["Samsung", "Nobody Atall", "--reason", "x"], 1, "no entity named"),
     (["Samsung", "Samsung Electronics", "--reason", "x", "--source", "not a url"], 2, "not a URL"),
     (["Stanford AI Lab", "Stanford University", "--reason", "x"], 2, "related but distinct"),
+    (["Stanford AI Lab", "Stanford University", "--reason", "x", "--force"], 2, "related but distinct"),
+    (["Hailo-8", "Hailo-8L", "--reason", "x"], 2, "read as two things (different model numbers"),
     (["Samsung"], 2, "give the entity kept"),
 ])
 def test_merge_cli_bad_input(runner, tmp_path, args, code, message):

@@ -256,6 +256,10 @@ def _usage_line(error) -> int:
     if type(error).__name__ == "NoSuchOption":
         close = sorted(error.possibilities or ())
         message = f"no such option {error.option_name}" + (f" (did you mean {' or '.join(close)}?)" if close else "")
+        root = ctx.find_root() if ctx is not None else None
+        if root is not None and root is not ctx and error.option_name in {o for p in root.command.params for o in p.opts}:
+            message = (f"{error.option_name} is an option of kg itself, not of {ctx.info_name}: give it before the "
+                       f"command, as in kg {error.option_name} ... {ctx.info_name} ...")
     elif (unknown := re.match(r"No such command '(.*)'(?:\.|$)", message)) and ctx is not None:
         import difflib
 

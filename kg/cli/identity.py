@@ -58,13 +58,16 @@ def merge(
     out: Annotated[str, typer.Option("--out", help="Turtle file of merges to add to (written atomically).")] = "merges.ttl",
     undo: Annotated[Optional[str], typer.Option("--undo", help="Remove the merges of this entity from --out.", metavar="NAME")] = None,
     list_them: Annotated[bool, typer.Option("--list", help="List the merges the loaded data records.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Merge even two whose names read as two things "
+                                        "(a fund and its firm, two model numbers).")] = False,
     as_json: JsonOpt = False,
 ):
     """Record that two entities are one, as data (owl:sameAs and a chips:Merge with its reason).
 
     The merge goes into the --out file; load it with your data (--data) and every command
     treats the two as one. Undo with --undo or by deleting the file. Entities the data says
-    are related but distinct (part of, run by) are refused.
+    are related but distinct (part of, run by) are refused; so, without --force, are two whose
+    names read as two things, as kg duplicates says.
 
     Example: kg merge "Graphcore" "Graphcore Ltd" --reason "same company" --out merges.ttl
     """
@@ -94,7 +97,7 @@ def merge(
         return
     if not kept or not merged:
         fail("give the entity kept and the one merged into it: kg merge KEPT MERGED --reason '...'")
-    result = identity.merge(get_kg(ctx), kept, merged, reason=reason or "", source=source, out=out)
+    result = identity.merge(get_kg(ctx), kept, merged, reason=reason or "", source=source, out=out, force=force)
     if as_json:
         return print_json(result)
     console.print(Text(f"Recorded: {result['merged']['label']} is {result['kept']['label']} "
