@@ -610,6 +610,21 @@ def reader(browser):
 
 
 @pytest.mark.browser
+def test_the_canvas_draws_every_relation_of_a_pair(bundled, reader):
+    """G42 bought from Cerebras twice (two deals, two sources): the canvas and its panel keep both."""
+    drawing = bundled.get("/api/graph/cerebras").json()
+    twice = [e for e in drawing["edges"] if (e["from"], e["kind"]) == (RES + "g42", "customerOf")]
+    assert len(twice) == 2 and twice[0]["sentence"] != twice[1]["sentence"], twice
+    r = reader(bundled)
+    r.go("/explore?focus=G42")
+    r.wait("() => window.kgGraphReady === true", 20_000)
+    drawn = r.js("window.kgEdges.get().filter(e => e.from.endsWith('/g42') && e.kind === 'customerOf')"
+                 ".map(e => e.raw.sentence)")
+    assert sorted(drawn) == sorted(e["sentence"] for e in twice), drawn
+    r.clean()
+
+
+@pytest.mark.browser
 def test_a_reader_walks_the_explorer(bundled, reader, runner):
     """Search in Chinese → entity page → path → expand on the canvas → a saved question → CSV."""
     r = reader(bundled)

@@ -53,7 +53,8 @@
     return item;
   }
 
-  function edgeId(e) { return e.from + " " + e.kind + " " + e.to; }
+  // two relations of one kind between the same two (two deals, two jobs) are two edges
+  function edgeId(e) { return [e.from, e.kind, e.to, e.sentence].join(" "); }
 
   function edgeItem(e) {
     var item = { id: edgeId(e), from: e.from, to: e.to, kind: e.kind, raw: e, title: tip([e.sentence]),
