@@ -124,6 +124,17 @@ def test_indirect_ties_only_when_asked(kg):
     assert rivalry["length"] == 1 and rivalry["edges"][0]["kind"] == "competesWith"
 
 
+def test_what_records_say_is_no_relation_kind(kg):
+    """A merge's kept and merged entity, a ranking's claim and rank: never offered as ties to follow."""
+    from kg.network import relation_kinds
+
+    kinds = set(relation_kinds(kg.graph))
+    assert not {"kept", "merged", "rank", "ranked"} & kinds
+    assert {"investedIn", "subOrganizationOf", "reportedBy", "runBy"} <= kinds
+    with pytest.raises(BadInput, match="unknown relation kind"):
+        find_paths(kg, "Nvidia", "Graphcore", only=["ranked"])
+
+
 def test_max_len(kg):
     with pytest.raises(NoPath, match="within 2 hops"):
         find_paths(kg, "Nvidia", "Graphcore", max_len=2)
