@@ -45,18 +45,21 @@ def kind_of(predicate) -> str:
 def edge_predicates(graph: Graph) -> set[URIRef]:
     """Return the plain object properties that become edges.
 
-    Data-driven from the ontology: every ``owl:ObjectProperty`` except the
-    participant roles of n-ary relations (their domain is a relation class),
-    the shortcut properties (the relation nodes themselves become those edges)
-    and ``chips:corrects``.
+    Data-driven from the ontology: every ``owl:ObjectProperty`` that can link
+    two entities, that is whose domain, if stated, is an entity class. Left
+    out: the participant roles of n-ary relations (their domain is a relation
+    class), what records say (a merge's ``chips:kept``, a ranking's
+    ``chips:ranked``), the shortcut properties (the relation nodes themselves
+    become those edges) and ``chips:corrects``.
     """
-    relations = relation_classes(graph)
+    entities = entity_classes(graph)
     shortcuts = set(graph.objects(None, CHIPS.shortcut))
     keep = set()
     for prop in graph.subjects(RDF.type, OWL.ObjectProperty):
         if prop in shortcuts or prop in (CHIPS.corrects, CHIPS.role):
             continue
-        if any(d in relations for d in graph.objects(prop, RDFS.domain)):
+        domains = set(graph.objects(prop, RDFS.domain))
+        if domains and not domains & entities:
             continue
         keep.add(prop)
     return keep

@@ -133,6 +133,17 @@ def test_a_shared_process_generation_is_a_trait_not_a_tie(kg):
     assert all(e["kind"] != "processNode" for p in usual["paths"] for e in p["edges"])
 
 
+def test_what_records_say_is_no_relation_kind(kg):
+    """A merge's kept and merged entity, a ranking's claim and rank: never offered as ties to follow."""
+    from kg.network import relation_kinds
+
+    kinds = set(relation_kinds(kg.graph))
+    assert not {"kept", "merged", "rank", "ranked"} & kinds
+    assert {"investedIn", "subOrganizationOf", "reportedBy", "runBy"} <= kinds
+    with pytest.raises(BadInput, match="unknown relation kind"):
+        find_paths(kg, "Nvidia", "Graphcore", only=["ranked"])
+
+
 def test_max_len(kg):
     with pytest.raises(NoPath, match="within 2 hops"):
         find_paths(kg, "Nvidia", "Graphcore", max_len=2)
