@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from kg.errors import BadInput
 
-__all__ = ["LANGS", "check_lang", "word", "join", "when", "money", "phrase", "node_label", "class_label",
-           "kind_label", "edge_sentence"]
+__all__ = ["LANGS", "check_lang", "word", "join", "listed", "when", "money", "phrase", "node_label", "class_label",
+           "status_label", "kind_label", "edge_sentence"]
 
 #: The languages answers can be given in.
 LANGS = ("en", "zh")
@@ -176,6 +176,27 @@ _WORDS = {
         "{} is pointed to by {}": "{}被{}指向",
         "no one": "无",
         "{} has {} direct ties: {}": "{}有 {} 个直接关系：{}",
+        ", estimated from {} sampled sources (seeded)": "，由 {} 个抽样起点估计（固定随机种子）",
+        ", in time order": "，按时间顺序",
+        "disputed": "有争议",
+        ", ": "，",
+        # snapshots (--as-of, --known-by, --dated-only)
+        "as of {}": "截至{}",
+        "known by {}": "仅用截至{}已发布的来源",
+        "dated facts only": "只看有日期的事实",
+        # kg coinvest --portfolio
+        "Investors in more than one of {}: {}": "投资了{}中不止一家的投资方：{}",
+        "the start-ups": "各初创公司",
+        "{} investors": "{} 个投资方",
+        "the top {} of {} investors (--top {} shows all)": "{} 个投资方中的前 {} 个（--top {} 显示全部）",
+        "No investor backed more than one of {}.": "没有投资方投资了{}中的不止一家。",
+        "Investor": "投资方",
+        "How many": "家数",
+        "Which": "所投公司",
+        # kg viz
+        "Wrote {} ({}, works offline).": "已写入 {}（{}，可离线使用）。",
+        " Open it in a browser, or add --open.": "用浏览器打开，或加上 --open。",
+        "Could not start a browser; open {} yourself.": "无法启动浏览器；请自行打开 {}。",
     },
 }
 
@@ -224,6 +245,17 @@ def join(names, lang: str = "en") -> str:
     if lang == "zh":
         return "、".join(names[:-1]) + "和" + names[-1]
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def listed(names, lang: str = "en") -> str:
+    """Names one after another, as a cell of a table lists them: ``A, B, C``; ``A、B、C``.
+
+    Examples
+    --------
+    >>> listed(["Groq", "Graphcore"]), listed(["Groq", "Graphcore"], "zh")
+    ('Groq, Graphcore', 'Groq、Graphcore')
+    """
+    return ("、" if lang == "zh" else ", ").join(names)
 
 
 def _date(text: str, lang: str) -> str:
@@ -303,6 +335,12 @@ def node_label(G, node, lang: str = "en") -> str:
     return (data.get(f"label_{lang}") if lang != "en" else None) or data.get("label", str(node))
 
 
+def _vocabulary(kg) -> dict:
+    """The ontology's words (:func:`kg.network.vocabulary`) of a knowledge graph (any backend) or of its projection."""
+    found = getattr(kg, "vocabulary", None)  # a backend's, or the compact arrays': no networkx needed
+    return found if isinstance(found, dict) else kg.graph.get("vocabulary", {})
+
+
 def class_label(kg, cls: str, lang: str = "en") -> str:
     """The name of an entity class (``Startup``) in ``lang`` (``初创公司``), from the ontology's labels.
 
@@ -310,10 +348,19 @@ def class_label(kg, cls: str, lang: str = "en") -> str:
     """
     if lang == "en" or not cls:
         return cls or ""
-    G = kg
-    if hasattr(kg, "network"):  # a knowledge graph: its compact arrays carry the vocabulary, no networkx needed
-        G = getattr(kg, "adjacency", None) or kg.network
-    return G.graph.get("vocabulary", {}).get("class_labels", {}).get(lang, {}).get(cls) or cls
+    return _vocabulary(kg).get("class_labels", {}).get(lang, {}).get(cls) or cls
+
+
+def status_label(kg, status: str, lang: str = "en") -> str:
+    """How sure a source is, named by the status's English label (``reported``), in ``lang`` (``媒体报道``).
+
+    The words are the ontology's labels of its statuses; ``stated`` (the
+    source does not say) is none of them and comes from this module's own.
+    ``kg`` is the knowledge graph or its projection; English needs neither.
+    """
+    if lang == "en":
+        return status
+    return _vocabulary(kg).get("status_labels", {}).get(lang, {}).get(status) or word(status, lang)
 
 
 def kind_label(G, kind: str, label: str, lang: str = "en") -> str:
@@ -351,4 +398,6 @@ def edge_sentence(G, u, v, data: dict, lang: str = "en") -> str:
         details.append(word("sum not disclosed", lang))
     if data.get("lead"):
         details.append(word("lead", lang))
+    if "status" in data:
+        details.append(status_label(G, data["status"], lang))
     return f"{clause}（{'，'.join(details)}）" if details else clause

@@ -350,8 +350,10 @@ def vocabulary(graph: Graph) -> dict:
     ``indirect`` lists the indirect kinds (:func:`indirect_kinds`);
     ``classes`` maps each entity class to its names (local name and labels)
     and the classes it covers (itself and its subclasses); ``labels`` and
-    ``phrases`` give, by language, each kind's label and ``chips:phrase``
-    (for sentences in that language, :mod:`kg.i18n`).
+    ``phrases`` give, by language, each kind's label and ``chips:phrase``,
+    ``class_labels`` each class's label and ``status_labels`` each status's
+    label, keyed by its English label as edges carry it (for answers in that
+    language, :mod:`kg.i18n`).
     """
     classes = {}
     for cls in sorted(entity_classes(graph)):
@@ -362,8 +364,10 @@ def vocabulary(graph: Graph) -> dict:
                       if getattr(t, "language", None) == "zh"}}
     labels = {"zh": {kind_of(p): label_of(graph, p, "zh") for p in props}}
     class_labels = {"zh": {kind_of(c): label_of(graph, c, "zh") for c in entity_classes(graph)}}
+    statuses = set(graph.subjects(RDF.type, CHIPS.Status))
+    status_labels = {"zh": {label_of(graph, s): label_of(graph, s, "zh") for s in statuses}}
     return {"kinds": relation_kinds(graph), "indirect": sorted(indirect_kinds(graph)), "classes": classes,
-            "labels": labels, "class_labels": class_labels, "phrases": phrases}
+            "labels": labels, "class_labels": class_labels, "status_labels": status_labels, "phrases": phrases}
 
 
 def indirect_kinds(graph: Graph) -> set[str]:

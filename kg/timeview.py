@@ -81,16 +81,24 @@ class TimeFilter:
         """The sources left out by ``known_by``, sorted."""
         return sorted(s for s in self.published if not self.known(s))
 
-    def describe(self) -> str:
-        """A short phrase for answers: ``as of 2021-12, known by 2021-12-11``."""
+    def describe(self, lang: str = "en") -> str:
+        """A short phrase for answers in ``lang``: ``as of 2021-12, known by 2021-12-11``; ``截至2021年12月，...``.
+
+        Examples
+        --------
+        >>> TimeFilter(as_of=parse_date("2010"), dated_only=True).describe("zh")
+        '截至2010年，只看有日期的事实'
+        """
+        from kg.i18n import when, word
+
         parts = []
         if self.as_of is not None:
-            parts.append(f"as of {self.as_of}")
+            parts.append(word("as of {}", lang, when(str(self.as_of), lang=lang)))
         if self.known_by is not None:
-            parts.append(f"known by {self.known_by}")
+            parts.append(word("known by {}", lang, when(str(self.known_by), lang=lang)))
         if self.dated_only:
-            parts.append("dated facts only")
-        return ", ".join(parts)
+            parts.append(word("dated facts only", lang))
+        return word(", ", lang).join(parts)
 
     def as_dict(self) -> dict:
         return {"as_of": str(self.as_of) if self.as_of else None,

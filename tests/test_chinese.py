@@ -5,11 +5,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 from kgtest import ARTICLE_DATA, write_ttl
 from rdflib import Graph, Literal
 
 from kg.bundled import ONTOLOGY
 from kg.cli import app
+from kg.names import label_of
 from kg.vocab import CHIPS
 
 
@@ -91,3 +93,91 @@ def test_a_table_beside_chinese_keeps_every_word():
     cells = " ".join(line.split("│")[1] for line in out.splitlines() if line.startswith("│"))  # the Fact column
     assert "…" not in out, out
     assert " ".join(cells.split()).find(" ".join(text.split())) >= 0, out
+
+
+# --- every fixed word of a command's answer in Chinese, on the bundled data ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def zh_label():
+    """The Chinese label of an ontology term (``Reported`` → 媒体报道), as the ontology gives it."""
+    ontology = Graph().parse(ONTOLOGY)
+    return lambda term: label_of(ontology, CHIPS[term], "zh")
+
+
+def bundled_zh(runner, *args, data=()):
+    """A question in Chinese about the bundled data (and ``data`` files beside it): its stdout."""
+    result = runner.invoke(app, [*(a for d in data for a in ("--data", str(d))), *args, "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def no_english(out: str, *fragments: str) -> None:
+    for fragment in fragments:
+        assert fragment not in out, f"{fragment!r} left in English:\n{out}"
+
+
+def test_a_hop_in_chinese_keeps_its_status(runner, tmp_path, zh_label):
+    english = runner.invoke(app, ["path", "Nvidia", "Cerebras"]).stdout
+    assert "Nvidia in talks to acquire Cerebras (2026-02, reported)" in english, english
+    out = bundled_zh(runner, "path", "Nvidia", "Cerebras")
+    assert f"英伟达洽谈收购Cerebras Systems（2026年2月，{zh_label('Reported')}）" in out, out
+    bought = bundled_zh(runner, "path", "SoftBank", "Graphcore")
+    assert f"金额未披露，{zh_label('Confirmed')}）" in bought, bought
+    no_english(out + bought, "reported", "confirmed")
+    # the status is the data's: another status in a data file, another word
+    rumour = write_ttl(tmp_path, """
+res:test-chips a chips:Company ; rdfs:label "Test Chips"@en , "测试芯片"@zh ; prov:wasDerivedFrom src:test-note .
+res:acquisition-test a chips:Acquisition ; rdfs:label "Test"@en ; chips:acquirer res:nvidia ;
+    chips:acquiredOrganization res:test-chips ; chips:date "2030-05"^^xsd:gYearMonth ; chips:status chips:Rumoured ;
+    chips:quote "made up for a test"@en ; prov:wasDerivedFrom src:test-note .
+""")
+    told = bundled_zh(runner, "path", "Nvidia", "Test Chips", data=[rumour])
+    assert f"英伟达收购了测试芯片（2030年5月，{zh_label('Rumoured')}）" in told, told
+    # --json keeps the status as the key answers compare; only the sentence is in Chinese
+    hop = json.loads(bundled_zh(runner, "path", "Nvidia", "Cerebras", "--json"))["paths"][0]["edges"][0]
+    assert hop["attributes"]["status"] == "reported" and zh_label("Reported") in hop["sentence"], hop
+
+
+def test_portfolio_in_chinese(runner, zh_label):
+    out = bundled_zh(runner, "coinvest", "--portfolio")
+    assert "投资方" in out and zh_label("InvestmentFirm") in out and "Cerebras Systems、" in out, out
+    no_english(out, "Investors in", "Investor ", "How many", "Which", "InvestmentFirm", "investors", "start-ups")
+    top = bundled_zh(runner, "coinvest", "--portfolio", "--top", "1")
+    assert "（--top 2 显示全部）" in top, top
+    no_english(top, "the top", "shows all")
+    none = runner.invoke(app, ["coinvest", "--portfolio", "--among", "Groq,Graphcore,SambaNova", "--lang", "zh"])
+    assert none.exit_code == 1 and "Groq、Graphcore、SambaNova" in none.stdout, none.output
+    no_english(none.stdout, "No investor", "backed")
+
+
+def test_time_ordered_path_in_chinese(runner):
+    out = bundled_zh(runner, "path", "Graphcore", "Nvidia", "--in-order")
+    assert "跳，按时间顺序" in out and "（无日期）" in out, out
+    no_english(out, "in time order", "(undated)")
+
+
+def test_snapshots_in_chinese(runner, zh_label):
+    out = bundled_zh(runner, "entity", "Nvidia", "--as-of", "2010")
+    assert out.startswith(f"英伟达 （{zh_label('Company')}）") and "（截至2010年）" in out, out
+    no_english(out, "(Company)", "as of")
+    both = bundled_zh(runner, "path", "Nvidia", "Graphcore", "--as-of", "2020", "--known-by", "2022")
+    assert "（截至2020年，" in both and "2022年" in both, both
+    no_english(both, "as of", "known by")
+    for question in (("timeline", "Graphcore"), ("alumni", "Google")):
+        answer = bundled_zh(runner, *question, "--as-of", "2020", "--dated-only")
+        assert "截至2020年" in answer, answer
+        no_english(answer, "as of", "dated facts only")
+
+
+def test_timeline_marks_in_chinese(runner, zh_label):
+    out = bundled_zh(runner, "timeline", "Graphcore")
+    assert f"（{zh_label('Rumoured')}）" in out and f"（{zh_label('Reported')}，有争议）" in out, out
+    no_english(out, "(disputed)", "(reported", "传闻 (rumoured)")  # a sheet's own phrase may end "(rumoured)"
+
+
+def test_viz_says_where_it_wrote_in_chinese(runner, tmp_path):
+    page = tmp_path / "zh.html"
+    out = bundled_zh(runner, "viz", "-o", str(page))
+    assert page.exists() and f"已写入 {page}" in out and "--open" in out, out
+    no_english(out, "Wrote", "works offline", "Open it", "browser")

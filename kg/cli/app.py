@@ -429,10 +429,12 @@ def time_options(command):
     return wrapper
 
 
-def time_note(kg) -> str:
-    """``(as of 2021-12; 3 undated facts kept)``-style note for a snapshot, or an empty string."""
+def time_note(kg, lang: str = "en") -> str:
+    """`` (as of 2021-12, known by 2021-12-11)``, the note that ends a snapshot's title, in ``lang``; else ``""``."""
+    from kg.i18n import word
+
     time = getattr(kg, "time", None)
-    return f"({time.describe()})" if time is not None else ""
+    return word(" ({})", lang, time.describe(lang)) if time is not None else ""
 
 
 _KG_CACHE: dict = {}

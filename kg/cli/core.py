@@ -8,7 +8,7 @@ import typer
 
 from kg.cli.app import (JsonOpt, LangOpt, Table, app, cite, console, get_kg, print_json, print_sources, say, time_note,
                         time_options)
-from kg.i18n import when, word
+from kg.i18n import class_label, listed, when, word
 
 
 @app.command()
@@ -86,14 +86,15 @@ def entity(
     info = kg.describe(" ".join(name), **({"lang": lang} if lang != "en" else {}))
     if as_json:
         return print_json(info)
-    console.print(Text(f"{info['label']}  ({', '.join(info['types'])})", style="bold"))
+    types = listed([class_label(kg, t, lang) for t in info["types"]], lang)
+    console.print(Text(f"{info['label']} " + word(" ({})", lang, types), style="bold"))
     console.print(Text(info["iri"], style="dim"))
     for code, names in sorted(info["labels"].items()):
         console.print(Text(f"  {code or '-'}: {' / '.join(names)}"))
     time = info.get("time")
     standing = info.get("standing")
     if time:
-        console.print(Text(f"{time_note(kg)}", style="bold"))
+        console.print(Text(time_note(kg, lang).strip(), style="bold"))
     if standing and (time or not standing["independent"]):
         console.print(Text(word("Standing: {}", lang, standing["text"])))
     sources: dict[str, int] = {}
@@ -133,11 +134,10 @@ def _funding_table(rows, lang: str) -> None:
         return
     from rich.text import Text
 
-    sep = "、" if lang == "zh" else ", "
     table = Table(*(word(h, lang) for h in ("Round", "Date", "Amount", "Lead", "Investors", "Valuation")),
                   title=word("Funding", lang))
     for r in rows:
         table.add_row(Text(r["round"] or word("round not stated", lang)), when(r["date"], lang=lang) if r["date"] else "–",
-                      Text(r["amount"] or "–"), Text(sep.join(r["lead"]) or "–"), Text(sep.join(r["investors"]) or "–"),
-                      Text(r["valuation"] or "–"))
+                      Text(r["amount"] or "–"), Text(listed(r["lead"], lang) or "–"),
+                      Text(listed(r["investors"], lang) or "–"), Text(r["valuation"] or "–"))
     console.print(table)

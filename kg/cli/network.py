@@ -8,7 +8,7 @@ import typer
 
 from kg.cli.app import (JsonOpt, LangOpt, Table, app, cite, console, get_kg, print_json, print_sources, say,
                         time_note, time_options)
-from kg.i18n import class_label, word
+from kg.i18n import class_label, listed, word
 
 
 def _split(values: Optional[list[str]]) -> list[str]:
@@ -54,13 +54,13 @@ def path(
     sources: dict[str, int] = {}
     for i, found in enumerate(answer["paths"], start=1):
         hops = found["length"]
-        title = word("{} → {}: {} hop" + ("s" if hops != 1 else ""), lang, a, b, hops) + (", in time order" if in_order else "")
-        if note := time_note(kg):
-            title += f" {note}"
+        title = (word("{} → {}: {} hop" + ("s" if hops != 1 else ""), lang, a, b, hops)
+                 + (word(", in time order", lang) if in_order else "") + time_note(kg, lang))
         say(title if len(answer["paths"]) == 1 else word("Path {}. {}", lang, i, title), style="bold")
         for n, edge in enumerate(found["edges"], start=1):
             cited = cite(sources, edge["sources"])
-            flag = " (undated)" if edge.get("undated") or edge["attributes"].get("when") == "undated" else ""
+            undated = edge.get("undated") or edge["attributes"].get("when") == "undated"
+            flag = word(" (undated)", lang) if undated else ""
             say(f"  {n}. {edge['sentence']}{flag} ", (cited, "dim"))
     print_sources(sources)
     if answer["skipped_kinds"]:
@@ -158,7 +158,7 @@ def centrality(
     notes = answer["notes"]
     title = word("{} centrality ({} view, {} nodes)", lang, word(measure, lang), word(notes["graph"], lang), notes["nodes"])
     if "sampled_sources" in notes:
-        title += f", estimated from {notes['sampled_sources']} sampled sources (seeded)"
+        title += word(", estimated from {} sampled sources (seeded)", lang, notes["sampled_sources"])
     table = Table("#", *(word(h, lang) for h in ("Entity", "Class", "Score", "Why")), title=title)
     for row in answer["ranking"]:
         table.add_row(str(row["rank"]), Text(row["label"]), class_label(kg, row["class"], lang),
@@ -189,12 +189,11 @@ def communities(
     alone = [g["members"][0]["label"] for g in groups if g["size"] == 1]
     title = word("{} communities", lang, len(together)) + (word(", and {} entities tied to none of them", lang, len(alone)) if alone else "")
     table = Table("#", *(word(h, lang) for h in ("Size", "Named after", "Members")), title=title)
-    sep = "、" if lang == "zh" else ", "
     for g in together:
-        members = sep.join(m["label"] for m in g["members"][:8]) + (" …" if g["size"] > 8 else "")
+        members = listed([m["label"] for m in g["members"][:8]], lang) + (" …" if g["size"] > 8 else "")
         table.add_row(str(g["id"]), str(g["size"]), Text(g["name"]), Text(members))
     if alone:
-        table.add_row("–", str(len(alone)), Text(word("on their own", lang)), Text(sep.join(sorted(alone))))
+        table.add_row("–", str(len(alone)), Text(word("on their own", lang)), Text(listed(sorted(alone), lang)))
     console.print(table)
 
 
@@ -231,7 +230,7 @@ def coinvest(
                       title=word(title, lang, _shown(len(pairs), top, "pairs", lang)))
         for p in pairs[:top]:
             table.add_row(Text(f"{p['a']['label']} — {p['b']['label']}"), str(p["weight"]),
-                          Text(("、" if lang == "zh" else ", ").join(p["shared"])))
+                          Text(listed(p["shared"], lang)))
         console.print(table)
     if not any(answer.values()):
         raise typer.Exit(1)
@@ -254,11 +253,13 @@ def _portfolio(kg, among: list[str], top: int, as_json: bool, lang: str = "en"):
     if as_json:
         print_json(rows)
         raise typer.Exit(0 if rows else 1)
-    of = ", ".join(among) if among else "the start-ups"
+    of = listed(among, lang) if among else word("the start-ups", lang)
     if not rows:
-        console.print(Text(f"No investor backed more than one of {of}."))
+        console.print(Text(word("No investor backed more than one of {}.", lang, of)))
         raise typer.Exit(1)
-    table = Table("Investor", "Class", "How many", "Which", title=f"Investors in more than one of {of}: {_shown(len(rows), top, 'investors')}")
+    title = word("Investors in more than one of {}: {}", lang, of, _shown(len(rows), top, "investors", lang))
+    table = Table(*(word(h, lang) for h in ("Investor", "Class", "How many", "Which")), title=title)
     for r in rows[:top]:
-        table.add_row(Text(r["investor"]["label"]), r["investor"]["class"] or "", str(r["count"]), Text(", ".join(r["companies"])))
+        table.add_row(Text(r["investor"]["label"]), class_label(kg, r["investor"]["class"], lang), str(r["count"]),
+                      Text(listed(r["companies"], lang)))
     console.print(table)

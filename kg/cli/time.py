@@ -11,7 +11,7 @@ from rich.text import Text
 
 from kg.cli.app import (JsonOpt, LangOpt, Table, app, cite, console, get_kg, print_json, print_sources,
                         time_note, time_options)
-from kg.i18n import join, word
+from kg.i18n import join, status_label, word
 
 
 @app.command()
@@ -33,12 +33,12 @@ def timeline(
     if as_json:
         return print_json(answer | {"time": kg.time.as_dict() if hasattr(kg, "time") else None})
     title = word("Timeline of {}", lang, join([e["label"] for e in answer["entities"]], lang))
-    table = Table(*(word(h, lang) for h in ("Date", "Precision", "Event", "Source")), title=f"{title} {time_note(kg)}".strip())
+    table = Table(*(word(h, lang) for h in ("Date", "Precision", "Event", "Source")), title=title + time_note(kg, lang))
     sources: dict[str, int] = {}
     for event in answer["events"]:
-        marks = [word(event["status"], lang)] if event["status"] not in ("stated", "confirmed") else []
+        marks = [status_label(kg, event["status"], lang)] if event["status"] not in ("stated", "confirmed") else []
         marks += [word("disputed", lang)] if event["disputed"] else []
-        text = event["text"] + (f" ({', '.join(marks)})" if marks else "")
+        text = event["text"] + (word(" ({})", lang, word(", ", lang).join(marks)) if marks else "")
         table.add_row(event["date"], word(event["precision"], lang), Text(text), cite(sources, event["sources"]))
     console.print(table)
     print_sources(sources)
@@ -66,7 +66,7 @@ def alumni(
     if as_json:
         return print_json(answer)
     title = word("Alumni of {}: {}", lang, answer["organization"]["label"], len(answer["alumni"]))
-    table = Table(*(word(h, lang) for h in ("Person", "Then", "When", "Source")), title=f"{title} {time_note(kg)}".strip())
+    table = Table(*(word(h, lang) for h in ("Person", "Then", "When", "Source")), title=title + time_note(kg, lang))
     sources: dict[str, int] = {}
     for person in answer["alumni"]:
         rows = person["then"] or [None]
@@ -117,10 +117,10 @@ def conflicts(
     about = word(" about {}", lang, answer["entity"]["label"]) if answer["entity"] else ""
     if not found:
         none = "No unsettled disputed facts{}." if unsettled else "No disputed facts{}."
-        console.print(Text(f"{word(none, lang, about)} {time_note(kg)}".strip()))
+        console.print(Text(word(none, lang, about) + time_note(kg, lang)))
         return
     console.print(Text(word("{} disputed fact(s){}: {} unsettled, {} settled", lang, len(found), about,
-                            answer["unsettled"], answer["settled"]) + f" {time_note(kg)}".rstrip(), style="bold"))
+                            answer["unsettled"], answer["settled"]) + time_note(kg, lang), style="bold"))
     sources: dict[str, int] = {}
     for conflict in found:
         state = word("settled: {}", lang, conflict["answer"]) if conflict["settled"] else word("unsettled", lang)

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from kg.cli.app import JsonOpt, LangOpt, app, console, err_console, get_kg, print_json, time_options
 from kg.errors import BadInput
+from kg.i18n import word
 
 
 def _split(values: Optional[list[str]]) -> list[str]:
@@ -69,12 +70,13 @@ def viz(
 
         opened = webbrowser.open(written.resolve().as_uri())
         if not opened:
-            err_console.print(Text(f"Could not start a browser; open {written.resolve().as_uri()} yourself."))
+            uri = written.resolve().as_uri()
+            err_console.print(Text(word("Could not start a browser; open {} yourself.", lang, uri)))
     if as_json:
         return print_json(summary | {"opened": opened})
     console.print(Text(f"{view['title']} — {view['subtitle']}"))
-    console.print(Text(f"Wrote {written} ({_size(size)}, works offline)."
-                       + ("" if open_page else " Open it in a browser, or add --open.")))
+    console.print(Text(word("Wrote {} ({}, works offline).", lang, written, _size(size))
+                       + ("" if open_page else word(" Open it in a browser, or add --open.", lang))))
 
 
 @app.command()
