@@ -172,8 +172,12 @@ def test_snapshots_in_chinese(runner, zh_label):
 
 def test_timeline_marks_in_chinese(runner, zh_label):
     out = bundled_zh(runner, "timeline", "Graphcore")
-    assert f"（{zh_label('Rumoured')}）" in out and f"（{zh_label('Reported')}，有争议）" in out, out
+    rumoured, reported = zh_label("Rumoured"), zh_label("Reported")
+    assert f"· {rumoured}" in out and f"· {reported}（有争议）" in out, out
+    assert f"{rumoured}（{rumoured}）" not in out and f"{reported}（{reported}" not in out  # said once, by the sentence
     no_english(out, "(disputed)", "(reported", "传闻 (rumoured)")  # a sheet's own phrase may end "(rumoured)"
+    english = runner.invoke(app, ["timeline", "Graphcore"], env={"COLUMNS": "250"}).stdout
+    assert "· rumoured" in english and "rumoured (rumoured)" not in english and "reported (reported" not in english
 
 
 def test_viz_says_where_it_wrote_in_chinese(runner, tmp_path):

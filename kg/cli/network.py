@@ -65,7 +65,7 @@ def path(
     print_sources(sources)
     if answer["skipped_kinds"]:
         say(word("(Indirect ties skipped: {}; name them with --only to use them.)", lang,
-                 ", ".join(answer["skipped_kinds"])), style="dim")
+                 listed(answer["skipped_kinds"], lang)), style="dim")
 
 
 @app.command()

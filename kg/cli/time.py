@@ -36,9 +36,8 @@ def timeline(
     table = Table(*(word(h, lang) for h in ("Date", "Precision", "Event", "Source")), title=title + time_note(kg, lang))
     sources: dict[str, int] = {}
     for event in answer["events"]:
-        marks = [status_label(kg, event["status"], lang)] if event["status"] not in ("stated", "confirmed") else []
-        marks += [word("disputed", lang)] if event["disputed"] else []
-        text = event["text"] + (word(" ({})", lang, word(", ", lang).join(marks)) if marks else "")
+        # the event's sentence already says how sure it is ("· reported", "· denied by ..."): only a dispute is added
+        text = event["text"] + (word(" ({})", lang, word("disputed", lang)) if event["disputed"] else "")
         table.add_row(event["date"], word(event["precision"], lang), Text(text), cite(sources, event["sources"]))
     console.print(table)
     print_sources(sources)
