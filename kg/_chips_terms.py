@@ -282,6 +282,7 @@ class CHIPS(DefinedNamespace):
     scaleOutCoreCount: URIRef
     scaleOutExaflops: URIRef
     series: URIRef
+    seriesWord: URIRef
     shareholder: URIRef
     sheetRow: URIRef
     shortcut: URIRef

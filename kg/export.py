@@ -13,7 +13,7 @@ from pathlib import Path
 from kg.errors import BadInput
 
 __all__ = ["FORMATS", "GRAPH_FORMATS", "RDF_FORMATS", "SUFFIXES", "CSV_COLUMNS",
-           "export_bytes", "write_export", "clean_network", "atomic_write"]
+           "export_bytes", "write_export", "clean_network", "atomic_write", "make_folder"]
 
 #: Formats of the networkx projection (for Gephi, Cytoscape, scripts).
 GRAPH_FORMATS = ("graphml", "gexf", "json", "csv")
@@ -26,6 +26,35 @@ SUFFIXES = {"graphml": ".graphml", "gexf": ".gexf", "json": ".json", "csv": ".cs
 #: Columns of the edges CSV, in order.
 CSV_COLUMNS = ("source", "source_label", "target", "target_label", "kind", "label", "sentence",
                "date", "start", "end", "amount", "currency", "amount_bound", "relation", "sources")
+
+
+def make_folder(path) -> Path:
+    """Make the folder ``path``, and its parents, unless it exists; return it.
+
+    Raises
+    ------
+    BadInput
+        If ``path`` is a file, or the folder cannot be made (no permission, a parent is a file).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> base = pathlib.Path(tempfile.mkdtemp())
+    >>> make_folder(base / "a" / "b").is_dir()
+    True
+    >>> _ = (base / "f").write_text("x")
+    >>> make_folder(base / "f")
+    Traceback (most recent call last):
+    kg.errors.BadInput: .../f: not a folder
+    """
+    folder = Path(path).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise BadInput(f"{folder}: not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BadInput(f"{folder}: cannot create folder: {e.strerror or e}") from None
+    return folder
 
 
 def atomic_write(path, data: bytes | str) -> Path:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import PROV, SKOS
 
-from kg.i18n import join, phrase, when, word
+from kg.i18n import join, phrase, round_name, when, word
 from kg.i18n import money as _money
 from kg.names import class_of, label_of, subclasses
 from kg.rules import parse_path
@@ -241,7 +241,7 @@ def _round_details(graph: Graph, rnd, lang: str = "en") -> list[str]:
     props = properties(graph, rnd)
     series = _first(props, _SERIES)
     if series is not None:
-        parts.append(word("Series {}", lang, series))
+        parts.append(round_name(series, lang))
     if span := _when(props, lang):
         parts.append(span)
     if money := _money_in(props, lang):
@@ -631,7 +631,10 @@ def funding_rounds(graph: Graph, company, lang: str = "en") -> list[dict]:
     Each row has ``iri``, ``round`` (the series, or the round's label),
     ``date``, ``amount`` (text in ``lang``), ``lead`` and ``investors``
     (labels), ``valuation`` (text) and ``sources``. Investments the sources
-    give without their round come last, in one row whose ``round`` is None.
+    give without their round come last, in rows whose ``iri`` and ``round``
+    are None: one for each that states its own date or sum (an investment of
+    its own, never one round with others), and one for each source's
+    investments that state neither (the investors a page lists).
 
     Examples
     --------
@@ -652,7 +655,7 @@ def funding_rounds(graph: Graph, company, lang: str = "en") -> list[dict]:
         series = g.value(rnd, CHIPS.series)
         rows.append({
             "iri": str(rnd),
-            "round": word("Series {}", lang, series) if series is not None else label_of(g, rnd, lang),
+            "round": round_name(series, lang) if series is not None else label_of(g, rnd, lang),
             "date": _when(properties(g, rnd)) or None,
             "amount": money["text"] if money else None,
             "lead": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in investments
@@ -662,16 +665,22 @@ def funding_rounds(graph: Graph, company, lang: str = "en") -> list[dict]:
             "sources": _sources(g, rnd),
         })
     rows.sort(key=lambda r: (r["date"] is None, r["date"] or "", r["round"]))
-    loose = sorted(i for i in g.subjects(CHIPS.investee, company) if g.value(i, CHIPS.round) is None)
-    if loose:
-        rows.append({
-            "iri": None, "round": None, "date": None, "amount": None,
-            "lead": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in loose
+    loose: dict = {}
+    for i in sorted(i for i in g.subjects(CHIPS.investee, company) if g.value(i, CHIPS.round) is None):
+        props = properties(g, i)
+        date, money = _when(props) or None, _money_in(props, lang)
+        key = (i,) if date or money else tuple(_sources(g, i))
+        loose.setdefault(key, (date, money, []))[2].append(i)
+    unstated = []
+    for date, money, investments in loose.values():
+        unstated.append({
+            "iri": None, "round": None, "date": date, "amount": money["text"] if money else None,
+            "lead": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in investments
                            if g.value(i, CHIPS.isLead) == _TRUE),
-            "investors": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in loose),
-            "valuation": None, "sources": sorted({s for i in loose for s in _sources(g, i)}),
+            "investors": sorted(label_of(g, g.value(i, CHIPS.investor), lang) for i in investments),
+            "valuation": None, "sources": sorted({s for i in investments for s in _sources(g, i)}),
         })
-    return rows
+    return rows + sorted(unstated, key=lambda r: (r["date"] is None, r["date"] or "", r["investors"]))
 
 
 def _is_shortcut(graph: Graph, predicate) -> bool:

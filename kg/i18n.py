@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from kg.errors import BadInput
 
-__all__ = ["LANGS", "check_lang", "word", "join", "listed", "when", "money", "phrase", "node_label", "class_label",
-           "status_label", "kind_label", "edge_sentence"]
+__all__ = ["LANGS", "check_lang", "word", "join", "listed", "when", "money", "round_name", "phrase", "node_label",
+           "class_label", "status_label", "kind_label", "edge_sentence", "SERIES_LETTER"]
 
 #: The languages answers can be given in.
 LANGS = ("en", "zh")
@@ -314,6 +314,22 @@ def money(value, currency: str = "USD", bound: str = "exact", lang: str = "en") 
     return f"{_BOUND_ZH.get(bound, '')}{number}{_CURRENCY_ZH.get(currency, ' ' + currency)}"
 
 
+#: A round's series written as a letter, with figures or pluses after it ("D", "A2", "B+").
+SERIES_LETTER = re.compile(r"[A-Z][0-9]*\+*")
+
+
+def round_name(series, lang: str = "en") -> str:
+    """A funding round's name from its ``chips:series``: "Series D" for a letter, else the name as the source gives it.
+
+    Examples
+    --------
+    >>> round_name("D"), round_name("B+", "zh"), round_name("Seed"), round_name("天使轮", "zh")
+    ('Series D', 'B+轮', 'Seed', '天使轮')
+    """
+    text = str(series)
+    return word("Series {}", lang, text) if SERIES_LETTER.fullmatch(text) else text
+
+
 def phrase(template: str | None, subject: str, verb: str, obj: str, lang: str = "en") -> str:
     """A relation as a clause: the ontology's ``chips:phrase`` template, else subject, label and object.
 
@@ -389,7 +405,7 @@ def edge_sentence(G, u, v, data: dict, lang: str = "en") -> str:
         clause += word(" as {}", lang, join(roles, lang))
     details = []
     if "series" in data:
-        details.append(word("Series {}", lang, data["series"]))
+        details.append(round_name(data["series"], lang))
     if span := when(data.get("date"), data.get("start"), data.get("end"), lang):
         details.append(span)
     if data.get("amount") is not None:

@@ -38,6 +38,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import OWL, PROV, SKOS, XSD
 
 from kg.errors import BadInput, DataError
+from kg.i18n import SERIES_LETTER, round_name
 from kg.names import expand_curie, label_of, model_numbers, normalize, subclasses
 from kg.vocab import CHIPS, PREFIXES, RES, SCHEMA, SRC
 
@@ -69,8 +70,8 @@ _PAREN = re.compile(r"\s*[(（]([^()（）]*)[)）]")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[-–—]\s*(\d+(?:\.\d+)?)\s*$")
-_SERIES = re.compile(r"\bseries\s+([A-Za-z0-9+]+)\b", re.IGNORECASE)
-_LEAD = re.compile(r"(?<![\w-])(co-?)?leads?\b", re.IGNORECASE)
+#: Where a role column's parts end: "Seed – lead", "Series E, participant", "天使轮，领投" (not "Pre-Series A").
+_PARTS = re.compile(r"\s+-\s+|\s*[–—,;/|:，；、：]\s*")
 _SPLIT = re.compile(r"\s+(?:and|&)\s+|\s*[,;，、]\s*")
 _DASH = re.compile(r"\s*[–—]\s*")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -292,6 +293,20 @@ class RowIds:
 # -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class RoundWords:
+    """What a row's role column says of a funding round (:meth:`SheetVocabulary.round_words`)."""
+
+    series: str | None = None
+    """The round's ``chips:series``; None when the column names no round, or several."""
+    lead: bool | None = None
+    """True: the investor led the round; False: took part without leading; None: not said."""
+    rounds: tuple = ()
+    """Every round the column names."""
+    unknown: tuple = ()
+    """The parts that are neither a round nor a role."""
+
+
+@dataclass(frozen=True)
 class Kind:
     """A statement kind of the ontology: how a row with one of its phrases becomes a node."""
 
@@ -319,17 +334,22 @@ def _true(value) -> bool:
     return value is not None and bool(value.toPython())
 
 
-def _cues(graph: Graph, node, prop) -> re.Pattern | None:
-    """One pattern finding any of the cue words ``node`` states with ``prop``, as whole words (None: no cues).
+def _words_pattern(words) -> re.Pattern | None:
+    """One pattern finding any of ``words`` as whole words, in any case, longest first (None: no words).
 
-    A cue in a script written without spaces ("矛盾") is found wherever it stands.
+    A word in a script written without spaces ("矛盾") is found wherever it stands.
     """
     def whole(word: str) -> str:
         return (("" if _unspaced(word[0]) else r"(?<!\w)") + re.escape(word)
                 + ("" if _unspaced(word[-1]) else r"(?!\w)"))
 
-    words = sorted(str(c).casefold() for c in graph.objects(node, prop) if str(c))
-    return re.compile("|".join(whole(w) for w in words)) if words else None
+    words = sorted({str(w).casefold() for w in words if str(w)}, key=lambda w: (-len(w), w))
+    return re.compile("|".join(whole(w) for w in words), re.IGNORECASE) if words else None
+
+
+def _cues(graph: Graph, node, prop) -> re.Pattern | None:
+    """One pattern finding any of the cue words ``node`` states with ``prop`` (:func:`_words_pattern`)."""
+    return _words_pattern(graph.objects(node, prop))
 
 
 def _cued(cues, *texts: str) -> bool:
@@ -375,7 +395,11 @@ class SheetVocabulary:
             self.statuses[node] = (rank, _cues(graph, node, CHIPS.cue))
             for name in _names_of(graph, node):
                 self.status_names[phrase_key(name)] = node
+        self.lead_cues = _cues(graph, CHIPS.isLead, CHIPS.cue)
         self.not_lead_cues = _cues(graph, CHIPS.isLead, CHIPS.falseCue)
+        self.round_cues = _cues(graph, CHIPS.series, CHIPS.cue)
+        self.series_words = _cues(graph, CHIPS.series, CHIPS.seriesWord)
+        self._role_words: dict = {}
         self.dispute_cues = _cues(graph, CHIPS.disagreesWith, CHIPS.cue)
         self.units = {name.casefold(): node for node in graph.subjects(RDF.type, CHIPS.Unit)
                       for name in _names_of(graph, node)}
@@ -441,6 +465,82 @@ class SheetVocabulary:
                 found.append(node)
                 key = key.replace(f" {name} ", " | ")
         return sorted(found)
+
+    def series(self, text: str) -> str | None:
+        """The series (``chips:series``) that the words ``text`` give a round, "" for no series, None for no round.
+
+        A letter with a series word is the letter ("Series A", "A round", "A轮": "A"),
+        as is a letter alone; other words naming a round (a series word or a
+        ``chips:cue`` of ``chips:series``) are its name as written ("Seed",
+        "Pre-Series A", "Series B extension", "天使轮"); a series word alone
+        ("round") names a round but no series.
+
+        Examples
+        --------
+        >>> from kg import load
+        >>> vocab = SheetVocabulary(load().ontology)
+        >>> [vocab.series(t) for t in ("Series b+", "A轮", "Series B extension", "天使轮", "Seed", "round",
+        ...                            "investor")]
+        ['B+', 'A', 'Series B extension', '天使轮', 'Seed', '', None]
+        """
+        text = " ".join(text.split())
+        rest = " ".join(self.series_words.sub(" ", text).split()) if self.series_words else text
+        if rest != text:
+            return rest.upper() if SERIES_LETTER.fullmatch(rest.upper()) else (text if rest else "")
+        if SERIES_LETTER.fullmatch(text) or _cued(self.round_cues, text):
+            return text
+        return None
+
+    def round_key(self, series: str) -> str:
+        """What rounds of one company named alike share: the series without series words, in any case.
+
+        Examples
+        --------
+        >>> from kg import load
+        >>> vocab = SheetVocabulary(load().ontology)
+        >>> [vocab.round_key(t) for t in ("Seed round", "seed", "天使轮", "Series B")]
+        ['seed', 'seed', '天使', 'b']
+        """
+        return " ".join((self.series_words.sub(" ", series) if self.series_words else series).split()).casefold()
+
+    def round_words(self, text: str, kind: Kind) -> RoundWords:
+        """What a row's role column says of the funding round: the round, whether the investor led it, the rest.
+
+        The column's parts ("Seed – lead") are each a round (:meth:`series`), a
+        role (a ``chips:cue`` or ``chips:falseCue`` of ``chips:isLead``, the name
+        of a role of ``kind``) or neither, returned as ``unknown``. Words in
+        brackets are qualifiers (a status, an attribution), not read here.
+
+        Examples
+        --------
+        >>> from kg import load
+        >>> vocab = SheetVocabulary(load().ontology)
+        >>> vocab.round_words("Seed – lead (per Crunchbase)", vocab.kind("invested in"))
+        RoundWords(series='Seed', lead=True, rounds=('Seed',), unknown=())
+        >>> vocab.round_words("A轮，跟投", vocab.kind("投资"))
+        RoundWords(series='A', lead=False, rounds=('A',), unknown=())
+        >>> vocab.round_words("Series B, secondary sale", vocab.kind("invested in"))
+        RoundWords(series='B', lead=None, rounds=('B',), unknown=('secondary sale',))
+        """
+        lead = (False if _cued(self.not_lead_cues, text) else True if _cued(self.lead_cues, text) else None)
+        if kind.iri not in self._role_words:
+            roles = (kind.subject_role, kind.object_role, kind.phrase_role)
+            names = [n for role in roles if role is not None for n in _names_of(self.graph, role)]
+            cues = [c for p in (CHIPS.cue, CHIPS.falseCue) for c in self.graph.objects(CHIPS.isLead, p)]
+            self._role_words[kind.iri] = _words_pattern(names + cues)
+        role_words = self._role_words[kind.iri]
+        rounds: dict[str, str] = {}  # round key -> the first name it is given
+        unknown = []
+        for part in _PARTS.split(_bare(text)):
+            words = " ".join((role_words.sub(" ", part) if role_words else part).split()).strip(" -–—")
+            if words:
+                series = self.series(words)
+                if series is None:
+                    unknown.append(words)
+                elif series:
+                    rounds.setdefault(self.round_key(series), series)
+        named = tuple(rounds.values())
+        return RoundWords(named[0] if len(named) == 1 else None, lead, named, tuple(unknown))
 
     def covers(self, cls) -> set:
         """``cls`` and its subclasses (the classes an entity in that role may have)."""
@@ -907,8 +1007,8 @@ class _Planner:
                 self._warn(row, f"{where}: {word!r} looks like a row id, but no row of {self.sheet.name} has it; "
                                 "no dispute recorded")
 
-    def _warn(self, row, reason: str):
-        self.plan.warnings.append({"id": row.get("id", ""), "line": row["_line"], "column": "note", "reason": reason})
+    def _warn(self, row, reason: str, column: str = "note"):
+        self.plan.warnings.append({"id": row.get("id", ""), "line": row["_line"], "column": column, "reason": reason})
 
     def _row(self, row) -> tuple[Kind, list[URIRef]]:
         for column in ("subject", "relation"):
@@ -963,13 +1063,14 @@ class _Planner:
         roles = [tuple(self.vocab.role_of(title)) for title in titles or ()]
         if not all(roles) or len(set(roles)) < len(roles):
             titles = None  # "co-founders and directors" is what both are, not one title each
+        round_words = self._round_words(row, kind)
         nodes = []
         for i, subject in enumerate(subjects):
             node = RES[f"{self.stem}-{_slug(row['id'])}" + (f"-{i + 1}" if len(subjects) > 1 else "")]
             parts = {role: ([subject] if role == kind.subject_role and subject is not None else ents)
                      for role, ents in fill.items()}
             title = titles[i] if titles else row.get("role_or_series", "")
-            self._node(node, row, kind, parts, texts, values, status, source, context, title,
+            self._node(node, row, kind, parts, texts, values, status, source, context, title, round_words,
                        own_title=len(subjects) == 1 or titles is not None)
             nodes.append(node)
         return kind, nodes
@@ -1119,7 +1220,7 @@ class _Planner:
         return iri
 
     def _node(self, node, row, kind: Kind, parts: dict, texts, values, status, source, context, title: str,
-              own_title: bool):
+              round_words: RoundWords, own_title: bool):
         add = self.add
         words = " ".join(x for x in (row["subject"], row["relation"], row.get("object", "")) if x)
         lang = "zh" if _CJK.search(words) else "en"
@@ -1146,8 +1247,7 @@ class _Planner:
             add(node, CHIPS.amountDisclosed, Literal(False))
         self.plan.relations[_local(kind.cls)] += 1
 
-        series_match = _SERIES.search(row.get("role_or_series", ""))
-        series = series_match.group(1).upper() if series_match else None
+        series = round_words.series
         company = None
         for role, entities in parts.items():
             for entity in entities:
@@ -1158,7 +1258,7 @@ class _Planner:
         money_node = node
         if kind.cls == CHIPS.FundingRound:
             company = (parts.get(kind.subject_role) or [None])[0]
-            key = (company, series or str(values.get("date", "")))
+            key = (company, self.vocab.round_key(series) if series else str(values.get("date", "")))
             if key in self.rounds and self.rounds[key] not in self.pending_rounds:
                 pass  # a second source on the same round: its own claim node
             else:
@@ -1170,16 +1270,14 @@ class _Planner:
             if series:
                 add(node, CHIPS.series, Literal(series))
         elif kind.cls == CHIPS.Investment:
-            role_words = row.get("role_or_series", "")
-            if kind.implies_lead or _LEAD.search(role_words):
-                add(node, CHIPS.isLead, Literal(True))
-            elif _cued(self.vocab.not_lead_cues, role_words):
-                add(node, CHIPS.isLead, Literal(False))
+            lead = True if kind.implies_lead else round_words.lead
+            if lead is not None:
+                add(node, CHIPS.isLead, Literal(lead))
             if company is not None:
                 add(node, CHIPS.round, self._round(company, series, row, values, source))
         elif kind.cls == CHIPS.Valuation and series:
             company = (parts.get(CHIPS.company) or [None])[0]
-            self.later.append(("after", node, (company, series)))
+            self.later.append(("after", node, (company, self.vocab.round_key(series))))
         elif kind.cls == CHIPS.Position:
             add(node, CHIPS.title, Literal(title, lang="en")) if title else None
             if own_title:
@@ -1226,10 +1324,37 @@ class _Planner:
             self.add(node, role, found[0])
             self._record_match(Match(row["object"], found[0], "contained", 0.5, note="a product the object names"), row)
 
+    def _round_words(self, row, kind: Kind) -> RoundWords:
+        """What the role column says of the row's funding round; a warning for each part that is neither round nor role.
+
+        A valuation's role column may say what is valued ("deal value") as
+        well as the round it follows: only its round is read, without warnings.
+        """
+        text = row.get("role_or_series", "")
+        if not text or kind.cls not in (CHIPS.Investment, CHIPS.FundingRound, CHIPS.Valuation):
+            return RoundWords()
+        said = self.vocab.round_words(text, kind)
+        if kind.cls == CHIPS.Valuation:
+            return said
+        where = f"row {row['id']} (line {row['_line']}), column role_or_series"
+        without = "the investment is recorded without a round" if kind.cls == CHIPS.Investment else \
+            "the round is recorded without a series"
+        if len(said.rounds) > 1:
+            self._warn(row, f"{where}: {text!r} names more than one round "
+                            f"({', '.join(round_name(r) for r in said.rounds)}); {without}", "role_or_series")
+        for words in said.unknown:
+            quoted = repr(words) if words == text else f"{words!r} in {text!r}"
+            self._warn(row, f"{where}: {quoted} is neither a round (Series A, Seed, 天使轮: a "
+                            "chips:seriesWord or chips:cue of chips:series) nor a role (lead, participant: "
+                            "a chips:cue or chips:falseCue of chips:isLead) that kg import knows; "
+                            + (f"ignored, the round is {round_name(said.series)!r}" if said.series else without),
+                       "role_or_series")
+        return said
+
     def _round(self, company, series, row, values, source) -> URIRef:
-        key = (company, series)
+        key = (company, self.vocab.round_key(series))
         if key not in self.rounds:
-            node = RES[f"{self.stem}-round-{_local(company)}-{_slug(series)}"]
+            node = RES[f"{self.stem}-round-{_local(company)}-{_slug(series.replace('+', ' plus '))}"]
             self.rounds[key] = node
             self.pending_rounds[node] = (company, series, row, values, source)
         return self.rounds[key]
@@ -1241,7 +1366,7 @@ class _Planner:
 
     def _finish(self):
         for node, (company, series, row, values, source) in sorted(self.pending_rounds.items()):
-            words = f"{self.matcher.label.get(company, _local(company))} funding round (Series {series})"
+            words = f"{self.matcher.label.get(company, _local(company))} funding round ({round_name(series)})"
             self.add(node, RDF.type, CHIPS.FundingRound)
             self.add(node, RDFS.label, Literal(words, lang="en"))
             self.add(node, CHIPS.statement, Literal(f"{row['subject']} {row['relation']} {row['object']} "
@@ -1418,24 +1543,25 @@ def write_import(plan: ImportPlan, kg, out_dir) -> list[Path]:
     """Validate the plan's triples with the graph against the shapes, then write them atomically.
 
     Writes ``OUT/<sheet>.ttl`` (the facts, byte-stable for the same sheet and
-    graph) and ``OUT/<sheet>.import.json`` (the import report). Only this
+    graph) and ``OUT/<sheet>.import.json`` (the import report), making the
+    folder ``OUT`` (and its parents) when it does not exist. Only this
     sheet's files are replaced.
 
     Raises
     ------
     BadInput
-        Names in the sheet are still ambiguous, or the output folder cannot be written.
+        Names in the sheet are still ambiguous, or ``OUT`` is a file or cannot be made or written.
     DataError
         The facts would not conform to the shapes (nothing is written).
     """
-    from kg.export import atomic_write
+    from kg.export import atomic_write, make_folder
 
     if not plan.writable:
         names = ", ".join(sorted(plan.ambiguous))
         raise BadInput(f"nothing written: settle the ambiguous names first ({names}) with subject_id/object_id")
-    out_dir = Path(out_dir)
-    if not out_dir.is_dir():
-        raise BadInput(f"{out_dir}: no such folder")
+    out_dir = Path(out_dir).expanduser()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BadInput(f"{out_dir}: not a folder")
     problems = _shape_problems(plan.triples, kg)
     if problems:
         first = problems[0]
@@ -1443,6 +1569,7 @@ def write_import(plan: ImportPlan, kg, out_dir) -> list[Path]:
                         f"first: {first[0]} {first[1]}: {first[2]}")
     header = (f"# Imported by `kg import` from {plan.sheet.name}: {len(plan.mapped)} of {plan.rows} rows.\n"
               "# Do not edit by hand: change the sheet and import it again.\n")
+    make_folder(out_dir)  # only now: facts that break the shapes leave no folder behind
     ttl = output_path(out_dir, plan.sheet.path)
     report_path = out_dir / f"{plan.sheet.path.stem}.import.json"
     written = [atomic_write(ttl, _turtle(plan.triples, header)),

@@ -11,6 +11,7 @@ from rdflib.namespace import PROV
 
 from kg.facts import (_DATE, _END, _LEAD, _ROLE, _SERIES, _START, _STATUS, _TEAM, _TRUE, _first, _money_in,
                       _relation_sentence, properties, relation_classes)
+from kg.i18n import round_name
 from kg.names import NameIndex, entity_classes, label_of, subclasses
 from kg.parallel import Forked
 from kg.rules import shortcut_rules
@@ -140,7 +141,7 @@ def _relation_edge(graph, rule: _RuleFacts, node, classes, memo: dict) -> dict:
         series = _first(source, _SERIES)
         if series is not None:
             attrs["series"] = str(series)
-            details.append(f"Series {series}")
+            details.append(round_name(series))
         for prop, key, text in _DATES:
             value = _first(source, prop)
             if value is not None:

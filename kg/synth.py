@@ -21,6 +21,7 @@ from pathlib import Path
 
 from kg.vocab import turtle_prefixes
 from kg.errors import BadInput
+from kg.export import make_folder
 
 __all__ = ["SynthStats", "synthesize", "companies_for", "TRIPLES_PER_COMPANY", "FILE_NAME"]
 
@@ -181,13 +182,7 @@ def synthesize(out_dir, companies: int, *, seed: int = 0, progress=None) -> Synt
     """
     if companies < 10:
         raise BadInput(f"companies must be at least 10, got {companies}")
-    out = Path(out_dir).expanduser()
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"{out}: not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise BadInput(f"{out}: cannot create folder: {e.strerror or e}") from None
+    out = make_folder(out_dir)
     target = out / FILE_NAME
     tmp = out / f".{FILE_NAME}.{os.getpid()}.tmp"
     try:

@@ -13,6 +13,7 @@ import networkx as nx
 from rdflib import OWL, RDF, URIRef
 
 from kg.errors import BadInput, DataError
+from kg.i18n import round_name
 
 __all__ = ["MAX_NODES", "MAX_EDGES", "PHYSICS_MAX_NODES", "SIZE_MEASURES", "LANGS", "CLASS_COLOURS",
            "build_view", "render_html", "write_view", "to_iframe", "vis_assets", "safe_json"]
@@ -349,7 +350,7 @@ def _edge_sentence(G, u, v, data: dict, labels: _Labels, lang: str) -> str:
 
     details = []
     if data.get("series"):
-        details.append(f"{data['series']} 轮")
+        details.append(round_name(data["series"], "zh"))
     for key, fmt in (("date", "{}"), ("start", "自 {}"), ("end", "至 {}")):
         if data.get(key):
             details.append(fmt.format(data[key]))

@@ -11,7 +11,7 @@ from rdflib import Graph, Literal, URIRef
 from kg.bundled import DATA_DIR, ROOT
 from kg.cli import app
 from kg.errors import DataError
-from kg.facts import describe
+from kg.facts import describe, funding_rounds
 from kg.importer import plan_import, read_ids, read_sheet, write_import
 from kg.loader import load
 from kg.paths import find_paths
@@ -310,6 +310,109 @@ def test_a_phrase_added_to_the_ontology_is_understood(runner, tmp_path):
     assert known.exit_code == 0 and json.loads(known.stdout)["relations"] == {"Investment": 1}, known.output
 
 
+# --- rounds named in the role column ---------------------------------------------------
+
+
+ROUNDS = ("R1,Acme Ventures,invested in,Graphcore,5000000,USD,exact,2023-05,Seed – lead,Example News,2023-05-10,"
+          "https://example.org/r1,\n"
+          "R2,Beta Capital,invested in,Graphcore,,,,2023-05,seed round – participant,Other News,,"
+          "https://example.org/r2,\n"
+          "R3,Gamma Fund,invested in,Graphcore,,,,2024,Pre-Series A,Example News,,https://example.org/r3,\n"
+          "R4,Delta Partners,invested in,Graphcore,,,,2024,Series B extension,Example News,,https://example.org/r3,\n"
+          "R5,Epsilon Capital,invested in,Graphcore,,,,2024,Series B – co-lead,Example News,,"
+          "https://example.org/r3,\n"
+          "R6,Zeta Ventures,invested in,Graphcore,,,,2024,B+,Example News,,https://example.org/r3,\n"
+          "R7,红杉中国,投资,Graphcore,,,,2019,天使轮，领投,36氪,,https://example.org/r7,\n"
+          "R8,Graphcore,完成融资,A轮,,,,2020,A轮,36氪,,https://example.org/r8,\n"
+          "R9,Eta Capital,invested in,Graphcore,,,,2020,Series A – participant,Example News,,"
+          "https://example.org/r9,\n"
+          "R10,Theta Group,invested in,Graphcore,,,,2021,战略投资,36氪,,https://example.org/r10,\n")
+
+_ROUND_OF = """SELECT ?who ?series ?lead WHERE {
+    ?i a chips:Investment ; chips:investor/rdfs:label ?who ; chips:round ?r .
+    ?r chips:fundedCompany res:graphcore ; chips:series ?series .
+    OPTIONAL { ?i chips:isLead ?lead } }"""
+
+
+def _rounds(out) -> dict:
+    rows = run_query(load([ARTICLE, out]), _ROUND_OF).rows
+    return {str(who): (str(series), None if lead is None else lead.toPython()) for who, series, lead in rows}
+
+
+def test_rounds_named_otherwise_than_series_are_kept_as_the_sheet_names_them(runner, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = kg_import(runner, sheet(tmp_path, ROUNDS), "--out", out, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["warnings"] == [], result.output
+    assert _rounds(out) == {
+        "Acme Ventures": ("Seed", True), "Beta Capital": ("Seed", False),  # one round: "seed round" is the Seed
+        "Gamma Fund": ("Pre-Series A", None), "Delta Partners": ("Series B extension", None),
+        "Epsilon Capital": ("B", True), "Zeta Ventures": ("B+", None), "红杉中国": ("天使轮", True),
+        "Eta Capital": ("A", False),  # the Chinese sheet's A轮 and the English Series A are one round
+        "Theta Group": ("战略投资", None)}
+    kg = load([ARTICLE, out])
+    rounds = run_query(kg, "SELECT DISTINCT ?r WHERE { ?r a chips:FundingRound ; chips:fundedCompany res:graphcore ; "
+                           "chips:series ?s }").rows
+    assert len(rounds) == 8  # Seed, Pre-Series A, B extension, B, B+, 天使轮, A, 战略投资
+    table = runner.invoke(app, ["--no-bundled", "--data", str(ARTICLE), "--data", str(out), "entity", "Graphcore",
+                                "--lang", "zh"], env={"COLUMNS": "200"}).output
+    assert "│ 天使轮 " in table and "│ A轮 " in table and "│ B+轮 " in table and "│ Seed " in table, table
+    edited = sheet(tmp_path, ROUNDS.replace("Seed – lead", "Series C – lead"))
+    assert kg_import(runner, edited, "--out", out).exit_code == 0
+    assert _rounds(out)["Acme Ventures"] == ("C", True)
+
+
+def test_the_issue_s_seed_lead_is_its_own_round_not_a_lead_of_another_source_s_investors(runner, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    assert kg_import(runner, sheet(tmp_path, ROUNDS.splitlines(keepends=True)[0]), "--out", out).exit_code == 0
+    rows = {r["round"]: r for r in funding_rounds(load([ARTICLE, out]).graph, RES.graphcore)}
+    assert rows["Seed"]["date"] == "2023-05" and rows["Seed"]["lead"] == rows["Seed"]["investors"] == ["Acme Ventures"]
+    assert "Acme Ventures" not in rows[None]["investors"] and rows[None]["lead"] == []
+
+
+def test_role_words_kg_import_does_not_know_are_warned_never_dropped(runner, tmp_path):
+    rows = ("R1,Acme Ventures,invested in,Graphcore,5000000,USD,exact,2023-05,follow-on – lead,Example News,,"
+            "https://example.org/w1,\n"
+            "R2,Beta Capital,invested in,Graphcore,,,,2023,\"Seed, Series A\",Example News,,https://example.org/w1,\n"
+            "R3,Gamma Fund,invested in,Graphcore,,,,2023,Series B – secondary sale,Example News,,"
+            "https://example.org/w1,\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = kg_import(runner, sheet(tmp_path, rows), "--out", out, "--json")
+    assert result.exit_code == 0, result.output
+    warnings = {w["id"]: w["reason"] for w in json.loads(result.stdout)["warnings"]}
+    assert warnings.keys() == {"R1", "R2", "R3"}, warnings
+    assert "row R1 (line 2), column role_or_series: 'follow-on'" in warnings["R1"]
+    assert "without a round" in warnings["R1"]
+    assert "more than one round (Seed, Series A)" in warnings["R2"]
+    assert "'secondary sale'" in warnings["R3"] and "the round is 'Series B'" in warnings["R3"]
+    report = json.loads((out / "facts.import.json").read_text(encoding="utf-8"))
+    assert [(w["id"], w["column"]) for w in report["warnings"]] == [("R1", "role_or_series"), ("R2", "role_or_series"),
+                                                                    ("R3", "role_or_series")]
+    assert _rounds(out) == {"Gamma Fund": ("B", None)}
+    cue = tmp_path / "cue.ttl"
+    cue.write_text('@prefix chips: <https://w3id.org/chipskg/ontology#> .\n'
+                   'chips:series chips:cue "follow-on" .\n', encoding="utf-8")
+    known = kg_import(runner, sheet(tmp_path, rows), "--out", out, "--json", data=(ARTICLE, cue))
+    assert "R1" not in {w["id"] for w in json.loads(known.stdout)["warnings"]}, known.output
+    assert _rounds(out)["Acme Ventures"] == ("follow-on", True)
+
+
+def test_a_dated_investment_without_a_round_is_a_funding_row_of_its_own(runner, tmp_path):
+    rows = ("R1,Acme Ventures,invested in,Graphcore,5000000,USD,exact,2023-05,lead,Example News,,"
+            "https://example.org/l1,\n"
+            "R2,Beta Capital,invested in,Graphcore,,,,,lead,Other News,,https://example.org/l2,\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert kg_import(runner, sheet(tmp_path, rows), "--out", out).exit_code == 0
+    table = funding_rounds(load([ARTICLE, out]).graph, RES.graphcore)
+    loose = [(r["date"], r["amount"], r["lead"], r["investors"]) for r in table if r["round"] is None]
+    assert loose == [("2023-05", "US$5M", ["Acme Ventures"], ["Acme Ventures"]),
+                     (None, None, [], ["BMW", "Bosch", "Dell", "Microsoft", "Samsung"]),  # the article's investors
+                     (None, None, ["Beta Capital"], ["Beta Capital"])]  # another page's: not one round with them
+
+
 # --- bad input ---------------------------------------------------------------------------
 
 
@@ -369,6 +472,22 @@ def test_utf8_with_a_byte_order_mark_is_read(runner, tmp_path):
 def test_import_needs_out_or_dry_run(runner, tmp_path):
     result = kg_import(runner, sheet(tmp_path, GOOD))
     assert result.exit_code == 2 and "--dry-run" in result.stderr, result.output
+
+
+def test_the_output_folder_is_made_with_its_parents(runner, tmp_path):
+    out = tmp_path / "my-facts" / "2024"
+    result = kg_import(runner, sheet(tmp_path, GOOD), "--out", out)
+    assert result.exit_code == 0 and sorted(p.name for p in out.iterdir()) == ["facts.import.json", "facts.ttl"], \
+        result.output
+
+
+@pytest.mark.parametrize("where, words", [("file", "not a folder"), ("file/below", "cannot create folder")])
+def test_an_output_path_that_is_a_file_or_cannot_be_made_exits_2(runner, tmp_path, where, words):
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    result = kg_import(runner, sheet(tmp_path, GOOD), "--out", tmp_path / where)
+    assert result.exit_code == 2 and words in result.stderr and len(result.stderr.strip().splitlines()) == 1, \
+        result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["facts.csv", "file"]
 
 
 def test_nothing_is_written_when_the_facts_would_not_conform(tmp_path):

@@ -17,8 +17,9 @@ from kg.cli.app import JsonOpt, app, console, data_paths, err_console, fail, pri
 def import_sheet(
     ctx: typer.Context,
     sheet: Annotated[Path, typer.Argument(help="The research sheet: CSV (UTF-8, with or without BOM), one fact per row.")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Folder to write SHEET.ttl (and its import report) into.",
-                                                metavar="DIR")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="Folder to write SHEET.ttl (and its import report) into (created if missing).",
+        metavar="DIR")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Review the mapping; write nothing.")] = False,
     ids: Annotated[Optional[Path], typer.Option(
         "--ids", metavar="FILE",
