@@ -70,7 +70,11 @@ class Backend(Protocol):
         """The bindings of a saved query's parameters (entity names resolved by this backend)."""
 
     def labeller(self, result=None) -> Callable:
-        """``label(term) -> str | None`` for the terms of a query result."""
+        """``label(term) -> str | None`` for the terms of a query result: the name its ``rdfs:label`` gives.
+
+        Any term with a label is named (an entity, a relation node, a class, a
+        source), on every backend by the same rule (:func:`kg.names.best_label`).
+        """
 
     def find_paths(self, source: str, target: str, **options) -> dict:
         """How two entities connect (:func:`kg.paths.find_paths`)."""
@@ -165,12 +169,13 @@ class LocalBackend:
         return saved.bind(params, source=self)
 
     def labeller(self, result=None) -> Callable:
+        """``label(term)``: the name a term's ``rdfs:label`` gives (:func:`kg.names.best_label`), or None."""
         from rdflib import RDFS
 
-        from kg.names import label_of
+        from kg.names import best_label
 
         graph = self.graph
-        return lambda term: label_of(graph, term) if (term, RDFS.label, None) in graph else None
+        return lambda term: best_label(graph.objects(term, RDFS.label))
 
     def find_paths(self, source: str, target: str, **options) -> dict:
         from kg.paths import find_paths

@@ -39,7 +39,7 @@ FORMAT = 3
 KEEP = 8
 
 _CODE = ("network.py", "names.py", "facts.py", "rules.py", "vocab.py", "_chips_terms.py", "cache.py",
-         "adjacency.py", "oxigraph_graph.py")
+         "adjacency.py", "oxigraph_graph.py", "terms.py")
 _LIBRARIES = ("rdflib", "networkx", "pyoxigraph")
 _ENTRY = "entry.json"
 

@@ -608,7 +608,9 @@ def parse_file(path: Path, graph: Graph | None = None, *, _iris: dict | None = N
         found = text.find(iri)
         where = f"{path}:{text.count(chr(10), 0, found) + 1}" if found >= 0 else str(path)
         raise DataError(f"{where}: malformed RDF: the IRI <{iri}> holds a character IRIs may not contain")
-    target += parsed
+    from kg.terms import canonical
+
+    target.addN((s, p, canonical(o), target) for s, p, o in parsed)  # a decimal's text as a store gives it
     for prefix, namespace in parsed.namespaces():
         target.bind(prefix, namespace)
     return target
@@ -633,8 +635,8 @@ def _parse_with_oxigraph(path: Path, data: bytes, fmt: str, graph: Graph, iris: 
                       base_iri=Path(path).resolve().as_uri(), rename_blank_nodes=True)
     try:
         with _quiet_rdflib():  # an ill-typed value is skipped later, with one warning naming it
-            triples = [(to_rdflib(q.subject, iris, as_written=True), to_rdflib(q.predicate, iris, as_written=True),
-                        to_rdflib(q.object, iris, as_written=True)) for q in parser]
+            triples = [(to_rdflib(q.subject, iris), to_rdflib(q.predicate, iris), to_rdflib(q.object, iris))
+                       for q in parser]
     except (SyntaxError, ValueError, BadInput):  # BadInput: a term rdflib has no counterpart for
         return False
     graph.addN((s, p, o, graph) for s, p, o in triples)

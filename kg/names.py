@@ -156,17 +156,36 @@ def _rdfs_label():
 
 
 def label_of(graph: Graph, node, lang: str = "en") -> str:
-    """Return the ``rdfs:label`` of ``node`` in ``lang``, else any label, else its local name."""
-    fallback = None
-    for label in graph.objects(node, _rdfs_label()):
-        if getattr(label, "language", None) == lang:
-            return str(label)
-        if fallback is None or getattr(label, "language", None) == "en":
-            fallback = str(label)
-    if fallback is not None:
-        return fallback
+    """Return the ``rdfs:label`` of ``node`` in ``lang``, else another (:func:`best_label`), else its local name."""
+    found = best_label(graph.objects(node, _rdfs_label()), lang)
+    if found is not None:
+        return found
     text = str(node)
     return re.split(r"[/#]", text)[-1] or text
+
+
+def best_label(labels, lang: str = "en") -> str | None:
+    """The one of ``labels`` (literals) to name a term by: in ``lang``, else English, else untagged, else the least.
+
+    Every backend names a term by this rule, so files, a store and an endpoint
+    print the same name; None when there is no label.
+
+    Examples
+    --------
+    >>> from rdflib import Literal
+    >>> best_label([Literal("英伟达", lang="zh"), Literal("Nvidia", lang="en")]), best_label([], "zh")
+    ('Nvidia', None)
+    >>> best_label([Literal("Nvidia", lang="en"), Literal("英伟达", lang="zh")], "zh")
+    '英伟达'
+    """
+    rank = {None: 2, "en": 1, lang: 0}
+
+    def key(label):
+        tag = getattr(label, "language", None)
+        return rank.get(tag, 3), tag or "", str(label)
+
+    best = min(labels, key=key, default=None)
+    return None if best is None else str(best)
 
 
 def class_of(types) -> str:

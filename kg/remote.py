@@ -76,7 +76,8 @@ def _term(binding: dict):
 
     Servers differ in small ways: Virtuoso writes ``typed-literal``, tags
     plain strings ``xsd:string`` and writes stored booleans as ``1``/``0``.
-    These are normalised.
+    These are normalised, and a decimal gets the text the local backends give
+    it (:func:`kg.terms.canonical_decimal`).
 
     Examples
     --------
@@ -104,8 +105,12 @@ def _term(binding: dict):
 def _normal_literal(value: str, datatype: str):
     from rdflib import Literal, URIRef
 
+    from kg.terms import canonical_decimal
+
     if datatype == _XSD + "boolean" and value in ("1", "0"):
         value = "true" if value == "1" else "false"
+    elif datatype == _XSD + "decimal":
+        value = canonical_decimal(value)
     return Literal(value, datatype=URIRef(datatype))
 
 
@@ -909,6 +914,7 @@ class RemoteKnowledgeGraph:
 
         from kg.sparql import (QueryResult, SavedQuery, TooManyRows, _looks_like_name, check_query,
                                parse_term, saved_query)
+        from kg.sparql.run import in_columns
 
         if isinstance(query, str) and _looks_like_name(query):
             query = saved_query(query)
@@ -936,7 +942,9 @@ class RemoteKnowledgeGraph:
             result = QueryResult("ask", boolean=self.endpoint.ask(text, timeout=timeout))
         else:
             names, rows = self.endpoint.select(text, timeout=timeout)
-            result = QueryResult("select", vars=names, rows=rows)
+            at = in_columns(names, checked.columns)  # the query's head, in its order, whatever the server's
+            result = QueryResult("select", vars=list(checked.columns),
+                                 rows=[tuple(None if i is None else row[i] for i in at) for row in rows])
         result.elapsed = time.perf_counter() - started
         if max_rows is not None and result.kind != "ask" and len(result) > max_rows:
             what = "triples" if result.is_graph else "rows"
@@ -960,6 +968,8 @@ class RemoteKnowledgeGraph:
         """A ``term → label`` function for the IRIs in ``result``, with their labels fetched in one query."""
         from rdflib import RDFS, URIRef
 
+        from kg.names import best_label
+
         iris = set()
         if result is not None and result.kind == "select":
             iris = {term for row in result.rows for term in row if isinstance(term, URIRef)}
@@ -977,11 +987,7 @@ class RemoteKnowledgeGraph:
                     return None
                 _, rows = self.endpoint.select(f"SELECT ?l WHERE {{ <{term}> <{RDFS.label}> ?l }}")
                 found = labels[term] = [row[0] for row in rows if row[0] is not None]
-            for lang in ("en", None, "zh"):
-                for label in found:
-                    if getattr(label, "language", None) == lang:
-                        return str(label)
-            return str(found[0]) if found else None
+            return best_label(found)
 
         return label_of
 

@@ -273,10 +273,10 @@ def _build(folder: Path, files: list[Path], progress) -> dict:
     store = ox.Store(str(folder))
     _load_files(store, sources, progress)
     skipped = _skip_bad_literals(store, files)
-    asserted = len(store)
+    _fold_merges(store)
+    asserted = len(store)  # after the merges, which may fold two triples into one (as kg.loader.load counts)
     timings["load_s"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
-    _fold_merges(store)
     stated = _stated_shortcuts(store)
     updates = _shortcut_updates()
     for n, (_, update) in enumerate(updates, start=1):
@@ -909,9 +909,23 @@ class StoreKnowledgeGraph(CachedProjection):
         return describe(self.entity_graph(entity.iri), entity.id, **options)
 
     def labeller(self, result=None):
-        """Labels from the entity index (a store is never copied into rdflib for labels)."""
-        names = self.names
-        return lambda term: names.entity(term).label if names.entity(term) is not None else None
+        """Labels read from the store, each term's once (a store is never copied into rdflib for labels)."""
+        import pyoxigraph as ox
+        from rdflib import RDFS, URIRef
+
+        from kg.names import best_label
+
+        store, label, found = self.store.store, ox.NamedNode(str(RDFS.label)), {}
+
+        def label_of(term):
+            if not isinstance(term, URIRef):
+                return None
+            if term not in found:
+                quads = store.quads_for_pattern(ox.NamedNode(str(term)), label, None, ox.DefaultGraph())
+                found[term] = best_label(to_rdflib(q.object) for q in quads)
+            return found[term]
+
+        return label_of
 
     def entity_graph(self, iri) -> "KnowledgeGraph":
         """A small KnowledgeGraph with what :func:`kg.facts.describe` needs about ``iri``.

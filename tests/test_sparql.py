@@ -367,6 +367,46 @@ def test_cli_queries_lists_and_shows(runner):
     assert len(as_json) >= 12 and {"name", "title", "description", "params", "text"} <= set(as_json[0])
 
 
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory):
+    """One small data set on both local backends: files, and a store built from them."""
+    from kg.store import StoreKnowledgeGraph, build_store
+
+    folder = tmp_path_factory.mktemp("twins")
+    turtle = write_ttl(folder, """
+res:test-chip a chips:Chip ; rdfs:label "Test chip"@en ; prov:wasDerivedFrom src:test-note ;
+    chips:foundry res:tsmc ; chips:developer res:groq ;
+    chips:topsTera "300000000"^^xsd:decimal , 2.50 , 010.0 , -0.00 .
+""")
+    jsonld = folder / "more.jsonld"  # read by rdflib's parser (Oxigraph's reads Turtle and N-Triples)
+    jsonld.write_text(json.dumps({"@id": RES["test-chip"], str(CHIPS.sramMegabytes): {
+        "@value": "7.50", "@type": "http://www.w3.org/2001/XMLSchema#decimal"}}), encoding="utf-8")
+    data = [turtle, jsonld]
+    return load(data, cache=False), StoreKnowledgeGraph(build_store(folder / "store", data)["path"])
+
+
+def test_a_decimal_prints_the_same_from_files_and_a_store(twins):
+    """A store keeps a decimal's value, not its text: both write its canonical text, however a file spells it."""
+    files, store = twins
+    query = ("SELECT ?v (?v * 1.0 AS ?w) WHERE { res:test-chip ?p ?v FILTER(DATATYPE(?v) = xsd:decimal) } "
+             "ORDER BY ?v")
+    written = serialize(run_query(files, query), "json")
+    assert serialize(run_query(store, query), "json") == written
+    rows = json.loads(written)["results"]["bindings"]
+    assert [r["v"]["value"] for r in rows] == ["0.0", "2.5", "7.5", "10.0", "300000000.0"]
+    assert [r["w"]["value"] for r in rows] == ["0.0", "2.5", "7.5", "10.0", "300000000.0"]  # 2.5 * 1.0: not 2.50
+
+
+def test_select_star_has_the_same_columns_on_every_backend(twins):
+    """SPARQL leaves SELECT *'s order open (rdflib's changes from run to run): sorted, and only what is in scope."""
+    query = ("SELECT * WHERE { ?chip chips:foundry ?fab ; rdfs:label ?name ; chips:developer ?maker "
+             "FILTER NOT EXISTS { ?chip chips:processNode ?node } MINUS { ?chip chips:coreCount ?cores } }")
+    for kg in twins:
+        result = run_query(kg, query)
+        assert result.vars == ["chip", "fab", "maker", "name"] and len(result) == 1, result.vars
+        assert serialize(result, "csv").decode().splitlines()[0] == "chip,fab,maker,name"
+
+
 def test_a_store_select_in_json_is_written_from_oxigraph_as_from_rdflib_terms(tmp_path):
     """The endpoint's fast JSON for a store's SELECT (select_json) is the same bytes as serialize(execute(...))."""
     from kg.server import answer

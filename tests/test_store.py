@@ -33,6 +33,20 @@ def test_store_holds_what_rdflib_loads_with_the_same_derived_shortcuts(built):
     assert (info["asserted"], info["derived"], info["triples"]) == (kg.asserted, kg.derived, len(kg.graph))
 
 
+def test_a_store_counts_a_merge_as_the_files_do(tmp_path):
+    """Samsung Electronics merged into Samsung: the triples both state (``a chips:Company``, their source) fold into
+    one each. Both backends count what is asserted after the merge, and derive the same shortcuts."""
+    from kgtest import with_article
+
+    data = with_article(tmp_path, "res:samsung owl:sameAs res:samsung-electronics .")
+    info = build_store(tmp_path / "store", data)
+    kg = load(data, cache=False)
+    assert (info["asserted"], info["derived"], info["triples"]) == (kg.asserted, kg.derived, len(kg.graph))
+    (tmp_path / "unmerged").mkdir()
+    unmerged = load(with_article(tmp_path / "unmerged", ""), cache=False)
+    assert kg.asserted < unmerged.asserted + 1  # the owl:sameAs triple more, the folded ones gone
+
+
 def test_select_answers_match_rdflib(built):
     data, store, _ = built
     q = PREFIX + "SELECT ?a ?c WHERE { ?a chips:investedIn ?c }"

@@ -174,7 +174,7 @@ def sparql(
     labels: Annotated[
         Optional[bool], typer.Option(
             "--labels/--no-labels",
-            help="In csv/tsv/json/xml, add a ?xLabel column (the name) beside each entity column ?x. "
+            help="In csv/tsv/json/xml, add a ?xLabel column (the name) beside each column ?x that can hold an IRI. "
             "Default: on for saved questions (--name), off otherwise.")
     ] = None,
 ):
@@ -227,7 +227,7 @@ def sparql(
         _print_table(result, kg.labeller(result), ids)
         return _exit_if_empty(result)
     if (saved is not None if labels is None else labels) and result.kind == "select":
-        result = with_labels(result, kg.labeller(result))
+        result = with_labels(result, kg.labeller(result), saved if saved is not None else text)
     data = serialize(result, resolve_format(result.kind, fmt))
     if output is not None:
         from kg.export import atomic_write

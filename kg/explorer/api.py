@@ -414,7 +414,7 @@ def question(kg, name: str, params: dict, fmt: str | None = None, *, timeout=Non
     if fmt is not None:
         if fmt not in ("csv", "json"):
             raise BadInput(f"format {fmt!r}: the explorer offers csv and json")
-        return serialize(with_labels(result, kg.labeller(result)), fmt)  # the name columns kg sparql --name adds
+        return serialize(with_labels(result, kg.labeller(result), saved), fmt)  # the name columns kg sparql --name adds
     names = kg.entities({str(t) for row in [*result.rows, bindings.values()] for t in row if isinstance(t, URIRef)})
 
     def cell(term):

@@ -17,6 +17,7 @@ from kg.vocab import PREFIXES
 
 __all__ = [
     "check_query",
+    "projected",
     "MAX_QUERY_CHARS",
     "MAX_NESTING",
     "canonical_text",
@@ -32,13 +33,16 @@ class CheckedQuery:
 
     ``kind`` is ``"select"``, ``"ask"``, ``"construct"`` or ``"describe"``;
     ``query`` is rdflib's translated query (algebra), ready to evaluate;
-    ``variables`` holds the names of every variable the query mentions.
+    ``variables`` holds the names of every variable the query mentions;
+    ``columns`` those a SELECT projects, in order: the head of its results on
+    every backend, whatever the rows hold (:func:`projected`).
     """
 
     text: str
     kind: str
     query: Any = field(repr=False)
     variables: frozenset = field(default=frozenset(), repr=False)
+    columns: tuple = field(default=(), repr=False)
 
 
 def check_query(text: str, *, prefixes: Mapping[str, str] | None = None) -> CheckedQuery:
@@ -133,7 +137,52 @@ def _check(text: str, prefixes) -> CheckedQuery:
     if kind is None:  # pragma: no cover - the grammar admits only the four forms
         raise QueryError(f"unsupported query form {query.algebra.name}")
     variables = frozenset(str(n) for n in _walk(parsed) if isinstance(n, Variable) and not str(n).startswith("__"))
-    return CheckedQuery(text=text, kind=kind, query=query, variables=variables)
+    columns = projected(query.algebra, star=dict.get(parsed[1], "projection") is None) if kind == "select" else ()
+    return CheckedQuery(text=text, kind=kind, query=query, variables=variables, columns=columns)
+
+
+def projected(algebra, *, star: bool = False) -> tuple[str, ...]:
+    """The variables a SELECT projects, in order; for ``SELECT *`` its in-scope variables, sorted.
+
+    SPARQL leaves the order of ``SELECT *`` open: rdflib gives its variables in
+    an order that changes from run to run (and counts those of ``FILTER`` and
+    ``MINUS``, which are not in scope), Oxigraph sorts them. Sorted, they are
+    the same on every backend and every run.
+
+    Examples
+    --------
+    >>> check_query("SELECT ?s ?c WHERE { ?s a ?c }").columns
+    ('s', 'c')
+    >>> check_query("SELECT * WHERE { ?s a ?c FILTER NOT EXISTS { ?s ?p ?o } BIND(1 AS ?b) }").columns
+    ('b', 'c', 's')
+    """
+    if not star:
+        return tuple(str(v) for v in algebra["PV"])
+    node = algebra
+    while node.name != "Project":  # Slice, Distinct, OrderBy ... above the pattern
+        node = node["p"]
+    return tuple(sorted(_in_scope(node["p"])))
+
+
+def _in_scope(node) -> set[str]:
+    """The variables a graph pattern of rdflib's algebra binds (SPARQL 1.1, 18.2.1): not those of a FILTER or MINUS."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if not isinstance(node, CompValue):
+        return set()
+    if node.name == "BGP":
+        return {str(t) for triple in node["triples"] for t in triple if isinstance(t, Variable)}
+    if node.name == "Project":  # a subquery
+        return {str(v) for v in node["PV"]}
+    if node.name == "values":
+        return {str(v) for row in node["res"] for v in row}
+    found = _in_scope(dict.get(node, "p")) | _in_scope(dict.get(node, "p1"))
+    if node.name != "Minus":
+        found |= _in_scope(dict.get(node, "p2"))
+    for bound in (dict.get(node, "var"), dict.get(node, "term")):  # BIND ... AS ?var, GRAPH ?term
+        if isinstance(bound, Variable):
+            found.add(str(bound))
+    return found
 
 
 #: Longest query accepted, in characters: rdflib's parser is slow on long texts.

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from functools import lru_cache
 
 from rdflib import BNode, Graph, URIRef
 
@@ -21,6 +22,7 @@ __all__ = [
     "GRAPH_FORMATS",
     "MEDIA_TYPES",
     "with_labels",
+    "label_columns",
     "select_json",
 ]
 
@@ -103,33 +105,39 @@ def format_for_path(path) -> str | None:
     return _SUFFIX_FORMATS.get(Path(path).suffix.lower())
 
 
-def with_labels(result: QueryResult, label_of) -> QueryResult:
-    """The SELECT ``result`` with a ``?xLabel`` column beside each column ``?x`` that holds named entities.
+def with_labels(result: QueryResult, label_of, query) -> QueryResult:
+    """The SELECT ``result`` with a ``?xLabel`` column beside each column ``?x`` of :func:`label_columns` of ``query``.
 
-    ``label_of(term)`` gives an entity's name or None (a backend's
-    :meth:`~kg.backend.Backend.labeller`). Other results come back unchanged.
-    This is what ``kg sparql --name`` writes and the explorer's CSV downloads.
+    ``label_of(term)`` gives a term's name or None (a backend's
+    :meth:`~kg.backend.Backend.labeller`); ``query`` is what ``result``
+    answers (text, a :class:`~kg.sparql.SavedQuery` or a checked query). The
+    columns come from the query, not from the rows: the header is the same
+    whatever the parameters, the backend or the rows found. Other results come
+    back unchanged. This is what ``kg sparql --name`` writes and the
+    explorer's CSV downloads.
 
     Examples
     --------
     >>> from kg import load
     >>> kg = load()
-    >>> result = kg.query("SELECT ?c WHERE { VALUES ?c { res:groq } }")
-    >>> named = with_labels(result, kg.labeller(result))
+    >>> query = "SELECT ?c ?zh WHERE { VALUES ?c { res:nvidia } ?c rdfs:label ?zh FILTER(LANG(?zh) = 'zh') }"
+    >>> named = with_labels(kg.query(query), kg.labeller(), query)
     >>> named.vars, [str(t) for t in named.rows[0]]
-    (['c', 'cLabel'], ['https://w3id.org/chipskg/id/groq', 'Groq'])
+    (['c', 'cLabel', 'zh'], ['https://w3id.org/chipskg/id/nvidia', 'Nvidia', '英伟达'])
+    >>> nobody = query.replace("res:nvidia", "res:nobody")
+    >>> with_labels(kg.query(nobody), kg.labeller(), nobody).vars  # no row: the same header
+    ['c', 'cLabel', 'zh']
     """
     from dataclasses import replace
 
     from rdflib import Literal
 
-    named = [i for i, _ in enumerate(result.vars)
-             if any(isinstance(row[i], URIRef) and label_of(row[i]) for row in result.rows)]
+    named = set(label_columns(query))
     if result.kind != "select" or not named:
         return result
-    order = [(i, False) for i in range(len(result.vars))]
-    for i in reversed(named):
-        order.insert(order.index((i, False)) + 1, (i, True))
+    order = []  # (column, whether it is the name of that column's terms)
+    for i, var in enumerate(result.vars):
+        order += [(i, False), (i, True)] if var in named else [(i, False)]
 
     def value(row, i, label):
         term = row[i]
@@ -140,6 +148,89 @@ def with_labels(result: QueryResult, label_of) -> QueryResult:
 
     return replace(result, vars=[result.vars[i] + ("Label" if label else "") for i, label in order],
                    rows=[tuple(value(row, i, label) for i, label in order) for row in result.rows])
+
+
+def label_columns(query) -> list[str]:
+    """The columns of a SELECT that can hold an IRI, as the query reads (never as its rows are): what gets a name.
+
+    A variable can hold an IRI when a triple pattern has it as subject or
+    predicate, or as object of a property whose values are not literals (an
+    ``owl:DatatypeProperty`` of the ontology, or a label or comment of RDFS,
+    SKOS or OWL), or when ``VALUES`` gives it an IRI. A property path reads
+    as its steps do.
+
+    Examples
+    --------
+    >>> label_columns("SELECT ?round ?company ?series ?tops WHERE { ?round chips:fundedCompany ?company ; "
+    ...               "chips:series ?series . OPTIONAL { ?chip chips:topsTera ?tops } }")
+    ['round', 'company']
+    >>> label_columns("SELECT ?x ?o ?n WHERE { ?x (^chips:founder)/chips:founded ?o ; rdfs:label ?n }")
+    ['x', 'o']
+    """
+    from rdflib import URIRef, Variable
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    from kg.sparql.check import CheckedQuery, _walk, check_query
+
+    checked = query if isinstance(query, CheckedQuery) else check_query(getattr(query, "text", query))
+    iris: set[str] = set()
+    for node in _walk(checked.query.algebra):
+        if not isinstance(node, CompValue):
+            continue
+        for triple in dict.get(node, "triples") or ():
+            if len(triple) != 3:
+                continue
+            s, p, o = triple
+            for term, may in ((s, _subject_may_be_iri(p)), (p, True), (o, _object_may_be_iri(p))):
+                if may and isinstance(term, Variable):
+                    iris.add(str(term))
+        if node.name == "values":
+            iris.update(str(v) for row in node["res"] for v, term in row.items() if isinstance(term, URIRef))
+    return [column for column in checked.columns if column in iris]
+
+
+def _object_may_be_iri(path) -> bool:
+    """Whether the object of ``path`` (a property, a path, a variable) can be an IRI."""
+    from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+
+    if isinstance(path, URIRef):
+        return path not in _literal_valued()
+    if isinstance(path, InvPath):
+        return _subject_may_be_iri(path.arg)
+    if isinstance(path, SequencePath):
+        return _object_may_be_iri(path.args[-1])
+    if isinstance(path, AlternativePath):
+        return any(_object_may_be_iri(p) for p in path.args)
+    if isinstance(path, MulPath):
+        return path.zero or _object_may_be_iri(path.path)  # zero steps: the object is the subject
+    return True
+
+
+def _subject_may_be_iri(path) -> bool:
+    """Whether the subject of ``path`` can be an IRI: always, but for an inverse path (``^p``)."""
+    from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+
+    if isinstance(path, InvPath):
+        return _object_may_be_iri(path.arg)
+    if isinstance(path, SequencePath):
+        return _subject_may_be_iri(path.args[0])
+    if isinstance(path, AlternativePath):
+        return any(_subject_may_be_iri(p) for p in path.args)
+    if isinstance(path, MulPath):
+        return path.zero or _subject_may_be_iri(path.path)
+    return True
+
+
+@lru_cache(maxsize=1)
+def _literal_valued() -> frozenset:
+    """Properties whose values are literals: the datatype properties of the bundled ontology, labels and comments."""
+    from rdflib import OWL, RDF, RDFS
+    from rdflib.namespace import SKOS
+
+    from kg.loader import ontology_graph
+
+    return frozenset(ontology_graph().subjects(RDF.type, OWL.DatatypeProperty)) | {
+        RDFS.label, RDFS.comment, SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, SKOS.definition, OWL.versionInfo}
 
 
 def serialize(result: QueryResult, fmt: str) -> bytes:
@@ -204,11 +295,11 @@ def select_json(source, checked, *, max_rows: int | None = None) -> bytes | None
     return _evaluate_in_store(store, checked, {}, max_rows, read=_solutions_json)
 
 
-def _solutions_json(answer, kind: str, max_rows: int | None, started: float) -> bytes:
+def _solutions_json(answer, checked, max_rows: int | None, started: float) -> bytes:
     """SPARQL JSON results of Oxigraph's ``answer`` to a SELECT, as :func:`_to_json` writes them."""
     from kg.sparql.run import _one_more_row
 
-    names = [v.value for v in answer.variables]
+    names = list(checked.columns)
     bindings, iris = [], {}
     for solution in answer:
         _one_more_row(len(bindings), max_rows)

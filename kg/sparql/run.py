@@ -214,7 +214,7 @@ def execute(source, checked: CheckedQuery, *, bindings: Mapping[str, Any] | None
 def _evaluate_in_store(store, checked: CheckedQuery, bindings: dict, max_rows: int | None, read=None):
     """Evaluate inside an Oxigraph store (:class:`kg.store.KGStore`): same result, far faster at scale.
 
-    ``read(answer, kind, max_rows, started)`` makes the answer of Oxigraph's
+    ``read(answer, checked, max_rows, started)`` makes the answer of Oxigraph's
     results (by default :func:`_store_result`, a :class:`QueryResult`).
     """
     import pyoxigraph as ox
@@ -233,7 +233,7 @@ def _evaluate_in_store(store, checked: CheckedQuery, bindings: dict, max_rows: i
     # traceback of TooManyRows) they cannot be freed, and a server worker's memory grows with
     # every query. So they are dropped here, and an error leaves without its traceback.
     try:
-        return (read or _store_result)(answer, checked.kind, max_rows, started)
+        return (read or _store_result)(answer, checked, max_rows, started)
     except (OSError, RuntimeError) as e:  # a damaged store found while reading the results
         failure = f"the query could not be evaluated: {_one_line(e)}"
     except BaseException as e:
@@ -311,10 +311,11 @@ def _inline(text: str, kind: str, terms: dict) -> tuple[str, dict]:
     return text[:start] + group + added + " " + text[end:], left
 
 
-def _store_result(answer, kind: str, max_rows: int | None, started: float) -> QueryResult:
+def _store_result(answer, checked: CheckedQuery, max_rows: int | None, started: float) -> QueryResult:
     from kg.store import to_rdflib
 
     iris: dict = {}
+    kind = checked.kind
     if kind == "ask":
         return QueryResult("ask", boolean=bool(answer), elapsed=time.perf_counter() - started)
     if kind in ("construct", "describe"):
@@ -324,12 +325,24 @@ def _store_result(answer, kind: str, max_rows: int | None, started: float) -> Qu
                 raise TooManyRows(f"the query returned more than {max_rows} triples; narrow it")
             graph.add((to_rdflib(t.subject, iris), to_rdflib(t.predicate, iris), to_rdflib(t.object, iris)))
         return QueryResult(kind, graph=graph, elapsed=time.perf_counter() - started)
-    names = [v.value for v in answer.variables]
+    names = list(checked.columns)
     rows = []
     for solution in answer:
         _one_more_row(len(rows), max_rows)
         rows.append(tuple(None if solution[n] is None else to_rdflib(solution[n], iris) for n in names))
     return QueryResult("select", vars=names, rows=rows, elapsed=time.perf_counter() - started)
+
+
+def in_columns(names: list[str], columns) -> list[int | None]:
+    """Where each of ``columns`` is among an engine's result variables ``names`` (None: not there, so unbound).
+
+    Examples
+    --------
+    >>> in_columns(["o", "s", "p"], ["s", "p", "o", "x"])
+    [1, 2, 0, None]
+    """
+    index = {name: i for i, name in enumerate(names)}
+    return [index.get(column) for column in columns]
 
 
 def _one_more_row(rows: int, max_rows: int | None) -> None:
@@ -364,14 +377,18 @@ def _evaluate(graph: Graph, checked: CheckedQuery, bindings: dict, max_rows: int
 
 
 def _evaluate_unchecked(graph: Graph, checked: CheckedQuery, bindings: dict, max_rows: int | None) -> QueryResult:
+    from kg.terms import canonical
+
     start = time.perf_counter()
     result = graph.query(checked.query, initBindings=bindings)
     out = QueryResult(kind=checked.kind)
     if checked.kind == "select":
-        out.vars = [str(v) for v in (result.vars or [])]
+        # the query's columns (rdflib orders SELECT * anew on every run); a decimal it computes written as a store does
+        out.vars = list(checked.columns)
+        at = in_columns([str(v) for v in result.vars or ()], out.vars)
         rows = []
         for row in result:
-            rows.append(tuple(row))
+            rows.append(tuple(None if i is None else canonical(row[i]) for i in at))
             if max_rows is not None and len(rows) > max_rows:
                 raise TooManyRows(f"the query returned more than {max_rows:,} rows; add LIMIT or narrow it")
         out.rows = rows

@@ -128,6 +128,11 @@ class SavedQuery:
     variable would let rows through that do not match it. An optional
     parameter left out leaves its variable free, so the query answers for
     everything, as it does when run from the query page.
+
+    The ``ORDER BY`` names every projected column (through ``STR`` where a
+    column holds literals of several datatypes or languages, which engines
+    order differently): rows never tie, so files, a store and an endpoint
+    give them in one order.
     """
 
     name: str
