@@ -21,6 +21,7 @@ from kg.sparql import (
     parse_term,
     resolve_format,
     serialize,
+    unknown_terms,
 )
 from kg.vocab import CHIPS, RES
 from kgtest import write_ttl
@@ -248,6 +249,21 @@ def test_run_query_takes_a_saved_query_by_name_and_resolves_entity_names(kg):
 
 
 # --- the `kg sparql` command -----------------------------------------------------------
+
+def test_a_misspelt_ontology_term_is_named_with_the_right_one(runner):
+    """A typo in a chips: term finds nothing: the answer says why, whatever the query's shape."""
+    typo = runner.invoke(app, ["sparql", "SELECT ?i WHERE { ?i chips:investedInn res:groq }"])
+    assert typo.exit_code == 1, typo.output
+    assert ("Warning: chips:investedInn is not a term of the ontology, so it matches nothing "
+            "(did you mean chips:investedIn?)") in typo.stderr
+    hidden = check_query("SELECT ?c WHERE { ?c (chips:foundryy|^chips:investedIn)* ?x . "
+                         "FILTER NOT EXISTS { ?c a chips:Strtup } }")
+    assert [m.split(" is ")[0] for m in unknown_terms(hidden)] == ["chips:Strtup", "chips:foundryy"]
+    right = runner.invoke(app, ["sparql", "SELECT ?i WHERE { ?i chips:investedIn res:groq }"])
+    assert right.exit_code == 0 and "Warning" not in right.stderr
+    other = check_query("PREFIX chips: <http://example.org/> SELECT ?i WHERE { ?i chips:investedInn ?c }")
+    assert unknown_terms(other) == []  # chips: named another namespace: not the ontology's
+
 
 def test_cli_table_shows_names_and_ids_on_request(runner):
     result = runner.invoke(app, ["sparql", "SELECT ?c WHERE { ?c chips:foundry res:tsmc } ORDER BY ?c"])

@@ -211,6 +211,11 @@ def sparql(
     if fmt is not None and fmt.lower() == "table":
         fmt = None
     kg = get_kg(ctx)  # files, a store or --endpoint: each binds, runs and labels in its own way
+    if saved is None:  # a term the ontology lacks (a typo) matches nothing: say so rather than just "no rows"
+        from kg.sparql import check_query, unknown_terms
+
+        for message in unknown_terms(check_query(text)):
+            err_console.print(Text(f"Warning: {message}"))
     params = _params(param or [])
     if saved is not None:
         params = kg.bind(saved, params)

@@ -29,6 +29,7 @@ from kg.sparql.check import (  # noqa: F401
     _blank,
     canonical_text,
     check_query,
+    unknown_terms,
 )
 from kg.sparql.run import (  # noqa: F401
     DEFAULT_TIMEOUT,
@@ -68,6 +69,7 @@ __all__ = [
     "TooManyRows",
     "NotAcceptable",
     "check_query",
+    "unknown_terms",
     "execute",
     "run_query",
     "serialize",

@@ -18,6 +18,7 @@ from kg.vocab import PREFIXES
 __all__ = [
     "check_query",
     "projected",
+    "unknown_terms",
     "MAX_QUERY_CHARS",
     "MAX_NESTING",
     "canonical_text",
@@ -227,6 +228,43 @@ def _walk(node) -> Iterator:
             stack.extend(dict.values(item))
         elif isinstance(item, (list, tuple, ParseResults)):
             stack.extend(item)
+
+
+def unknown_terms(checked: CheckedQuery) -> list[str]:
+    """A sentence for each ``chips:`` term the query names that the ontology does not define.
+
+    Such a term matches nothing, so the query quietly finds no rows; the
+    sentence says so and names the closest term, if one is close.
+
+    Examples
+    --------
+    >>> unknown_terms(check_query("SELECT ?i WHERE { ?i chips:investedInn ?c ; a chips:InvestmentFirm }"))
+    ['chips:investedInn is not a term of the ontology, so it matches nothing (did you mean chips:investedIn?)']
+    """
+    import difflib
+
+    from kg._chips_terms import CHIPS
+
+    namespace, known = PREFIXES["chips"], set(CHIPS.__annotations__)
+    named = {str(t)[len(namespace):] for t in _walk_terms(checked.query.algebra)
+             if isinstance(t, URIRef) and str(t).startswith(namespace)}
+    found = []
+    for name in sorted(named - known):
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        found.append(f"chips:{name} is not a term of the ontology, so it matches nothing"
+                     + (f" (did you mean chips:{close[0]}?)" if close else ""))
+    return found
+
+
+def _walk_terms(node) -> Iterator:
+    """Every node of a translated query, property paths' steps included (:func:`_walk` stops at a path)."""
+    from rdflib.paths import Path
+
+    for item in _walk(node):
+        if isinstance(item, Path):
+            yield from _walk_terms([getattr(item, name, None) for name in ("args", "arg", "path")])
+        else:
+            yield item
 
 
 def _refuse_remote(parsed) -> None:
