@@ -150,7 +150,10 @@ def _read_csv(path, what: str) -> tuple[list[str], list[dict]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise BadInput(f"{path}: not a {what}: byte {e.start} is not UTF-8 (save it as CSV, UTF-8)") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    header_line = text.split("\n", 1)[0]
+    # a spreadsheet saved where the decimal mark is a comma writes "id;subject;...": the header says which
+    delimiter = max((",", ";", "\t"), key=header_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -186,17 +189,20 @@ def read_sheet(path) -> Sheet:
     >>> _ = p.write_text("id,subject,relation,object,publisher,url\\nR1,Intel,invested in,Groq,X,https://x\\n")
     >>> [r["subject"] for r in read_sheet(p).rows]
     ['Intel']
+    >>> _ = p.write_text("id;subject;relation;object;publisher;url\\nR1;Intel;invested in;Groq;X;https://x\\n")
+    >>> [r["object"] for r in read_sheet(p).rows]  # semicolons, as some spreadsheets write CSV
+    ['Groq']
     >>> _ = p.write_text("id,subject,relation\\nR1,Intel,invested in\\n")
     >>> read_sheet(p)
     Traceback (most recent call last):
-    kg.errors.BadInput: ...s.csv: not a research sheet: missing column 'object' (required: id, subject, relation, object, publisher, url)
+    kg.errors.BadInput: ...s.csv: not a research sheet: missing columns 'object', 'publisher', 'url' (required: id, subject, relation, object, publisher, url)
     """
     path = Path(path)
     columns, rows = _read_csv(path, "research sheet")
-    for column in REQUIRED_COLUMNS:
-        if column not in columns:
-            raise BadInput(f"{path}: not a research sheet: missing column {column!r} "
-                           f"(required: {', '.join(REQUIRED_COLUMNS)})")
+    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+    if missing:
+        raise BadInput(f"{path}: not a research sheet: missing column{'s' if len(missing) > 1 else ''} "
+                       f"{', '.join(repr(c) for c in missing)} (required: {', '.join(REQUIRED_COLUMNS)})")
     return Sheet(path, columns, rows)
 
 

@@ -444,6 +444,8 @@ def test_unknown_phrase_lists_the_nearest_known_ones(runner, tmp_path):
 
 @pytest.mark.parametrize("content, words", [
     (HEADER.replace(",relation", "") + "R1,Intel,Groq,,,,,,,X,,https://x.org,\n", "missing column 'relation'"),
+    (HEADER.replace(",publisher", "").replace(",url", "") + "R1,Intel,invested in,Groq,,,,,,,\n",
+     "missing columns 'publisher', 'url'"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary"),
     ("id,subject\n".encode("utf-16"), "binary"),
     (HEADER.encode() + "R1,Intel,invested in,Gr\xf6q,,,,,,X,,https://x.org,\n".encode("latin-1"), "not UTF-8"),
@@ -467,6 +469,15 @@ def test_utf8_with_a_byte_order_mark_is_read(runner, tmp_path):
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     result = kg_import(runner, path, "--dry-run", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["mapped"] == 1, result.output
+
+
+def test_a_sheet_with_semicolons_reads_as_one_with_commas(runner, tmp_path):
+    """Spreadsheets where the decimal mark is a comma save CSV with semicolons."""
+    commas = json.loads(kg_import(runner, sheet(tmp_path, GOOD), "--dry-run", "--json").stdout)
+    semicolons = sheet(tmp_path, GOOD.replace(",", ";"), name="semi.csv", header=HEADER.replace(",", ";"))
+    result = kg_import(runner, semicolons, "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["mapped"] == commas["mapped"] == 1
 
 
 def test_import_needs_out_or_dry_run(runner, tmp_path):
