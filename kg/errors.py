@@ -60,8 +60,9 @@ class UnknownEntity(NotFound):
     def __init__(self, name, suggestions=()):
         self.name = name
         self.suggestions = list(suggestions)
+        self.brief = f"no entity named {clip(name)!r}"  # without the suggestions, for a page that links them
         hint = f"; did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"no entity named {clip(name)!r}{hint}")
+        super().__init__(self.brief + hint)
 
 
 class AmbiguousEntity(NotFound):
@@ -70,9 +71,8 @@ class AmbiguousEntity(NotFound):
     def __init__(self, name, candidates):
         self.name = name
         self.candidates = list(candidates)
-        super().__init__(
-            f"{clip(name)!r} is ambiguous; it could be: {', '.join(self.candidates)}"
-        )
+        self.brief = f"{clip(name)!r} is ambiguous"  # without the candidates, for a page that links them
+        super().__init__(f"{self.brief}; it could be: {', '.join(self.candidates)}")
 
 
 class NoPath(NotFound):

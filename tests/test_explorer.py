@@ -264,6 +264,7 @@ def test_pages_by_any_name_redirect_to_the_stable_url(bundled):
     assert bundled.get("/entity/graphcor", follow_redirects=False).headers["location"] == "/entity/graphcore"
     missing = bundled.get("/entity/graphcore-labs-ltd")
     assert missing.status_code == 404 and 'href="/?q=Graphcore"' in missing.text
+    assert "no entity named" in missing.text and "did you mean" not in missing.text  # the names as links, once
 
 
 def test_a_hub_shows_forty_facts_a_group_then_all(hostile):

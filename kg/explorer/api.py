@@ -27,7 +27,7 @@ Examples
 (200, 'application/json', 3)
 >>> status, _, body = call(kg, {"fn": "entity", "args": {"name": "Atlantis"}})
 >>> status, json.loads(body)
-(404, {'error': "no entity named 'Atlantis'", 'suggestions': []})
+(404, {'error': "no entity named 'Atlantis'", 'brief': "no entity named 'Atlantis'", 'suggestions': []})
 """
 
 from __future__ import annotations
@@ -495,7 +495,8 @@ def call(kg, job: dict, *, timeout: float | None = None, max_rows: int | None = 
 
     The body is the answer as JSON (a saved question's CSV or JSON
     document when asked for one); an error is ``{"error": message}``, with
-    an unknown name's ``suggestions`` or an ambiguous name's ``candidates``.
+    an unknown name's ``suggestions`` or an ambiguous name's ``candidates``, and then the
+    message without them (``brief``), for a page that links them.
     """
     from kg.errors import AmbiguousEntity, UnknownEntity
 
@@ -515,9 +516,9 @@ def call(kg, job: dict, *, timeout: float | None = None, max_rows: int | None = 
             return 200, _MEDIA[args["fmt"]], answer
         return reply(200, answer)
     except UnknownEntity as e:
-        return reply(404, {"error": str(e), "suggestions": e.suggestions})
+        return reply(404, {"error": str(e), "brief": e.brief, "suggestions": e.suggestions})
     except AmbiguousEntity as e:
-        return reply(404, {"error": str(e), "candidates": e.candidates})
+        return reply(404, {"error": str(e), "brief": e.brief, "candidates": e.candidates})
     except KGError as e:
         return reply(_status(e), {"error": str(e)})
     except (KeyError, TypeError) as e:
