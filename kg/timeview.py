@@ -258,7 +258,14 @@ class Snapshot(LocalBackend):
     derived = 0
 
     def resolve(self, name: str):
-        return self.base.resolve(name)
+        """The entity ``name`` denotes, if the snapshot holds it: a source known by then must name it."""
+        entity = self.base.resolve(name)
+        if entity.id not in self.adjacency:
+            from kg.errors import NotFound
+
+            raise NotFound(f"{entity.label} is in no source of the graph {self.time.describe()}: "
+                           "no source published by then names it")
+        return entity
 
 
 def _published(kg) -> dict:

@@ -98,3 +98,20 @@ def test_graphcore_to_nvidia_in_time_order_needs_the_later_sources():
     hops = [e["sentence"] for e in json.loads(later.output)["paths"][0]["edges"]]
     assert any("Bow IPU made by Taiwan Semiconductor" in h for h in hops), hops
     assert "Nvidia in talks to acquire Cerebras (2026-02, reported)" in hops
+
+
+@pytest.mark.parametrize("args", [("neighbors", "Graphcore"), ("path", "Nvidia", "Graphcore"), ("common", "Dell", "Bosch"),
+                                  ("entity", "Graphcore")])
+def test_known_by_a_date_before_any_source_names_it(args):
+    """No source published by 2021-12-10 names Graphcore: said so, exit 1; a day later it is there."""
+    before = invoke(*args, "--known-by", "2021-12-10")
+    assert before.exit_code == 1 and "is in no source of the graph known by 2021-12-10" in before.stderr, before.output
+    assert "Traceback" not in before.output
+    assert invoke(*args, "--known-by", "2021-12-11").exit_code == 0
+
+
+def test_the_explorer_says_the_same_of_a_date_before_any_source(kg):
+    from kg.explorer.api import call
+
+    status, _, body = call(kg, {"fn": "neighbors", "args": {"name": "Graphcore", "known_by": "2021-12-10"}})
+    assert status == 404 and "is in no source of the graph known by 2021-12-10" in json.loads(body)["error"], body
