@@ -16,6 +16,8 @@ import logging
 import math
 import os
 import re
+import sys
+import threading
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -377,6 +379,7 @@ def check_file(path: Path, data: bytes | None = None) -> None:
         Naming the file and what it would do.
     """
     suffix = path.suffix.lower()
+    fmt = _format_of(path)
     if data is None:
         try:
             data = path.read_bytes()
@@ -394,7 +397,7 @@ def check_file(path: Path, data: bytes | None = None) -> None:
                     depth -= 1
             _refuse_nesting(path, deepest)
         return
-    if suffix == ".jsonld":
+    if fmt == "json-ld":  # .jsonld, and .json, which rdflib reads as JSON-LD too
         try:
             document = json.loads(bytes(data).decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError, RecursionError) as e:
@@ -405,7 +408,7 @@ def check_file(path: Path, data: bytes | None = None) -> None:
                             "it is not fetched: put the context in the file")
         _refuse_nesting(path, deepest)
         return
-    if suffix not in (".rdf", ".owl", ".xml"):
+    if fmt not in _XML_FORMATS:
         return
     for word in ("<!DOCTYPE", "<!ENTITY"):  # XML keywords are upper case; any encoding XML allows
         for encoding in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
@@ -424,8 +427,24 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
+#: The formats (as rdflib guesses them from a file's name) written in XML, which may hold a DTD.
+_XML_FORMATS = ("xml", "trix", "rdfa")
+
+
+def _format_of(path: Path) -> str:
+    """The format rdflib reads ``path`` in, from its name (Turtle when the name says none)."""
+    from rdflib.util import guess_format
+
+    return guess_format(str(path)) or "turtle"
+
+
 def _remote_context(node) -> tuple:
-    """``(the first @context or @import that is not inline, or None; the deepest nesting)`` of a JSON-LD document."""
+    """``(the first @context or @import that is not inline, or None; the deepest nesting)`` of a JSON-LD document.
+
+    Every context counts, however deep its lists nest and wherever it stands
+    (a term's own scoped context too): any that is not an object written in
+    the file, or that imports one, would be fetched.
+    """
     stack, deepest = [(node, 0)], 0
     while stack:
         item, depth = stack.pop()
@@ -435,13 +454,20 @@ def _remote_context(node) -> tuple:
         elif isinstance(item, dict):
             for key, value in item.items():
                 if key == "@context":
-                    for ctx in value if isinstance(value, list) else [value]:
-                        if isinstance(ctx, str):
+                    for ctx in _flat(value):
+                        if ctx is not None and not isinstance(ctx, dict):
                             return ctx, deepest
                         if isinstance(ctx, dict) and "@import" in ctx:
                             return ctx["@import"], deepest
                 stack.append((value, depth + 1))
     return None, deepest
+
+
+def _flat(value) -> list:
+    """``value`` with its lists, however nested, spread out."""
+    if not isinstance(value, list):
+        return [value]
+    return [x for item in value for x in _flat(item)]
 
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -588,17 +614,18 @@ def parse_file(path: Path, graph: Graph | None = None, *, _iris: dict | None = N
     file's own even when parsed into a graph holding other files.
     """
     from rdflib import Graph
-    from rdflib.util import guess_format
 
-    fmt = guess_format(str(path)) or "turtle"
+    fmt = _format_of(path)
     data = read_data(path)
     target = Graph(store="SimpleMemory", bind_namespaces="none") if graph is None else graph
     if fmt in _OXIGRAPH_FORMATS and _parse_with_oxigraph(path, data, fmt, target, {} if _iris is None else _iris):
         return target
     parsed = Graph(bind_namespaces="none")  # rdflib's JSON-LD and TriG parsers need a store of named graphs
     try:
-        with _quiet_rdflib() as logged:
+        with _quiet_rdflib() as logged, _offline():
             parsed.parse(data=data, format=fmt, publicID=Path(path).resolve().as_uri())
+    except PermissionError as e:  # a context, an import ... check_file did not foresee
+        raise DataError(f"{path}: reading it would reach the network ({e}); refused") from None
     except Exception as e:  # rdflib raises many exception types for bad syntax
         raise DataError(_syntax_message(path, e)) from None
     bad_iri = next((m for m in logged if "does not look like a valid URI" in m), None)
@@ -656,6 +683,37 @@ def read_data(path: Path) -> bytes:
         raise DataError(f"{path}: cannot read it: {e.strerror or e}") from None
     check_file(path, data)
     return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+class _Offline(threading.local):
+    on = False
+
+
+_OFFLINE = _Offline()
+_GUARDING = False
+
+
+def _refuse_network(event: str, args) -> None:
+    """Audit hook: while a thread reads a file (:func:`_offline`), it may not look up a host or connect to one."""
+    if not _OFFLINE.on:
+        return
+    if event in ("urllib.Request", "http.client.connect", "socket.getaddrinfo") or (
+            event == "socket.connect" and len(args) > 1 and isinstance(args[1], tuple)):
+        raise PermissionError(f"a data file may not reach the network ({event})")
+
+
+@contextmanager
+def _offline():
+    """No network for this thread inside the block (an audit hook, added on first use: Python cannot remove one)."""
+    global _GUARDING
+    if not _GUARDING:
+        sys.addaudithook(_refuse_network)
+        _GUARDING = True
+    _OFFLINE.on = True
+    try:
+        yield
+    finally:
+        _OFFLINE.on = False
 
 
 class _quiet_rdflib:

@@ -350,7 +350,16 @@ def test_remote_jsonld_context_is_never_fetched(tmp_path, listener):
     nested = tmp_path / "nested.jsonld"
     nested.write_text('[{"@context": {"@import": "URL"}, "@id": "https://w3id.org/chipskg/id/y"}]'
                       .replace("URL", _url(listener.port)), encoding="utf-8")
-    for path in (doc, nested):
+    hidden = {  # a list in a list, an import in it, a term's own context, a .json file (rdflib reads it as JSON-LD)
+        "lists.jsonld": '{"@context": [["URL"]], "@id": "https://w3id.org/chipskg/id/a", "name": "x"}',
+        "import.jsonld": '{"@context": [[{"@version": 1.1, "@import": "URL"}]], "@id": "https://w3id.org/chipskg/id/b"}',
+        "scoped.jsonld": '{"@context": {"p": {"@id": "http://x/p", "@context": [["URL"]]}}, '
+                         '"@id": "https://w3id.org/chipskg/id/c", "p": {"name": "x"}}',
+        "plain.json": '{"@context": "URL", "@id": "https://w3id.org/chipskg/id/d", "name": "x"}',
+    }
+    for name, text in hidden.items():
+        (tmp_path / name).write_text(text.replace("URL", _url(listener.port)), encoding="utf-8")
+    for path in (doc, nested, *(tmp_path / name for name in hidden)):
         before = listener.hits
         with pytest.raises(DataError, match="remote @context"):
             load([path], cache=False)
@@ -359,6 +368,15 @@ def test_remote_jsonld_context_is_never_fetched(tmp_path, listener):
         result = _cli("--no-bundled", "--data", path, "info")
         assert result.exit_code == 2 and "remote @context" in result.stderr, result.output
         assert not listener.contacted_since(before), f"{path.name}: the context was fetched"
+    # and should a context slip past that check, reading the file cannot reach the network anyway
+    from kg import loader
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loader, "check_file", lambda *args, **kwargs: None)
+        before = listener.hits
+        with pytest.raises(DataError, match="would reach the network"):
+            loader.parse_file(doc)
+        assert not listener.contacted_since(before)
     inline = tmp_path / "inline.jsonld"
     inline.write_text('{"@context": {"name": "http://www.w3.org/2000/01/rdf-schema#label"}, '
                       '"@id": "https://w3id.org/chipskg/id/z", "name": "Zed"}', encoding="utf-8")
@@ -383,12 +401,12 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 """
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
-def test_rdfxml_with_a_dtd_is_refused_in_both_modes(tmp_path, encoding):
+@pytest.mark.parametrize("encoding, suffix", [("utf-8", ".rdf"), ("utf-16", ".rdf"), ("utf-8", ".trix")])
+def test_rdfxml_with_a_dtd_is_refused_in_both_modes(tmp_path, encoding, suffix):
     from kg.errors import DataError
     from kg.loader import load
 
-    path = tmp_path / "laughs.rdf"
+    path = (tmp_path / "laughs").with_suffix(suffix)  # TriX is XML too
     path.write_text(BILLION_LAUGHS, encoding=encoding)
     started = time.perf_counter()
     with pytest.raises(DataError, match="DTD"):
