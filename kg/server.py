@@ -1051,6 +1051,46 @@ async def _body(request) -> bytes:
     return b"".join(chunks)
 
 
+class RefuseOtherSites:
+    """ASGI middleware: a request another web site's page makes is refused (403) before it costs a query.
+
+    Any page the user has open can send requests to a server on loopback
+    (a ``fetch`` in ``no-cors`` mode, a form): it cannot read the answers,
+    but its heavy queries would take the workers and bar the user's own
+    address. Browsers say where a request comes from (``Sec-Fetch-Site``,
+    ``Origin``): one from another site is refused unless its origin is in
+    ``allowed`` (``kg serve --cors-origin``) or it is a link followed to a
+    page (a ``GET`` navigation). Clients that are not browsers send neither
+    header and are not concerned.
+    """
+
+    def __init__(self, app, allowed: Iterable[str] = ()):  # noqa: D107
+        self.app, self.allowed = app, set(allowed)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and self.refused(scope):
+            from starlette.responses import PlainTextResponse
+
+            response = PlainTextResponse("Error: requests from other web sites' pages are refused "
+                                         "(kg serve --cors-origin names the sites allowed)\n", status_code=403)
+            return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+    def refused(self, scope) -> bool:
+        """Does the request come from another site's page, not allowed and not a link followed?"""
+        wanted = (b"origin", b"sec-fetch-site", b"sec-fetch-mode", b"host")
+        headers = {k.lower().decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k.lower() in wanted}
+        origin = headers.get("origin")
+        if origin in self.allowed:
+            return False
+        site = headers.get("sec-fetch-site")
+        if site is not None:
+            foreign = site not in ("same-origin", "none")
+        else:  # a browser that does not send it: the origin tells
+            foreign = origin is not None and origin.split("://", 1)[-1].lower() != headers.get("host", "").lower()
+        return foreign and not (headers.get("sec-fetch-mode") == "navigate" and scope["method"] in ("GET", "HEAD"))
+
+
 def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_hosts: Iterable[str] = LOOPBACK_HOSTS):
     """Build the Starlette application serving ``pool``.
 
@@ -1061,9 +1101,10 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_ho
 
     Browsers: a request whose ``Host`` header is not one of ``allowed_hosts``
     gets 400 (so a DNS-rebinding page cannot reach the data), and other web
-    pages may read answers only when their origin is in ``cors_origins``
-    (none by default).
+    pages may neither read answers nor make requests (:class:`RefuseOtherSites`)
+    unless their origin is in ``cors_origins`` (none by default).
     """
+    cors_origins = tuple(cors_origins)
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
     from starlette.middleware.cors import CORSMiddleware
@@ -1189,7 +1230,8 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_ho
 
     from starlette.exceptions import HTTPException
 
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False)]
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False),
+                  Middleware(RefuseOtherSites, allowed=cors_origins)]
     if cors_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins),
                                      allow_methods=["GET", "POST", "OPTIONS"],

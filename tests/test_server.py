@@ -309,14 +309,26 @@ def test_content_negotiation_and_the_format_parameter(server):
     assert len(Graph().parse(data=graph.text, format="nt")) > 3
 
 
-def test_other_web_pages_cannot_read_answers_by_default(server):
-    # A page on another origin (any web site the user has open) gets no CORS grant.
+def test_other_web_pages_can_neither_read_answers_nor_ask_by_default(server):
+    # A page on another origin (any web site the user has open) gets no CORS grant,
     preflight = httpx.options(f"{server}/sparql", headers={
         "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type"})
     assert "access-control-allow-origin" not in preflight.headers
-    response = httpx.get(f"{server}/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://evil.example"})
-    assert response.status_code == 200 and "access-control-allow-origin" not in response.headers
+    # and its requests are refused before they cost a query (a heavy one would bar the user's own address)
+    heavy = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"}
+    port = server.rsplit(":", 1)[1]
+    for headers in ({"Origin": "https://evil.example"},  # a browser that sends no Sec-Fetch-* headers
+                    {"Origin": f"http://localhost:{int(port) + 1}", "Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "no-cors"},
+                    {"Origin": "null", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors"}):
+        refused = httpx.post(f"{server}/sparql", data=heavy, headers=headers)
+        assert refused.status_code == 403 and "other web sites" in refused.text, headers
+        assert httpx.get(f"{server}/api/entity/graphcore", headers=headers).status_code == 403, headers
+    # its own pages, a link followed from elsewhere, and clients that are not browsers are answered
+    for headers in ({"Origin": server, "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"},
+                    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}, {}):
+        answered = httpx.get(f"{server}/sparql", params={"query": "ASK {}"}, headers=headers)
+        assert answered.status_code == 200 and "access-control-allow-origin" not in answered.headers, headers
 
 
 def test_a_foreign_host_header_is_refused_and_never_echoed(server):
@@ -347,7 +359,7 @@ def test_cors_for_an_origin_named_on_the_command_line(free_port):
         named = httpx.get(f"{base}/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://yasgui.example"})
         assert named.headers["access-control-allow-origin"] == "https://yasgui.example"
         other = httpx.get(f"{base}/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://evil.example"})
-        assert "access-control-allow-origin" not in other.headers
+        assert other.status_code == 403 and "access-control-allow-origin" not in other.headers
         assert httpx.get(f"{base}/sparql", params={"query": "ASK {}"}, headers={"Host": "kg.lan"}).status_code == 200
     finally:
         stop_server(proc)
