@@ -556,12 +556,15 @@ _HEAVY_TOKENS = 1_000
 _TOKEN = None
 
 
-def looks_heavy(text: str) -> bool:
+def looks_heavy(text: str, python_regex: bool = False) -> bool:
     """A static guess, from the text alone, that a query is costly to run.
 
     True for a query of more than 1,000 tokens, with more than 12 ``BIND``\\ s,
     or joining two or more triple patterns made of variables only (``?a ?p ?x .
-    ?b ?q ?y``: every triple against every triple). A heavy query is not refused,
+    ?b ?q ?y``: every triple against every triple). With ``python_regex`` (files:
+    rdflib evaluates ``REGEX`` and ``REPLACE`` with Python's ``re``, whose match
+    holds the interpreter, so a worker cannot stop it at its CPU budget), any
+    regular expression too; Oxigraph's stay linear. A heavy query is not refused,
     only kept off the workers held back for light ones (see :class:`WorkerPool`).
 
     Examples
@@ -576,6 +579,9 @@ def looks_heavy(text: str) -> bool:
     False
     >>> looks_heavy("SELECT ?x WHERE { FILTER(?x IN (" + ",".join(map(str, range(600))) + ")) }")
     True
+    >>> q = 'SELECT ?l WHERE { ?s rdfs:label ?l FILTER regex(?l, "^(a|a)*$") }'
+    >>> looks_heavy(q), looks_heavy(q, python_regex=True)
+    (False, True)
 
     An IRI counts as one token, however long (200 of them are 400 tokens here):
 
@@ -589,9 +595,11 @@ def looks_heavy(text: str) -> bool:
     if _TOKEN is None:
         _TOKEN = (re.compile(r"<[^<>\s]*>|[\w:]+|\S"),
                   re.compile(r"[{.]\s*\?\w+\s+\?\w+\s+\?\w+\s*(?=[.}])"),  # a triple pattern of variables
-                  re.compile(r"\bBIND\s*\(", re.I))
-    token, all_variables, bind = _TOKEN
+                  re.compile(r"\bBIND\s*\(", re.I), re.compile(r"\b(?:REGEX|REPLACE)\s*\(", re.I))
+    token, all_variables, bind, regex = _TOKEN
     if len(token.findall(text, 0, 20 * _HEAVY_TOKENS)) > _HEAVY_TOKENS or len(bind.findall(text)) > 12:
+        return True
+    if python_regex and regex.search(text):
         return True
     return len(all_variables.findall(text)) >= 2  # whole triple patterns, not SELECT or GROUP BY lists
 
@@ -897,7 +905,7 @@ class WorkerPool:
             return _error(503, f"your earlier queries kept the server busy for {self.timeout:g} s; try again later")
         try:
             debt = me.owed(loop_time())
-            heavy = self._heavy(me, loop_time()) or (isinstance(job, tuple) and looks_heavy(job[0]))
+            heavy = self._heavy(me, loop_time()) or (isinstance(job, tuple) and looks_heavy(job[0], self.store is None))
             if isinstance(job, tuple):
                 job = (*job, heavy)
             worker = await self._worker_for(debt, heavy, self.timeout - (loop_time() - started))
