@@ -1099,6 +1099,10 @@ class RefuseOtherSites:
         return foreign and not (headers.get("sec-fetch-mode") == "navigate" and scope["method"] in ("GET", "HEAD"))
 
 
+#: On every answer of ``/sparql``: a browser never guesses another type for it, nor runs anything in it.
+_DATA_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
+
+
 def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_hosts: Iterable[str] = LOOPBACK_HOSTS):
     """Build the Starlette application serving ``pool``.
 
@@ -1130,6 +1134,11 @@ def create_app(pool: WorkerPool, *, cors_origins: Iterable[str] = (), allowed_ho
         return Response(f"Error: {message}\n", status_code=status, media_type=TEXT)
 
     async def endpoint(request):
+        response = await answer(request)
+        response.headers.update(_DATA_HEADERS)
+        return response
+
+    async def answer(request):
         arrived = time.monotonic()
         try:
             params: dict = {}

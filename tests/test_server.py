@@ -324,6 +324,10 @@ def test_other_web_pages_can_neither_read_answers_nor_ask_by_default(server):
         refused = httpx.post(f"{server}/sparql", data=heavy, headers=headers)
         assert refused.status_code == 403 and "other web sites" in refused.text, headers
         assert httpx.get(f"{server}/api/entity/graphcore", headers=headers).status_code == 403, headers
+    # an answer is data: a browser neither guesses another type for it nor runs anything in it
+    answer = httpx.get(f"{server}/sparql", params={"query": "SELECT ?s WHERE { ?s a chips:Startup }"})
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["content-security-policy"].startswith("default-src 'none'")
     # its own pages, a link followed from elsewhere, and clients that are not browsers are answered
     for headers in ({"Origin": server, "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"},
                     {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}, {}):
