@@ -465,6 +465,10 @@ def test_an_integer_too_long_to_read_is_one_line_of_bad_input(kg, caplog, runner
         run_query(kg, query)
     result = runner.invoke(app, ["sparql", query])
     assert result.exit_code == 2 and "Traceback" not in result.output and "ValueError" not in result.output
+    from kg.server import answer
+
+    reply = answer(kg, query, timeout=10)  # the endpoint: 400 in one line, parsed in its query thread
+    assert reply.status == 400 and reply.body.decode().count("\n") == 1 and b"digits" in reply.body
     assert _rdflib_logged(caplog) == []
     assert run_query(kg, f"SELECT ?x {{ BIND({'1' * 4_300} AS ?x) }}").rows[0][0] == Literal(int("1" * 4_300))
 
