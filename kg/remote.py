@@ -1,8 +1,9 @@
 """Ask any SPARQL 1.1 endpoint (Virtuoso, Fuseki, Oxigraph server, GraphDB, QLever) instead of local files.
 
 ``kg --endpoint URL ...`` makes every question a few SPARQL queries sent
-with SPARQLWrapper (whose ``setTimeout`` is honoured; rdflib's
-``SPARQLStore`` ignores its timeout, see ``PITFALLS.md``). Nothing is
+as SPARQLWrapper writes them, each under a whole-request deadline (rdflib's
+``SPARQLStore`` ignores its timeout, see ``PITFALLS.md``) and following
+redirects only within the endpoint's own scheme, host and port. Nothing is
 downloaded wholesale:
 
 - names are resolved with one label query (``CONTAINS`` on the words of the
@@ -42,7 +43,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from types import SimpleNamespace
 
-from kg.errors import BadInput, NoPath, QueryError, QueryTimeout, UnknownEntity
+from kg.errors import BadInput, KGError, NoPath, QueryError, QueryTimeout, UnknownEntity
 from kg.loader import KnowledgeGraph
 from kg.vocab import bind_prefixes, sparql_prefixes
 
@@ -160,8 +161,8 @@ class RemoteEndpoint:
     url : str
         The query endpoint, e.g. ``http://127.0.0.1:8890/sparql``.
     timeout : float
-        Seconds each query may take (SPARQLWrapper's ``setTimeout``);
-        :class:`kg.errors.QueryTimeout` past it.
+        Seconds each query may take, the whole answer included (a server
+        sending it a byte at a time is cut off); :class:`kg.errors.QueryTimeout` past it.
     graph : str, optional
         Query this named graph as the default graph (``default-graph-uri``).
 
@@ -183,28 +184,43 @@ class RemoteEndpoint:
         self._terms: dict = {}  # a term's JSON binding -> the rdflib term (select)
 
     def _send(self, text: str, fmt: str, timeout: float | None):
+        import urllib.error
+
         from SPARQLWrapper import POST, SPARQLWrapper
-        from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
         client = SPARQLWrapper(self.url)
         client.setQuery(text)
         client.setMethod(POST)
         client.setReturnFormat(fmt)
-        limit = timeout if timeout is not None else self.timeout
-        if limit is not None:
-            client.setTimeout(limit)
         if self.graph:
             client.addDefaultGraph(self.graph)
+        limit = timeout if timeout is not None else self.timeout
         self.queries += 1
+        # SPARQLWrapper's request, sent with our own opener: its ``urlopen`` follows redirects anywhere
+        # and its timeout bounds each read of the socket, not the whole answer
+        request = client._createRequest()
         try:
-            return client.query().response.read()
-        except SPARQLWrapperException as e:
-            detail = _server_message(str(e))
+            with _Deadline(limit) as deadline:
+                try:
+                    with deadline.opener(self.url).open(request, timeout=limit) as response:
+                        body = response.read()
+                except urllib.error.HTTPError as e:
+                    kind = _sparql_error(e.code)
+                    if kind is None:
+                        raise
+                    body, error = None, kind(e.read())
+        except KGError:
+            raise
+        except Exception as e:  # urllib: timeouts, refused connections, other HTTP errors
+            raise _network_error(None if deadline.passed else e, self.url, limit) from None
+        if deadline.passed:  # the connection was cut at the deadline: what was read is not the answer
+            raise _network_error(None, self.url, limit)
+        if body is None:
+            detail = _server_message(str(error))
             if "execution time" in detail and "exceeds" in detail:  # Virtuoso's own estimate of the cost
-                raise QueryTimeout(f"the endpoint {self.url} refused a query it expects to run too long: {detail}") from None
-            raise QueryError(f"the endpoint {self.url} refused the query: {detail}") from None
-        except Exception as e:  # urllib: timeouts, refused connections, HTTP errors
-            raise _network_error(e, self.url, limit) from None
+                raise QueryTimeout(f"the endpoint {self.url} refused a query it expects to run too long: {detail}")
+            raise QueryError(f"the endpoint {self.url} refused the query: {detail}")
+        return body
 
     def select(self, text: str, *, timeout: float | None = None) -> tuple[list[str], list[tuple]]:
         """Run a SELECT; return ``(variables, rows)``, each row a tuple of rdflib terms (None if unbound).
@@ -287,17 +303,121 @@ def _server_message(text: str) -> str:
     return " ".join(text.split())[:300]
 
 
-def _network_error(e: Exception, url: str, timeout):
+def _network_error(e: Exception | None, url: str, timeout):
+    """The error for a failed request: ``e`` from urllib, None when the deadline cut it."""
     import socket
     import urllib.error
 
     reason = getattr(e, "reason", e)
-    if isinstance(e, (TimeoutError, socket.timeout)) or isinstance(reason, (TimeoutError, socket.timeout)) \
+    if e is None or isinstance(e, (TimeoutError, socket.timeout)) or isinstance(reason, (TimeoutError, socket.timeout)) \
             or "timed out" in str(reason):
         return QueryTimeout(f"the endpoint {url} did not answer within {timeout:g} s")
     if isinstance(e, urllib.error.HTTPError):
         return QueryError(f"the endpoint {url} answered HTTP {e.code}: {e.reason}")
     return BadInput(f"cannot reach the endpoint {url}: {' '.join(str(reason).split())}")
+
+
+def _sparql_error(code: int):
+    """SPARQLWrapper's exception for an HTTP status, as its own ``query`` raises them; None for others."""
+    from SPARQLWrapper import SPARQLExceptions as E
+
+    return {400: E.QueryBadFormed, 401: E.Unauthorized, 404: E.EndPointNotFound, 414: E.URITooLong,
+            500: E.EndPointInternalError}.get(code)
+
+
+def _origin(url: str) -> tuple:
+    """``(scheme, host, port)`` of ``url``, the port made explicit."""
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+
+
+class _Deadline:
+    """A whole-request time limit: past ``seconds``, the open connection is shut, ending any read.
+
+    A socket timeout bounds each read only: a server sending a byte every few
+    seconds would hold a request for ever. ``passed`` tells that the
+    deadline cut the request. ``opener(url)`` makes a urllib opener whose
+    connections this deadline watches and which follows redirects only
+    within the origin of ``url``.
+    """
+
+    def __init__(self, seconds: float | None):
+        import threading
+
+        self.seconds = seconds
+        self.passed = False
+        self.sockets: list = []
+        self._lock = threading.Lock()
+        self._timer = None
+
+    def __enter__(self):
+        import threading
+
+        if self.seconds is not None:
+            self._timer = threading.Timer(self.seconds, self._cut)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self.sockets.clear()
+
+    def _cut(self):
+        import socket
+
+        with self._lock:
+            self.passed = True
+            for sock in self.sockets:
+                try:  # the plain socket's shutdown, also under TLS: the reading thread sees the end at once
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def _watched(self, cls):
+        """``cls`` (an ``http.client`` connection class) whose sockets this deadline can shut."""
+        deadline = self
+
+        class Watched(cls):
+            def connect(self):
+                super().connect()
+                with deadline._lock:
+                    if deadline.passed:
+                        raise TimeoutError("timed out")
+                    deadline.sockets.append(self.sock)  # kept: http.client drops ``sock`` once a response is read
+
+        return Watched
+
+    def opener(self, url: str):
+        import http.client
+        import urllib.request
+
+        deadline, origin = self, _origin(url)
+
+        class HTTP(urllib.request.HTTPHandler):
+            def http_open(self, req):
+                return self.do_open(deadline._watched(http.client.HTTPConnection), req)
+
+        class HTTPS(urllib.request.HTTPSHandler):
+            def https_open(self, req):
+                return self.do_open(deadline._watched(http.client.HTTPSConnection), req, context=self._context)
+
+        class SameOrigin(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, req, fp, code, msg, headers, newurl):
+                if _origin(newurl) != origin:
+                    raise QueryError(f"the endpoint {url} redirected to {newurl.split('?')[0]}, another "
+                                     "server; not followed (give that URL with --endpoint if you trust it)")
+                return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+        return urllib.request.build_opener(HTTP, HTTPS, SameOrigin)
 
 
 # -----------------------------------------------------------------------------
@@ -906,7 +1026,7 @@ class RemoteKnowledgeGraph:
         Raises
         ------
         QueryTimeout
-            Past ``timeout`` seconds (SPARQLWrapper's ``setTimeout``).
+            Past ``timeout`` seconds, the whole answer included.
         kg.sparql.TooManyRows
             More than ``max_rows`` rows or triples.
         """

@@ -232,10 +232,10 @@ def build_store(path, paths=None, *, force: bool = False, progress=None) -> dict
     with _writer_lock(target):
         if (target / META_FILE).is_file() and not force:
             raise BadInput(f"{target}: already exists; pass --force to replace it")
-        old = _read_meta(target) if (target / META_FILE).is_file() else None
+        old = _replaced_meta(target) if (target / META_FILE).is_file() else None
         tmp = target / f".building-{os.getpid()}"
         try:
-            _clean(target)
+            _clean(target, old.get("build") if old else None)
             info = _build(tmp, files, progress)
             build = target / f"b-{info['id']}"
             os.replace(tmp, build)
@@ -245,7 +245,7 @@ def build_store(path, paths=None, *, force: bool = False, progress=None) -> dict
                 for entry in target.iterdir():
                     if entry.name != META_FILE and not entry.name.startswith(("b-", ".")):
                         shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-            _clean(target)
+            _clean(target, build.name)
         except OSError as e:
             shutil.rmtree(tmp, ignore_errors=True)
             if created:
@@ -410,11 +410,33 @@ def _recover(target: Path) -> None:
             return
 
 
-def _clean(target: Path) -> None:
-    """Remove leftovers of killed loads and the builds no reader holds (call with the writer lock held)."""
+def _replaced_meta(target: Path) -> dict | None:
+    """The description of the store a forced load replaces; None if it is unreadable but the folder is certainly a store.
+
+    Certainly a store: besides ``kg-store.json`` the folder holds only what
+    loads write (builds ``b-ID`` with their readers' lock file, dot files).
+    Anything else (a store of the first format, or not a store at all) is
+    not removed on a guess: the error says what to do.
+    """
+    try:
+        return _read_meta(target)
+    except BadInput as e:
+        strangers = sorted(entry.name for entry in target.iterdir()
+                           if not (entry.name == META_FILE
+                                   or (entry.name.startswith(".") and (entry.is_file() or entry.name.startswith(".building-")))
+                                   or (entry.name.startswith("b-") and (entry / _READERS).is_file())))
+        if not strangers:
+            return None
+        reason = str(e).removeprefix(f"{target}: ").split("; rebuild it with", 1)[0]
+        raise BadInput(f"{target}: {reason}; it also holds {', '.join(strangers[:3])}"
+                       f"{' …' if len(strangers) > 3 else ''}, so it is not replaced: if it is a store you no longer "
+                       f"need, remove the folder and run `kg load --store {target}`") from None
+
+
+def _clean(target: Path, current: str | None) -> None:
+    """Remove leftovers of killed loads and the builds no reader holds but ``current`` (call with the writer lock held)."""
     import fcntl
 
-    current = _read_meta(target).get("build") if (target / META_FILE).is_file() else None
     mine = f".building-{os.getpid()}"
     beside = list(target.parent.glob(f".{target.name}.*"))  # left by loads of store format 1
     for entry in list(target.iterdir()) + beside:
@@ -445,7 +467,8 @@ def _read_meta(folder: Path) -> dict:
     except NotADirectoryError:
         raise BadInput(f"{folder}: is a file, not a store; a store is the folder `kg load --store FOLDER` builds") from None
     except (OSError, ValueError) as e:
-        raise BadInput(f"{folder}: unreadable store description {META_FILE}: {' '.join(str(e).split())}") from None
+        raise BadInput(f"{folder}: unreadable store description {META_FILE}: {' '.join(str(e).split())}; "
+                       f"rebuild it with `kg load --force --store {folder}`") from None
     found = info.get("format") if isinstance(info, dict) else None
     if found not in _READABLE_FORMATS:
         raise BadInput(f"{folder}: store format {found!r} is not one this kg reads "

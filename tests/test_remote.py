@@ -323,3 +323,102 @@ def test_neighbours_of_a_set_match_the_local_adjacency(local, remote, only):
     assert any(here.values())
     assert remote.neighbours(nodes, only=only) == here
     assert isinstance(remote, Backend) and isinstance(local, Backend)
+
+
+# -----------------------------------------------------------------------------
+# Hostile endpoints (a tiny server on loopback; no Virtuoso needed)
+# -----------------------------------------------------------------------------
+
+class _Hostile:
+    """An HTTP server on a free loopback port answering every POST with ``answer(handler)``."""
+
+    def __init__(self, answer):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                answer(self)
+
+            do_GET = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sparql"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _drip(handler, body: bytes = b'{"head": {}, "boolean": true}' + b" " * 40):
+    """Headers at once, then the answer one byte every 0.7 s (each read well inside any timeout)."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/sparql-results+json")
+    handler.end_headers()
+    for byte in body:
+        try:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+        except OSError:
+            return
+        time.sleep(0.7)
+
+
+def _ask_true(handler):
+    body = b'{"head": {}, "boolean": true}'
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/sparql-results+json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def test_timeout_bounds_the_whole_answer_not_each_read():
+    with _Hostile(_drip) as server:
+        started = time.perf_counter()
+        with pytest.raises(QueryTimeout, match="did not answer within 2 s"):
+            RemoteKnowledgeGraph(server.url).query("ASK {}", timeout=2)
+        assert time.perf_counter() - started < 4
+        started = time.perf_counter()
+        result = _cli("--endpoint", server.url, "sparql", "--timeout", "2", "ASK {}")
+        assert time.perf_counter() - started < 6
+        assert result.exit_code == 1 and "did not answer within 2 s" in result.output
+        assert "Traceback" not in result.output
+
+
+def test_redirects_stay_on_the_endpoint_server():
+    with _Hostile(_ask_true) as elsewhere:
+        target = elsewhere.url
+
+        def redirect(handler):
+            handler.send_response(302)
+            handler.send_header("Location", target if handler.path.startswith("/sparql") else "/")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+
+        with _Hostile(redirect) as server:
+            with pytest.raises(BadInput, match=r"redirected to http://127\.0\.0\.1:\d+/sparql, another server; not followed"):
+                RemoteKnowledgeGraph(server.url).query("ASK {}")
+            result = _cli("--endpoint", server.url, "sparql", "ASK {}")
+            assert result.exit_code == 2 and "another server; not followed" in result.output
+
+    def same_origin(handler):  # a redirect within the server is followed (as a GET, as urllib does for 302)
+        if handler.path.startswith("/sparql"):
+            handler.send_response(302)
+            handler.send_header("Location", "/moved")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+        else:
+            _ask_true(handler)
+
+    with _Hostile(same_origin) as server:
+        assert RemoteKnowledgeGraph(server.url).query("ASK {}").boolean is True

@@ -681,3 +681,59 @@ def test_output_keeps_the_mode_and_writes_through_a_symlink(tmp_path):
         assert target.read_text().splitlines()[0] == "x"
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "private.csv"]
+
+
+def _on_terminal(args, tmp_path, terminal: bool = True) -> tuple[int, bytes, str]:
+    """Run ``kg ARGS`` with stdout on a real pseudo-terminal (or a pipe); its exit code, stdout bytes and stderr."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KG_CACHE_DIR": str(tmp_path / "cache")}
+    with open(tmp_path / "stderr.txt", "w+b") as err:
+        if not terminal:
+            done = subprocess.run([sys.executable, "-m", "kg", *map(str, args)], stdout=subprocess.PIPE, stderr=err,
+                                  env=env, timeout=120)
+            err.seek(0)
+            return done.returncode, done.stdout, err.read().decode("utf-8", "replace")
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "kg", *map(str, args)], stdout=slave, stderr=err, env=env)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(master)
+        proc.wait(timeout=120)
+        err.seek(0)
+        return proc.returncode, b"".join(chunks), err.read().decode("utf-8", "replace")
+
+
+LABEL = "SELECT ?l WHERE { res:evil-co rdfs:label ?l }"
+TRIPLE = "CONSTRUCT { res:evil-co rdfs:label ?l } WHERE { res:evil-co rdfs:label ?l }"
+
+
+@pytest.mark.parametrize("command", [
+    ["sparql", "--format", "csv", LABEL], ["sparql", "--format", "tsv", LABEL],
+    ["sparql", "--format", "turtle", TRIPLE], ["sparql", "--format", "nt", TRIPLE],
+    ["export", "--format", "nt"], ["export", "--format", "turtle"], ["export", "--format", "graphml"],
+])
+def test_machine_formats_show_controls_on_a_terminal_and_keep_exact_bytes_in_a_pipe(hostile, tmp_path, command):
+    root, paths = hostile
+    where = ["--no-bundled"] + [arg for p in paths for arg in ("--data", p)]
+    code, shown, errors = _on_terminal([*where, *command], tmp_path)
+    text = shown.decode("utf-8")
+    assert code == 0 and "Traceback" not in errors, errors
+    assert "Evil␛[2J␛]0;pwned␇" in text and "<U+202E>" in text, text[:400]
+    assert not any(c in text for c in RAW_CONTROLS), repr(text[:400])
+    code, piped, errors = _on_terminal([*where, *command], tmp_path, terminal=False)
+    assert code == 0 and "\x1b[2J\x1b]0;pwned\x07" in piped.decode("utf-8")
+    written = tmp_path / "out.data"
+    assert _on_terminal([*where, *command, "--output", written], tmp_path, terminal=False)[0] == 0
+    assert piped.rstrip(b"\n") == written.read_bytes().rstrip(b"\n")  # a pipe gets the file's bytes

@@ -27,6 +27,7 @@ from kg.vocab import CHIPS, RES
 from kgtest import write_ttl
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RESULTS_NS = "{http://www.w3.org/2005/sparql-results#}"
 
 
@@ -449,3 +450,45 @@ res:test-chip a chips:Chip ; rdfs:label "Test chip"@en , "测试芯片"@zh , "ta
     with pytest.raises(TooManyRows, match="more than 3 rows"):
         select_json(store, check_query(queries[0]), max_rows=3)
     assert select_json(load(), check_query(queries[0])) is None  # files: serialize the result instead
+
+
+# --- bad input in one line, nothing from rdflib's internals ------------------------
+
+def _rdflib_logged(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name.startswith("rdflib")]
+
+
+@pytest.mark.parametrize("digits", [4_301, 5_000])
+def test_an_integer_too_long_to_read_is_one_line_of_bad_input(kg, caplog, runner, digits):
+    query = f"SELECT ?x {{ BIND({'1' * digits} AS ?x) }}"
+    with pytest.raises(QueryError, match=f"an integer of {digits:,} digits; at most 4,300 are read"):
+        run_query(kg, query)
+    result = runner.invoke(app, ["sparql", query])
+    assert result.exit_code == 2 and "Traceback" not in result.output and "ValueError" not in result.output
+    from kg.server import answer
+
+    reply = answer(kg, query, timeout=10)  # the endpoint: 400 in one line, parsed in its query thread
+    assert reply.status == 400 and reply.body.decode().count("\n") == 1 and b"digits" in reply.body
+    assert _rdflib_logged(caplog) == []
+    assert run_query(kg, f"SELECT ?x {{ BIND({'1' * 4_300} AS ?x) }}").rows[0][0] == Literal(int("1" * 4_300))
+
+
+def test_graph_patterns_match_nothing_in_loaded_files_as_in_a_store(kg, tmp_path):
+    from kg.store import StoreKnowledgeGraph, build_store
+
+    build_store(tmp_path / "store", [write_ttl(tmp_path, "res:a rdfs:label \"A\" .")])
+    store = StoreKnowledgeGraph(tmp_path / "store")
+    for query in ["SELECT * WHERE { GRAPH <http://127.0.0.1:8799/g> { ?s ?p ?o } }",
+                  "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"]:
+        assert run_query(kg, query).rows == run_query(store, query).rows == []
+    optional = "SELECT ?s WHERE { ?s a chips:Startup OPTIONAL { GRAPH ?g { ?s ?p ?o } } }"
+    assert len(run_query(kg, optional).rows) == len(set(kg.graph.subjects(URIRef(RDF_TYPE), CHIPS.Startup))) > 0
+
+
+@pytest.mark.parametrize("value", ["<http://x> } <y>", "<http://x> } { ?s ?p ?o } <y>", "http://x>}{<y"])
+def test_a_parameter_that_is_no_iri_is_one_line_of_bad_input(kg, caplog, value):
+    with pytest.raises(BadInput, match="is not an IRI"):
+        run_query(kg, "SELECT ?s WHERE { ?s ?p ?o }", params={"s": value})
+    with pytest.raises(BadInput, match="is not an IRI"):
+        run_query(kg, "source", params={"source": value})
+    assert _rdflib_logged(caplog) == []

@@ -319,3 +319,22 @@ def test_a_store_read_half_by_a_forked_child_gives_the_same_index(built, alone):
 
         assert typed(shared) == typed(alone) and len(shared) == len(alone) > 1000
     """, store=str(built[1]))
+
+
+@pytest.mark.parametrize("broken", ['{"format": 2', '{"format": 99}'])
+def test_force_rebuilds_a_store_whose_description_is_broken_but_never_a_folder_that_may_not_be_one(built, tmp_path, broken):
+    data, _, info = built
+    store = tmp_path / "s"
+    build_store(store, [data])
+    (store / "kg-store.json").write_text(broken)
+    with pytest.raises(BadInput, match="kg load --force --store"):  # the advice given ...
+        StoreKnowledgeGraph(store)
+    rebuilt = build_store(store, [data], force=True)  # ... works
+    assert rebuilt["triples"] == info["triples"] == len(StoreKnowledgeGraph(store).store)
+    assert [p.name for p in store.iterdir() if p.name.startswith("b-")] == [f"b-{rebuilt['id']}"]
+    (store / "kg-store.json").write_text(broken)
+    (store / "notes.txt").write_text("mine")
+    with pytest.raises(BadInput, match=r"holds notes\.txt, so it is not replaced: if it is a store you no longer "
+                                       r"need, remove the folder and run `kg load --store"):
+        build_store(store, [data], force=True)
+    assert (store / "notes.txt").read_text() == "mine" and (store / f"b-{rebuilt['id']}").is_dir()

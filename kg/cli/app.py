@@ -19,7 +19,7 @@ from kg.cli.plain import read_plainly
 from kg.errors import DataWarning, KGError
 
 __all__ = ["app", "COMMANDS", "console", "err_console", "say", "get_kg", "print_json", "cite", "print_sources", "JsonOpt", "fail",
-           "time_options", "time_note", "data_paths", "Table", "LangOpt", "visible"]
+           "time_options", "time_note", "data_paths", "Table", "LangOpt", "visible", "write_data"]
 
 # Characters a terminal acts on instead of showing: C0 and C1 controls but tab and newline
 # (ESC starts clear-screen, window-title and OSC 52 clipboard sequences), DEL, and the
@@ -483,6 +483,23 @@ def print_json(value) -> None:
     text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
     # JSON escapes C0 controls itself; escape the rest a terminal would act on (they only occur in strings)
     sys.stdout.write(_INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+
+def write_data(data: bytes) -> None:
+    """Write a machine format (CSV, N-Triples, GraphML ...) on stdout: exact bytes, but seen, not obeyed, on a terminal.
+
+    To a pipe or a file the bytes are unchanged. On a terminal the text is
+    written through :func:`visible`, so an escape sequence in the data (a
+    window title, a hyperlink, a backspace) shows instead of acting; line
+    ends (``\\n`` and CSV's ``\\r\\n``) stay line ends.
+    """
+    isatty = getattr(sys.stdout, "isatty", None)
+    if isatty is None or not isatty():
+        sys.stdout.buffer.write(data)
+    else:
+        text = data.decode("utf-8", "replace")
+        sys.stdout.write("\r\n".join(visible(line) for line in text.split("\r\n")))
+    sys.stdout.flush()
 
 
 def cite(numbered: dict, sources) -> str:

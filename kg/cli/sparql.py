@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, Table, app, console, data_paths, err_console, get_kg, print_json, visible
+from kg.cli.app import JsonOpt, Table, app, console, data_paths, err_console, get_kg, print_json, visible, write_data
 from kg.errors import BadInput
 
 _FORMAT_HELP = (
@@ -242,10 +242,7 @@ def sparql(
         count = "" if result.kind == "ask" else f"{len(result)} "
         err_console.print(f"Wrote {count}{what} to {output}", markup=False)
         return _exit_if_empty(result)
-    sys.stdout.buffer.write(data)
-    if not data.endswith(b"\n"):
-        sys.stdout.buffer.write(b"\n")
-    sys.stdout.flush()
+    write_data(data if data.endswith(b"\n") else data + b"\n")
     _exit_if_empty(result)
 
 

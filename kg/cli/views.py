@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.text import Text
 
-from kg.cli.app import JsonOpt, LangOpt, app, console, err_console, get_kg, print_json, time_options
+from kg.cli.app import JsonOpt, LangOpt, app, console, err_console, get_kg, print_json, time_options, write_data
 from kg.errors import BadInput
 from kg.i18n import word
 
@@ -107,10 +106,7 @@ def export(
         raise BadInput("--json reports the file written: give --output FILE (without it, the export itself is the output)")
     kg = get_kg(ctx)
     if output is None:
-        data = export_bytes(kg, fmt)
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
+        return write_data(export_bytes(kg, fmt))
     written = write_export(kg, fmt, output)
     if as_json:
         return print_json({"path": str(written), "format": fmt, "bytes": written.stat().st_size})

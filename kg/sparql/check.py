@@ -6,11 +6,15 @@ the engine that runs it (rdflib or Oxigraph) will read.
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
-from rdflib import URIRef, Variable
+from rdflib import Literal, URIRef, Variable
 
 from kg.errors import BadInput, QueryError, QueryRefused
 from kg.vocab import PREFIXES
@@ -120,7 +124,8 @@ def _check(text: str, prefixes) -> CheckedQuery:
 
     _check_nesting(text)
     try:
-        parsed = parseQuery(text)
+        with quiet_rdflib():
+            parsed = parseQuery(text)
     except pyparsing.ParseBaseException as e:
         _refuse_if_update(text, e)
         raise QueryError(_parse_message(text, e)) from None
@@ -130,8 +135,10 @@ def _check(text: str, prefixes) -> CheckedQuery:
         raise QueryError(f"malformed query: {_one_line(e)}") from None
     _refuse_remote(parsed)
     _refuse_service_word(text)
+    _refuse_huge_integers(parsed)
     try:
-        query = translateQuery(parsed, initNs=dict(PREFIXES if prefixes is None else prefixes))
+        with quiet_rdflib():
+            query = translateQuery(parsed, initNs=dict(PREFIXES if prefixes is None else prefixes))
     except Exception as e:
         raise QueryError(_translate_message(text, e)) from None
     kind = _KINDS.get(query.algebra.name)
@@ -213,6 +220,49 @@ def _refuse_service_word(text: str) -> None:
     if word:
         line, col = _line_col(text, word.start())
         raise QueryRefused(f"line {line}, column {col}: SERVICE is refused: federated queries would make outbound requests")
+
+
+class _Quiet(logging.Filter):
+    """Drops what rdflib logs about terms (with a traceback) in the threads inside :func:`quiet_rdflib`."""
+
+    def __init__(self):
+        super().__init__()
+        self.threads: set = set()
+
+    def filter(self, record) -> bool:
+        return record.thread not in self.threads
+
+
+_QUIET = _Quiet()
+logging.getLogger("rdflib.term").addFilter(_QUIET)
+
+
+@contextmanager
+def quiet_rdflib():
+    """Silence rdflib's warnings about terms in this thread (an ill-typed literal, an IRI with a space).
+
+    rdflib logs them with its own traceback; the caller judges the terms
+    and says what is wrong in one line. Other threads still log.
+    """
+    me = threading.get_ident()
+    if me in _QUIET.threads:  # already quiet (nested)
+        yield
+        return
+    _QUIET.threads.add(me)
+    try:
+        yield
+    finally:
+        _QUIET.threads.discard(me)
+
+
+def _refuse_huge_integers(parsed) -> None:
+    """An integer longer than Python converts (4,300 digits by default) is refused: rdflib cannot compute with it."""
+    limit = sys.get_int_max_str_digits() or None
+    for node in _walk(parsed):
+        if isinstance(node, Literal) and limit and node.ill_typed and re.fullmatch(r"[+-]?\d+", node):
+            digits = len(node.lstrip("+-"))
+            if digits > limit:
+                raise QueryError(f"the query holds an integer of {digits:,} digits; at most {limit:,} are read")
 
 
 def _walk(node) -> Iterator:

@@ -363,6 +363,26 @@ def _graph_and_names(source):
     return graph, getattr(source, "names", None)
 
 
+def _no_named_graphs(ctx, part):
+    """``GRAPH`` on a graph that has no named graphs (the loaded files) matches nothing, as in a store.
+
+    rdflib raises instead ("requiring a dataset"): an rdflib custom evaluation
+    (``CUSTOM_EVALS``) answers for it; every other pattern is left to rdflib.
+    """
+    if part.name == "Graph" and getattr(ctx, "_dataset", None) is None:
+        return iter(())
+    raise NotImplementedError
+
+
+def _install_evaluations() -> None:
+    from rdflib.plugins.sparql import CUSTOM_EVALS
+
+    CUSTOM_EVALS["kg-no-named-graphs"] = _no_named_graphs
+
+
+_install_evaluations()
+
+
 def _evaluate(graph: Graph, checked: CheckedQuery, bindings: dict, max_rows: int | None) -> QueryResult:
     try:
         return _evaluate_unchecked(graph, checked, bindings, max_rows)

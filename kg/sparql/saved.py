@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from kg.errors import BadInput
+from kg.errors import BadInput, clip
 from kg.vocab import CHIPS, PREFIXES
 
 __all__ = [
@@ -41,9 +41,9 @@ def parse_term(text: str, prefixes: Mapping[str, str] | None = None):
     prefixes = PREFIXES if prefixes is None else prefixes
     text = text.strip()
     if text.startswith("<") and text.endswith(">"):
-        return URIRef(text[1:-1])
+        return _iri(text[1:-1], text)
     if re.fullmatch(r"https?://\S+", text):
-        return URIRef(text)
+        return _iri(text, text)
     prefixed = re.fullmatch(r"([A-Za-z][\w.-]*)?:([\w.-]*)", text)
     if prefixed and (prefixed.group(1) or "") in prefixes:
         return URIRef(prefixes[prefixed.group(1) or ""] + prefixed.group(2))
@@ -57,6 +57,13 @@ def parse_term(text: str, prefixes: Mapping[str, str] | None = None):
     if quoted:
         return Literal(quoted.group(1), lang=quoted.group(2))
     return Literal(text)
+
+
+def _iri(iri: str, given: str) -> URIRef:
+    """``iri`` as a URIRef; :class:`BadInput` if it holds what an IRI cannot (a space, ``<>"{}|\\^`` or a control)."""
+    if not re.fullmatch(r"[^\x00-\x20<>\"{}|\\^`]*", iri):
+        raise BadInput(f"{clip(given)!r} is not an IRI: an IRI holds no spaces or any of <>\"{{}}|\\^`")
+    return URIRef(iri)
 
 
 def compact(term, prefixes: Mapping[str, str] | None = None) -> str:
