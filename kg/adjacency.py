@@ -27,17 +27,18 @@ import ast
 import json
 import mmap
 import os
+import stat
 import sys
 from array import array
 from bisect import bisect_left
-from functools import reduce
+from functools import lru_cache, reduce
 from itertools import accumulate
-from operator import or_
+from operator import lt, or_
 from pathlib import Path
 
 from kg.errors import DataError
 
-__all__ = ["Adjacency", "read_npy", "write_npy"]
+__all__ = ["Adjacency", "open_regular", "read_npy", "write_npy"]
 
 _MAGIC = b"\x93NUMPY"
 #: The fewest edges worth writing in a forked child (:meth:`Adjacency.save`).
@@ -75,6 +76,30 @@ def write_npy(path, values: array) -> None:
     with open(path, "wb") as handle:
         handle.write(_MAGIC + bytes([1, 0]) + len(header).to_bytes(2, "little") + header.encode("latin1"))
         handle.write(values.tobytes())
+
+
+def open_regular(path):
+    """Open ``path`` for reading (binary) if it is a regular file; :class:`DataError` otherwise.
+
+    Opening does not wait: a FIFO put in place of a file would otherwise
+    block the reader until something writes to it. A device, socket or
+    folder is refused the same way.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> fifo = os.path.join(tempfile.mkdtemp(), "edges.jsonl")
+    >>> os.mkfifo(fifo)
+    >>> open_regular(fifo)
+    Traceback (most recent call last):
+    ...
+    kg.errors.DataError: ...edges.jsonl: not a regular file
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise DataError(f"{path}: not a regular file")
+    return os.fdopen(fd, "rb")
 
 
 def read_npy(path):
@@ -119,6 +144,141 @@ def read_npy(path):
     return memoryview(mapped)[offset:].cast(code)
 
 
+# The checks below read an array, 8192 values at a time, as one big integer, each value in its own lane of
+# bits, and test every lane with a few big-integer operations: C speed, where a Python loop over the values, or
+# max() and sum(), which make an int object per value, would cost the warm ``kg path`` tens of milliseconds on a
+# large graph. (Whole arrays as one integer are slower: each fresh megabyte-sized block costs page faults.)
+_PIECE = 8192
+_MODULUS = 2 ** 32 - 1
+
+
+def _number(values) -> int:
+    """The values' bytes read as one non-negative integer, value ``i`` in lane ``i`` (or ``len - 1 - i``)."""
+    return int.from_bytes(values.cast("B"), sys.byteorder)
+
+
+@lru_cache(maxsize=64)
+def _lanes(lane: int, size: int, count: int) -> int:
+    """``lane`` repeated in ``count`` lanes of ``size`` bytes (the same few are asked for again and again)."""
+    return int.from_bytes(lane.to_bytes(size, sys.byteorder) * count, sys.byteorder)
+
+
+def _pieces(values, overlap: int = 0):
+    """Consecutive slices of ``values``, each ``overlap`` values longer than the step between them."""
+    return (values[i:i + _PIECE + overlap] for i in range(0, len(values) - overlap, _PIECE))
+
+
+def _below(values, bound: int) -> bool:
+    """Whether every value is in ``0 … bound-1``.
+
+    With each lane's top bit clear (no negative value), adding ``2**(w-1) - bound``
+    to every lane sets that bit exactly in the lanes holding ``bound`` or more,
+    and never carries into the next lane.
+
+    Examples
+    --------
+    >>> from array import array
+    >>> [_below(memoryview(array("i", v)), 3) for v in ([0, 2, 1], [0, 3], [-1, 0], [])]
+    [True, False, False, True]
+    """
+    size = values.itemsize
+    top = 1 << (size * 8 - 1)
+    for piece in _pieces(values):
+        number, tops = _number(piece), _lanes(top, size, len(piece))
+        if number & tops or (number + _lanes(top - bound, size, len(piece))) & tops:
+            return False
+    return True
+
+
+def _rising(values, last: int) -> bool:
+    """Whether offsets start at 0, end at ``last`` and never fall (so each one is within bounds).
+
+    Lane by lane, ``(next + 2**(w-1)) - previous`` keeps the top bit set
+    exactly where ``next >= previous`` (values are not negative) and never
+    borrows from the next lane.
+
+    Examples
+    --------
+    >>> from array import array
+    >>> [_rising(memoryview(array("q", v)), 5) for v in ([0, 2, 2, 5], [0, 3, 2, 5], [0, -1, 5], [0, 6, 5])]
+    [True, False, False, False]
+    """
+    if not len(values) or values[0] != 0 or values[-1] != last:
+        return False
+    size = values.itemsize
+    top, bits = 1 << (size * 8 - 1), size * 8
+    for piece in _pieces(values, overlap=1):
+        number, tops = _number(piece), _lanes(top, size, len(piece) - 1)
+        if sys.byteorder == "little":  # lane 0 holds the first value
+            following, previous = number >> bits, number & ((1 << bits * (len(piece) - 1)) - 1)
+        else:
+            following, previous = number & ((1 << bits * (len(piece) - 1)) - 1), number >> bits
+        if (following | previous) & tops or ((following | tops) - previous) & tops != tops:
+            return False
+    return True
+
+
+def _residue(values) -> int:
+    """The sum of the (non-negative) values modulo ``2**32 - 1``.
+
+    ``2**32`` is 1 modulo ``2**32 - 1``, so an array read as one number has
+    that residue too.
+
+    Examples
+    --------
+    >>> from array import array
+    >>> _residue(memoryview(array("q", [2**32, 5, 7]))), _residue(memoryview(array("i", [1, 2, 3])))
+    (13, 6)
+    """
+    total = sum(_number(piece) for piece in _pieces(values))  # each piece is a whole number of 32-bit words
+    while total >> 64:  # fold the halves: faster than dividing a large number
+        half = total.bit_length() // 64 * 32
+        total = (total >> half) + (total & ((1 << half) - 1))
+    return total % _MODULUS
+
+
+def _check(arrays: dict, meta: dict, iri_text, file_sizes: dict) -> str | None:
+    """What is wrong with an adjacency read from disk (its arrays, metadata, IRI lines), or None.
+
+    Every array is checked by value, at C speed (see :func:`_below`): node, pair, edge, kind and class numbers within their ranges;
+    offsets rising within their files; and sums that hold for any adjacency
+    :meth:`Adjacency.from_parts` builds (each tie listed from both ends, each
+    pair on two slots, each edge in one pair; compared modulo ``2**32 - 1``),
+    so numbers that are in range but rewritten are caught too. IRIs flagged sorted must be (compared as
+    the bytes of their lines, which sort as the strings do while no line
+    holds an escape). A crafted entry can still pass: it can only be wrong.
+    """
+    a = arrays
+    n, slots, pairs, m = len(a["node_cls"]), len(a["indices"]), len(a["pair_mask"]), len(a["edge_src"])
+    sizes = {"iri_offsets": n + 1, "indptr": n + 1, "slot_pair": slots, "pair_refptr": pairs + 1, "pair_refs": m,
+             "edge_dst": m, "edge_kind": m, "edge_offsets": m + 1, "node_offsets": n + 1}
+    wrong = [name for name, size in sizes.items() if len(a[name]) != size]
+    if wrong:
+        return f"size of {', '.join(wrong)}"
+    checks = {
+        "indptr": lambda: _rising(a["indptr"], slots),
+        "pair_refptr": lambda: _rising(a["pair_refptr"], m),
+        **{name: (lambda name=name: _rising(a[name], file_sizes[name])) for name in file_sizes},
+        "indices": lambda: _below(a["indices"], n) and _residue(a["indices"]) == (
+            (n - 1) * slots - _residue(a["indptr"][1:n])) % _MODULUS,
+        "slot_pair": lambda: slots == 2 * pairs and _below(a["slot_pair"], pairs) and _residue(
+            a["slot_pair"]) == pairs * (pairs - 1) % _MODULUS,
+        "pair_refs": lambda: _below(a["pair_refs"], m) and _residue(a["pair_refs"]) == m * (m - 1) // 2 % _MODULUS,
+        "edge_src": lambda: _below(a["edge_src"], n),
+        "edge_dst": lambda: _below(a["edge_dst"], n),
+        "edge_kind": lambda: _below(a["edge_kind"], len(meta["kinds"])),
+        "node_cls": lambda: _below(a["node_cls"], len(meta["classes"])),
+        "iris.jsonl": lambda: not meta.get("sorted") or iri_text.find(b"\\") >= 0 or _ascending(iri_text),
+    }
+    return next((name for name, ok in checks.items() if not ok()), None)
+
+
+def _ascending(text) -> bool:
+    """Whether the JSON-lines strings in ``text`` (``"a"\\n"b"\\n``) are in strictly ascending order."""
+    inner = text[1:-2].split(b'"\n"')
+    return all(map(lt, inner, inner[1:]))
+
+
 def _tuples(attrs: dict) -> dict:
     """JSON gives lists; the projection holds tuples (shared, immutable): restore them."""
     return {k: tuple(v) if isinstance(v, list) else v for k, v in attrs.items()}
@@ -132,7 +292,7 @@ class _Lines:
         self._kept: dict | None = {} if keep else None
         self.damaged = lambda what: DataError(f"damaged line ({what})")
         if path is not None:
-            with open(path, "rb") as handle:
+            with open_regular(path) as handle:
                 self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(
                     handle.fileno()).st_size else b""
             self._offsets = offsets
@@ -337,29 +497,32 @@ class Adjacency:
 
     @classmethod
     def open(cls, folder) -> "Adjacency":
-        """Map an adjacency written by :meth:`save`; :class:`DataError` if anything is missing or malformed."""
+        """Map an adjacency written by :meth:`save`; :class:`DataError` if anything is missing or malformed.
+
+        Besides each file's size, the values are checked (:func:`_check`), so
+        a damaged entry is refused here rather than answering wrongly later.
+        """
         folder = Path(folder)
         try:
             arrays = {name: read_npy(folder / f"{name}.npy") for name in _ARRAYS}
-            meta = json.loads((folder / "adjacency.json").read_text(encoding="utf-8"))
+            with open_regular(folder / "adjacency.json") as handle:
+                meta = json.loads(handle.read().decode("utf-8"))
             # IRIs are read again and again (a binary search reads 16 to find one): each is parsed once
             iris = _Lines(folder / "iris.jsonl", arrays["iri_offsets"], keep=True)
             nodes = _Lines(folder / "nodes.jsonl", arrays["node_offsets"])
             edges = _Lines(folder / "edges.jsonl", arrays["edge_offsets"])
         except (OSError, ValueError) as e:
             raise DataError(f"{folder}: unreadable adjacency: {e}") from None
-        n, slots, pairs, m = len(iris), len(arrays["indices"]), len(arrays["pair_mask"]), len(arrays["edge_src"])
-        sizes = {"iri_offsets": n + 1, "indptr": n + 1, "slot_pair": slots, "pair_refptr": pairs + 1, "pair_refs": m, "edge_dst": m,
-                 "edge_kind": m, "edge_offsets": m + 1, "node_cls": n, "node_offsets": n + 1}
-        if (not isinstance(meta, dict) or not all(k in meta for k in ("kinds", "classes", "vocabulary"))
-                or any(len(arrays[k]) != size for k, size in sizes.items())
-                or (n and (arrays["indptr"][0] != 0 or arrays["indptr"][n] != slots))):
-            raise DataError(f"{folder}: inconsistent adjacency")
-        for name, offsets in (("iris.jsonl", "iri_offsets"), ("nodes.jsonl", "node_offsets"),
-                              ("edges.jsonl", "edge_offsets")):
-            if (folder / name).stat().st_size != arrays[offsets][-1]:
-                raise DataError(f"{folder / name}: size does not match its offsets")
+        if not isinstance(meta, dict) or not all(isinstance(meta.get(k), t) for k, t in (
+                ("kinds", list), ("classes", list), ("vocabulary", dict))):
+            raise DataError(f"{folder}: inconsistent adjacency (adjacency.json)")
+        broken = _check(arrays, meta, iris._data, {"iri_offsets": len(iris._data), "node_offsets": len(nodes._data),
+                                                   "edge_offsets": len(edges._data)})
+        if broken:
+            raise DataError(f"{folder}: inconsistent adjacency ({broken})")
         names = folder / "names.json"
+        if names.exists() and not names.is_file():
+            raise DataError(f"{names}: not a regular file")
         return cls(arrays, meta, iris, nodes, edges, names_path=names if names.is_file() else None)
 
     # --- nodes ---------------------------------------------------------------
@@ -400,9 +563,12 @@ class Adjacency:
         found = self._node_cache.get(i)
         if found is None:
             try:
-                found = self._node_cache[i] = _tuples(self._nodes[i])
+                found = _tuples(self._nodes[i])
             except AttributeError:
                 raise self._damaged(f"node {i}") from None
+            if found.get("iri", self.iris[i]) != self.iris[i]:  # its line and the IRI list disagree
+                raise self._damaged(f"node {i}")
+            self._node_cache[i] = found
         return found
 
     def cls(self, i: int) -> str:
@@ -418,13 +584,14 @@ class Adjacency:
             if self._names_path is None:
                 raise DataError("this adjacency carries no name index")
             try:
-                data = json.loads(self._names_path.read_text(encoding="utf-8"))
+                with open_regular(self._names_path) as handle:
+                    data = json.loads(handle.read().decode("utf-8"))
                 labels, keys = data["labels"], data["keys"]
                 entities = [Entity(labels[i], iri, self.cls(i)) for i, iri in enumerate(self.iris)]
                 aliases = {merged: self.iris[i] for merged, i in data.get("aliases", {}).items()}
                 self._names = NameIndex.from_parts(entities, {k: [self.iris[i] for i in v] for k, v in keys.items()},
                                                    aliases)
-            except (OSError, ValueError, KeyError, IndexError, TypeError):
+            except (OSError, ValueError, KeyError, IndexError, TypeError, DataError):
                 raise self._damaged("name index") from None
         return self._names
 

@@ -203,18 +203,20 @@ def read_projection(key: str):
     """Return ``(adjacency, meta)`` cached under ``key``, or None.
 
     A missing entry is a miss; a damaged or foreign one (wrong format, key,
-    sizes, or any file that is not plain data) is removed and is a miss too,
+    sizes or values, a FIFO or device in place of a file, or any file that is
+    not plain data) is removed and is a miss too,
     so the next build writes a good one. A damaged line found later, while
     answering, removes the entry and raises one :class:`kg.errors.DataError`.
     """
-    from kg.adjacency import Adjacency
+    from kg.adjacency import Adjacency, open_regular
     from kg.errors import DataError
 
     path = _entry(key)
     if path is None or not path.exists():
         return None
     try:
-        info = json.loads((path / _ENTRY).read_text(encoding="utf-8"))
+        with open_regular(path / _ENTRY) as handle:
+            info = json.loads(handle.read().decode("utf-8"))
         if not isinstance(info, dict) or info.get("format") != FORMAT or info.get("key") != key:
             raise DataError(f"{path}: not a cache entry of this version")
         adjacency = Adjacency.open(path)

@@ -13,7 +13,7 @@ from pathlib import Path
 from kg.errors import BadInput
 
 __all__ = ["FORMATS", "GRAPH_FORMATS", "RDF_FORMATS", "SUFFIXES", "CSV_COLUMNS",
-           "export_bytes", "write_export", "clean_network", "atomic_write", "make_folder"]
+           "export_bytes", "write_export", "clean_network", "atomic_write", "make_folder", "xml_safe"]
 
 #: Formats of the networkx projection (for Gephi, Cytoscape, scripts).
 GRAPH_FORMATS = ("graphml", "gexf", "json", "csv")
@@ -182,18 +182,43 @@ def clean_network(G):
     return H
 
 
+#: What XML 1.0 cannot hold: most C0 controls, and U+FFFE/U+FFFF.
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    r"""``text`` with each character XML 1.0 cannot hold replaced by U+FFFD (as SPARQL XML results do).
+
+    Examples
+    --------
+    >>> xml_safe("ANSI\x1b[31m, a bell\x07, a tab\t") == "ANSI\ufffd[31m, a bell\ufffd, a tab\t"
+    True
+    """
+    return _XML_BAD.sub("\ufffd", text)
+
+
+def _xml_network(G):
+    """:func:`clean_network` with every text attribute made :func:`xml_safe` (for GraphML and GEXF)."""
+    H = clean_network(G)
+    for data in [d for _, d in H.nodes(data=True)] + [d for *_, d in H.edges(keys=True, data=True)]:
+        for key, value in data.items():
+            if isinstance(value, str):
+                data[key] = xml_safe(value)
+    return H
+
+
 def _graphml(G) -> bytes:
     import networkx as nx
 
     buffer = io.BytesIO()
-    nx.write_graphml(clean_network(G), buffer, encoding="utf-8", prettyprint=True)
+    nx.write_graphml(_xml_network(G), buffer, encoding="utf-8", prettyprint=True)
     return buffer.getvalue()
 
 
 def _gexf(G) -> bytes:
     import networkx as nx
 
-    H = clean_network(G)
+    H = _xml_network(G)
     for *_, data in H.edges(keys=True, data=True):
         # GEXF reserves "id", "label", "weight", "type" and "start"/"end" (dynamics) on edges.
         for reserved in ("start", "end"):

@@ -119,6 +119,64 @@ def test_a_damaged_line_is_one_error_then_rebuilt(cache, data):
     assert (again.returncode, again.stdout) == (good.returncode, good.stdout), again.stderr
 
 
+def _rewrite(entry, name, change):
+    values = numpy.load(entry / name, allow_pickle=False)
+    change(values)
+    numpy.save(entry / name, values, allow_pickle=False)
+
+
+def _rename_first_iri(entry):
+    """Change one IRI in place, same size: the list is then out of order and disagrees with the node lines."""
+    lines = (entry / "iris.jsonl").read_bytes().split(b"\n")
+    at = lines[0].index(b"/id/") + 4
+    lines[0] = lines[0][:at] + b"~" + lines[0][at + 1:]
+    (entry / "iris.jsonl").write_bytes(b"\n".join(lines))
+
+
+def _contents(entry) -> dict:
+    """Each file of an entry: JSON parsed (the order of its keys can vary between builds), the rest as bytes."""
+    return {p.name: json.loads(p.read_bytes()) if p.suffix == ".json" else p.read_bytes()
+            for p in entry.iterdir() if p.is_file()}
+
+
+def _fifo(entry, name):
+    (entry / name).unlink()
+    os.mkfifo(entry / name)
+
+
+_TAMPERED = {
+    "indices out of range": lambda e: _rewrite(e, "indices.npy", lambda v: v.__setitem__(3, 10 ** 6)),
+    "slot_pair out of range": lambda e: _rewrite(e, "slot_pair.npy", lambda v: v.__setitem__(0, len(v))),
+    "pair_refs negative": lambda e: _rewrite(e, "pair_refs.npy", lambda v: v.__setitem__(0, -1)),
+    "pair_refptr out of range": lambda e: _rewrite(e, "pair_refptr.npy", lambda v: v.__setitem__(1, 10 ** 6)),
+    "indices all 0": lambda e: _rewrite(e, "indices.npy", lambda v: v.fill(0)),
+    "indptr negative": lambda e: _rewrite(e, "indptr.npy", lambda v: v.__setitem__(1, -3)),
+    "edge_kind out of range": lambda e: _rewrite(e, "edge_kind.npy", lambda v: v.__setitem__(0, 10 ** 6)),
+    "an IRI changed": _rename_first_iri,
+    "edges.jsonl a FIFO": lambda e: _fifo(e, "edges.jsonl"),
+    "entry.json a FIFO": lambda e: _fifo(e, "entry.json"),
+    "names.json a FIFO": lambda e: _fifo(e, "names.json"),
+}
+
+
+@pytest.mark.parametrize("tamper", list(_TAMPERED))
+def test_a_tampered_entry_is_refused_by_value_and_rebuilt(cache, data, tamper):
+    """Values out of range, in range but wrong, and files that are not files: the same answer, no traceback."""
+    args = ["--data", str(data), "path", "res:company-1", "res:company-9", "--json"]
+    good = _cli(cache, *args)
+    assert good.returncode == 0 and json.loads(good.stdout)["paths"], good.stderr
+    entry = _entry(cache)
+    kept = _contents(entry)
+    _TAMPERED[tamper](entry)
+    assert _contents(entry) != kept
+    env = {**os.environ, "KG_CACHE_DIR": str(cache)}
+    for _ in range(2):  # the first run answers from a rebuilt entry; the second reads that entry
+        again = subprocess.run([sys.executable, "-m", "kg", "--no-bundled", *args], capture_output=True, text=True,
+                               env=env, timeout=120)
+        assert (again.returncode, again.stdout, again.stderr) == (good.returncode, good.stdout, good.stderr)
+    assert _contents(_entry(cache)) == kept  # rebuilt, the same
+
+
 def test_a_crafted_cache_file_cannot_run_code(cache, data, tmp_path):
     """The old cache was pickle: a crafted file ran code. Now every file is read as data, or refused."""
     marker = tmp_path / "pwned"

@@ -234,3 +234,36 @@ def test_bundled_data_exports():
     assert H.number_of_nodes() == G.number_of_nodes() and H.number_of_edges() == G.number_of_edges()
     H = nx.read_gexf(io.BytesIO(export_bytes(kg, "gexf")))
     assert H.number_of_nodes() == G.number_of_nodes() and H.number_of_edges() == G.number_of_edges()
+
+
+_CONTROLS = """@prefix chips: <https://w3id.org/chipskg/ontology#> .
+@prefix res: <https://w3id.org/chipskg/id/> .
+@prefix src: <https://w3id.org/chipskg/source/> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+src:s1 a chips:Source ; rdfs:label "A source"@en ; chips:publisher "Pub" ; chips:published "2021-01-01"^^xsd:date .
+res:ctl-co a chips:Startup ; rdfs:label "Ctl\\u0007Co\\u001B[31m"@en ; prov:wasDerivedFrom src:s1 ;
+    chips:note "bell\\u0007 and \\u0001"@en .
+res:other-co a chips:Startup ; rdfs:label "Other Co"@en ; prov:wasDerivedFrom src:s1 ; chips:competesWith res:ctl-co .
+"""
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "rdfxml"])
+def test_xml_exports_of_control_characters_are_well_formed(tmp_path, fmt):
+    """XML 1.0 cannot hold most C0 controls: GraphML, GEXF and RDF/XML replace them with U+FFFD."""
+    import xml.etree.ElementTree as ElementTree
+
+    data = tmp_path / "controls.ttl"
+    data.write_text(_CONTROLS, encoding="utf-8")
+    if fmt == "rdfxml":
+        args = ["sparql", "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "--format", "rdfxml"]
+    else:
+        args = ["export", "--format", fmt, "-o", str(tmp_path / f"out.{fmt}")]
+    result = runner.invoke(app, ["--no-bundled", "--data", str(data), *args])
+    assert result.exit_code == 0, result.output
+    text = result.stdout_bytes if fmt == "rdfxml" else (tmp_path / f"out.{fmt}").read_bytes()
+    root = ElementTree.fromstring(text)
+    values = [e.text or "" for e in root.iter()] + [v for e in root.iter() for v in e.attrib.values()]
+    assert any("Ctl\ufffdCo\ufffd[31m" in v for v in values)
+    assert any("bell\ufffd and \ufffd" in v for v in values)

@@ -11,6 +11,7 @@ from functools import lru_cache
 from rdflib import BNode, Graph, URIRef
 
 from kg.errors import BadInput
+from kg.export import xml_safe
 from kg.sparql.run import QueryResult
 
 __all__ = [
@@ -254,6 +255,8 @@ def serialize(result: QueryResult, fmt: str) -> bytes:
     if result.is_graph:
         graph = result.graph if result.graph is not None else Graph()
         rdflib_name = {"turtle": "turtle", "jsonld": "json-ld", "nt": "nt", "rdfxml": "xml"}[fmt]
+        if fmt == "rdfxml":
+            graph = _xml_safe_graph(graph)
         data = graph.serialize(format=rdflib_name, encoding="utf-8")
         return data if isinstance(data, bytes) else data.encode("utf-8")
     return {"json": _to_json, "xml": _to_xml, "csv": _to_csv, "tsv": _to_tsv}[fmt](result)
@@ -347,19 +350,35 @@ def _to_json(result: QueryResult) -> bytes:
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def _xml_text(text: str) -> str:
     from xml.sax.saxutils import escape
 
-    return escape(_XML_BAD.sub("\ufffd", text))
+    return escape(xml_safe(text))
 
 
 def _xml_attr(text: str) -> str:
     from xml.sax.saxutils import quoteattr
 
-    return quoteattr(_XML_BAD.sub("\ufffd", text))
+    return quoteattr(xml_safe(text))
+
+
+def _xml_safe_graph(graph: Graph) -> Graph:
+    """``graph`` with every literal :func:`kg.export.xml_safe` (RDF/XML is XML 1.0); itself if none needs it."""
+    from rdflib import Literal
+
+    def safe(term):
+        if isinstance(term, Literal) and xml_safe(str(term)) != str(term):
+            return Literal(xml_safe(str(term)), lang=term.language, datatype=term.datatype)
+        return term
+
+    if not any(safe(o) is not o for o in graph.objects()):
+        return graph
+    out = Graph()
+    for prefix, namespace in graph.namespaces():
+        out.bind(prefix, namespace, override=True)
+    for s, p, o in graph:
+        out.add((s, p, safe(o)))
+    return out
 
 
 def _to_xml(result: QueryResult) -> bytes:
