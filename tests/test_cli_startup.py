@@ -143,3 +143,12 @@ def test_a_typer_kg_cannot_hook_into_still_reads_and_checks_every_value(warm, ch
     bad = subprocess.run([*base, "--k", "0"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "greater than or equal to 1" in bad.stderr, bad.stderr
     assert re.search(r"hook missing: typer.*; pydantic: True$", good.stderr), good.stderr  # typer read every value
+
+
+def test_rdflibs_sparql_engine_is_imported_only_to_run_a_query_with_it():
+    """Importing it costs a third of a second, which a question Oxigraph or the cache answers never needs."""
+    code = ("import sys, kg.sparql, kg.store; print('rdflib.plugins.sparql.evaluate' in sys.modules); "
+            "from kg import load, run_query; run_query(load(), 'ASK { ?s ?p ?o }'); "
+            "print('rdflib.plugins.sparql.evaluate' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert shown == ["False", "True"]
